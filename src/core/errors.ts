@@ -1,0 +1,63 @@
+/**
+ * Typed errors. Every error Flotilla raises on purpose carries a stable `code` (for programs) and a message that
+ * names what is wrong (for people). `userFacing` errors are caused by input the user controls (a config file, a
+ * dataset, a flag) and are printed as one line without a stack trace.
+ */
+export type ErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'SHAPE_MISMATCH'
+  | 'NON_FINITE'
+  | 'CODEC_TRUNCATED'
+  | 'CODEC_CORRUPT'
+  | 'CODEC_OVERSIZED'
+  | 'CODEC_VERSION'
+  | 'MESSAGE_INVALID'
+  | 'CONFIG_INVALID'
+  | 'DATA_INVALID'
+  | 'DATA_NOT_FOUND'
+  | 'MODEL_INVALID'
+  | 'STRATEGY_FAILED'
+  | 'ROUND_FAILED'
+  | 'CLIENT_FAILED'
+  | 'WORKER_FAILED'
+  | 'TIMEOUT';
+
+const USER_FACING: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'INVALID_ARGUMENT',
+  'CODEC_TRUNCATED',
+  'CODEC_CORRUPT',
+  'CODEC_OVERSIZED',
+  'CODEC_VERSION',
+  'MESSAGE_INVALID',
+  'CONFIG_INVALID',
+  'DATA_INVALID',
+  'DATA_NOT_FOUND',
+  'MODEL_INVALID',
+]);
+
+export class FlotillaError extends Error {
+  readonly code: ErrorCode;
+  /** Extra machine-readable context (a key path, a line number, a client id...). */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'FlotillaError';
+    this.code = code;
+    this.details = details;
+  }
+
+  /** True when the error is caused by user input and should be shown as one line, without a stack trace. */
+  get userFacing(): boolean {
+    return USER_FACING.has(this.code);
+  }
+}
+
+export function isFlotillaError(error: unknown, code?: ErrorCode): error is FlotillaError {
+  return error instanceof FlotillaError && (code === undefined || error.code === code);
+}
+
+/** Throws INVALID_ARGUMENT unless `condition` holds. */
+export function require(condition: boolean, message: string, details?: Record<string, unknown>): asserts condition {
+  if (!condition) throw new FlotillaError('INVALID_ARGUMENT', message, details);
+}

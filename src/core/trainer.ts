@@ -1,0 +1,50 @@
+/**
+ * The client-side training contract (DESIGN "Key interfaces"). The core knows no ML library: a Trainer reads and
+ * writes ParameterSets, and TensorFlow.js (src/ml) is one implementation among any a user plugs in.
+ */
+import type { ParameterSet } from './parameters.js';
+
+export type MetricValues = Record<string, number>;
+
+export type OptimizerName = 'sgd' | 'adam';
+
+/** What the server asks a client to do in one fit task. Strategies may add fields in later issues. */
+export interface FitConfig {
+  readonly round: number;
+  /** Seed for this client in this round (shuffling, dropout, noise): derived by the engine from the run seed. */
+  readonly seed: number;
+  readonly localEpochs: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  readonly optimizer: OptimizerName;
+  /** SGD momentum (0 = plain SGD). */
+  readonly momentum: number;
+}
+
+export interface EvaluateConfig {
+  readonly round: number;
+  readonly batchSize: number;
+}
+
+export interface FitOutput {
+  /** The locally trained parameters (same layout as the input). */
+  readonly params: ParameterSet;
+  readonly numExamples: number;
+  /** Number of optimizer steps taken (FedNova and accounting need it). */
+  readonly localSteps: number;
+  readonly metrics: MetricValues;
+}
+
+export interface EvaluateOutput {
+  readonly loss: number;
+  readonly numExamples: number;
+  /** accuracy, and for binary tasks aucRoc, aucPr, f1, precision, recall. */
+  readonly metrics: MetricValues;
+}
+
+export interface Trainer {
+  fit(params: ParameterSet, config: FitConfig): Promise<FitOutput>;
+  evaluate(params: ParameterSet, config: EvaluateConfig): Promise<EvaluateOutput>;
+  /** Releases resources held by the trainer (tensors, models). Optional. */
+  dispose?(): void;
+}

@@ -1,0 +1,80 @@
+/**
+ * The typed messages that travel between the round engine and clients. They are encoded with the binary codec
+ * (codec.ts): a small JSON header for the typed fields and the tensor layout, then raw little-endian float32
+ * payloads. Every transport carries these same bytes, including the in-process simulator, so simulated runs
+ * measure real traffic.
+ */
+import type { EvaluateConfig, FitConfig, MetricValues, ParameterSet } from '../core/index.js';
+
+export const PROTOCOL_VERSION = 1;
+
+export interface FitTaskMessage {
+  readonly type: 'fit-task';
+  readonly round: number;
+  readonly taskId: string;
+  readonly config: FitConfig;
+  /** The current global parameters. */
+  readonly params: ParameterSet;
+}
+
+export interface FitResultMessage {
+  readonly type: 'fit-result';
+  readonly round: number;
+  readonly taskId: string;
+  readonly numExamples: number;
+  readonly localSteps: number;
+  readonly metrics: MetricValues;
+  /** The client's update: locally trained parameters minus the global parameters it was sent. */
+  readonly update: ParameterSet;
+}
+
+export interface EvaluateTaskMessage {
+  readonly type: 'evaluate-task';
+  readonly round: number;
+  readonly taskId: string;
+  readonly config: EvaluateConfig;
+  readonly params: ParameterSet;
+}
+
+export interface EvaluateResultMessage {
+  readonly type: 'evaluate-result';
+  readonly round: number;
+  readonly taskId: string;
+  readonly loss: number;
+  readonly numExamples: number;
+  readonly metrics: MetricValues;
+}
+
+/** A client could not run a task (its trainer threw, its data is empty...). */
+export interface TaskFailedMessage {
+  readonly type: 'task-failed';
+  readonly round: number;
+  readonly taskId: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+export type Message =
+  | FitTaskMessage
+  | FitResultMessage
+  | EvaluateTaskMessage
+  | EvaluateResultMessage
+  | TaskFailedMessage;
+
+export type MessageType = Message['type'];
+
+/** Bounds a decoder enforces before it allocates anything; configurable per deployment. */
+export interface DecodeLimits {
+  /** Largest frame accepted, in bytes. */
+  readonly maxFrameBytes: number;
+  /** Largest JSON header accepted, in bytes. */
+  readonly maxHeaderBytes: number;
+  /** Most tensors in one parameter set. */
+  readonly maxTensors: number;
+}
+
+export const DEFAULT_DECODE_LIMITS: DecodeLimits = {
+  maxFrameBytes: 256 * 1024 * 1024,
+  maxHeaderBytes: 1024 * 1024,
+  maxTensors: 4096,
+};

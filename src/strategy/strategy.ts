@@ -1,0 +1,64 @@
+/**
+ * The server-side aggregation contract (DESIGN "Key interfaces"). The engine selects clients, proposes a FitConfig
+ * for each, lets the strategy adjust them, then streams each client's result into a RoundAggregator as it arrives,
+ * so a strategy that can fold results one at a time (FedAvg) holds one model in memory, not one per client.
+ */
+import type { FitConfig, MetricValues, ParameterSet, Rng } from '../core/index.js';
+
+export interface RoundContext {
+  readonly round: number;
+  /** The global parameters the round started from (read-only for strategies). */
+  readonly global: ParameterSet;
+  /** A stream reserved for this strategy in this round. */
+  readonly rng: Rng;
+}
+
+export interface FitAssignment {
+  readonly clientId: string;
+  readonly config: FitConfig;
+}
+
+/** One client's decoded, validated fit result. */
+export interface ClientFitResult {
+  readonly clientId: string;
+  readonly numExamples: number;
+  readonly localSteps: number;
+  readonly metrics: MetricValues;
+  /** Locally trained parameters minus the round's global parameters. */
+  readonly update: ParameterSet;
+}
+
+export interface ClientFailure {
+  readonly clientId: string;
+  /** Short machine-readable cause: 'deadline', 'disconnected', 'client-error', 'invalid-result', ... */
+  readonly cause: string;
+  readonly message: string;
+}
+
+export interface AggregateOutput {
+  readonly params: ParameterSet;
+  readonly metrics: MetricValues;
+}
+
+/** Aggregation state for one round. `add` is called once per valid result, in arrival order. */
+export interface RoundAggregator {
+  add(result: ClientFitResult): void;
+  /** Produces the new global parameters. `failures` lists clients that did not deliver. */
+  finish(failures: readonly ClientFailure[]): AggregateOutput;
+}
+
+/** Serializable strategy state, checkpointed by the engine (FedOpt moments, SCAFFOLD control variates...). */
+export interface StrategyState {
+  readonly json: unknown;
+  readonly tensors: Readonly<Record<string, ParameterSet>>;
+}
+
+export interface Strategy {
+  /** The name used in configs and on the command line, e.g. "fedavg". */
+  readonly name: string;
+  /** Adjusts the engine's proposed per-client configs (e.g. adds a proximal term). Identity by default. */
+  configureFit(context: RoundContext, proposals: readonly FitAssignment[]): FitAssignment[];
+  beginAggregation(context: RoundContext): RoundAggregator;
+  saveState(): StrategyState;
+  loadState(state: StrategyState): void;
+}
