@@ -28,7 +28,10 @@ export class WeightedMeanAccumulator {
 
   add(values: ParameterSet, weight: number): void {
     if (!Number.isFinite(weight) || weight < 0) {
-      throw new FlotillaError('INVALID_ARGUMENT', `aggregation weight must be finite and >= 0, got ${weight}`);
+      throw new FlotillaError(
+        'INVALID_ARGUMENT',
+        `aggregation weight must be finite and >= 0, got ${weight}`,
+      );
     }
     this.layout.assertEquals(values.layout, 'accumulated update and model');
     const s = this.sum;

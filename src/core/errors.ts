@@ -58,6 +58,10 @@ export function isFlotillaError(error: unknown, code?: ErrorCode): error is Flot
 }
 
 /** Throws INVALID_ARGUMENT unless `condition` holds. */
-export function require(condition: boolean, message: string, details?: Record<string, unknown>): asserts condition {
+export function require(
+  condition: boolean,
+  message: string,
+  details?: Record<string, unknown>,
+): asserts condition {
   if (!condition) throw new FlotillaError('INVALID_ARGUMENT', message, details);
 }

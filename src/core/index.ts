@@ -5,3 +5,4 @@ export * from './accumulator.js';
 export * from './rng.js';
 export * from './events.js';
 export * from './trainer.js';
+export * from './dataset.js';

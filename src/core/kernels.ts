@@ -16,7 +16,11 @@ export function axpy(y: ParameterSet, alpha: number, x: ParameterSet): Parameter
   return y;
 }
 
-export function axpyArray(y: Float32Array | Float64Array, alpha: number, x: Float32Array | Float64Array): void {
+export function axpyArray(
+  y: Float32Array | Float64Array,
+  alpha: number,
+  x: Float32Array | Float64Array,
+): void {
   const n = y.length;
   for (let i = 0; i < n; i++) y[i] = y[i]! + alpha * x[i]!;
 }

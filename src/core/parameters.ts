@@ -37,7 +37,10 @@ export class ParameterLayout {
       if (byName.has(name)) throw new FlotillaError('INVALID_ARGUMENT', `duplicate tensor name "${name}"`);
       for (const dim of shape) {
         if (!Number.isSafeInteger(dim) || dim < 0) {
-          throw new FlotillaError('INVALID_ARGUMENT', `tensor "${name}" has an invalid dimension ${String(dim)}`);
+          throw new FlotillaError(
+            'INVALID_ARGUMENT',
+            `tensor "${name}" has an invalid dimension ${String(dim)}`,
+          );
         }
       }
       const size = shape.reduce((a, b) => a * b, 1);
@@ -60,7 +63,11 @@ export class ParameterLayout {
     if (this.specs.length !== other.specs.length || this.totalSize !== other.totalSize) return false;
     return this.specs.every((spec, i) => {
       const o = other.specs[i]!;
-      return spec.name === o.name && spec.shape.length === o.shape.length && spec.shape.every((d, j) => d === o.shape[j]);
+      return (
+        spec.name === o.name &&
+        spec.shape.length === o.shape.length &&
+        spec.shape.every((d, j) => d === o.shape[j])
+      );
     });
   }
 

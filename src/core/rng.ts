@@ -80,7 +80,8 @@ export class Rng {
 
   /** Uniform integer in [0, n). Unbiased (rejection sampling). */
   nextInt(n: number): number {
-    if (!Number.isSafeInteger(n) || n <= 0) throw new RangeError(`nextInt needs a positive integer, got ${n}`);
+    if (!Number.isSafeInteger(n) || n <= 0)
+      throw new RangeError(`nextInt needs a positive integer, got ${n}`);
     if (n <= UINT32) {
       const limit = UINT32 - (UINT32 % n);
       let x: number;

@@ -55,11 +55,7 @@ export interface TaskFailedMessage {
 }
 
 export type Message =
-  | FitTaskMessage
-  | FitResultMessage
-  | EvaluateTaskMessage
-  | EvaluateResultMessage
-  | TaskFailedMessage;
+  FitTaskMessage | FitResultMessage | EvaluateTaskMessage | EvaluateResultMessage | TaskFailedMessage;
 
 export type MessageType = Message['type'];
 
