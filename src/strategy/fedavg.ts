@@ -1,0 +1,84 @@
+/**
+ * FedAvg (McMahan et al. 2017): the new global model is the global model plus the mean of the client updates,
+ * weighted by each client's number of examples (or unweighted). Results are folded in as they arrive, so the
+ * server holds one accumulator the size of the model however many clients report.
+ */
+import { FlotillaError, WeightedMeanAccumulator, axpy, type MetricValues } from '../core/index.js';
+import type {
+  AggregateOutput,
+  ClientFailure,
+  ClientFitResult,
+  FitAssignment,
+  RoundAggregator,
+  RoundContext,
+  Strategy,
+  StrategyState,
+} from './strategy.js';
+
+export interface FedAvgOptions {
+  /** Weight each update by its number of examples (default) or give every client the same weight. */
+  readonly weighted?: boolean;
+}
+
+export class FedAvg implements Strategy {
+  readonly name: string;
+  private readonly weighted: boolean;
+
+  constructor(options: FedAvgOptions = {}) {
+    this.weighted = options.weighted ?? true;
+    this.name = 'fedavg';
+  }
+
+  configureFit(_context: RoundContext, proposals: readonly FitAssignment[]): FitAssignment[] {
+    return [...proposals];
+  }
+
+  beginAggregation(context: RoundContext): RoundAggregator {
+    return new MeanUpdateAggregator(context, this.weighted);
+  }
+
+  saveState(): StrategyState {
+    return { json: { weighted: this.weighted }, tensors: {} };
+  }
+
+  loadState(_state: StrategyState): void {
+    // FedAvg keeps no state between rounds.
+  }
+}
+
+/** Streams updates into a weighted mean and applies it to the round's global parameters. */
+export class MeanUpdateAggregator implements RoundAggregator {
+  private readonly accumulator: WeightedMeanAccumulator;
+  private readonly metricSums = new Map<string, number>();
+  private examples = 0;
+
+  constructor(
+    private readonly context: RoundContext,
+    private readonly weighted: boolean,
+  ) {
+    this.accumulator = new WeightedMeanAccumulator(context.global.layout);
+  }
+
+  add(result: ClientFitResult): void {
+    const weight = this.weighted ? result.numExamples : 1;
+    this.accumulator.add(result.update, weight);
+    this.examples += result.numExamples;
+    // Client training metrics are averaged by examples whatever the aggregation weights.
+    for (const [name, value] of Object.entries(result.metrics)) {
+      this.metricSums.set(name, (this.metricSums.get(name) ?? 0) + value * result.numExamples);
+    }
+  }
+
+  finish(_failures: readonly ClientFailure[]): AggregateOutput {
+    if (this.accumulator.count === 0) {
+      throw new FlotillaError('STRATEGY_FAILED', `round ${this.context.round}: no client updates to aggregate`);
+    }
+    const params = this.context.global.clone();
+    axpy(params, 1, this.accumulator.mean());
+    const metrics: MetricValues = {};
+    if (this.examples > 0) {
+      for (const [name, sum] of this.metricSums) metrics[name] = sum / this.examples;
+    }
+    return { params, metrics };
+  }
+}
