@@ -6,3 +6,4 @@ export * from './rng.js';
 export * from './events.js';
 export * from './trainer.js';
 export * from './dataset.js';
+export * from './validate.js';
