@@ -1,0 +1,131 @@
+/**
+ * The kind table: one entry per message type, giving its one-byte code in the frame, the message keys that hold
+ * parameter sets (carried as raw float32 payloads, in this order) and the schema of its other fields (carried in the
+ * JSON header). A new message kind (handshake, heartbeat, secure-aggregation stages) is a new entry here and a new
+ * member of the Message union; the frame format does not change.
+ *
+ * Code allocation: 1-63 messages between the engine and clients; 64 a standalone parameter set (checkpoints, model
+ * caches; see codec.ts); 0 and the rest unassigned. Codes are part of the wire format: never renumber one.
+ */
+import { num, obj, type Schema } from '../core/index.js';
+import type { ParameterSet } from '../core/index.js';
+import type {
+  EvaluateResultMessage,
+  EvaluateTaskMessage,
+  FitResultMessage,
+  FitTaskMessage,
+  Message,
+  MessageType,
+  TaskFailedMessage,
+} from './messages.js';
+import {
+  countSchema,
+  evaluateConfigSchema,
+  failureCodeSchema,
+  failureMessageSchema,
+  fitConfigSchema,
+  metricsSchema,
+  roundSchema,
+  taskIdSchema,
+} from './schemas.js';
+
+/** Keys of M whose values are ParameterSets. */
+export type ParameterKeys<M> = { [K in keyof M]-?: M[K] extends ParameterSet ? K : never }[keyof M] & string;
+
+/** What a message carries in the JSON header: everything but its type and its parameter sets. */
+export type MessageFields<M extends Message> = Omit<M, 'type' | ParameterKeys<M>>;
+
+export interface MessageKind {
+  readonly code: number;
+  readonly type: MessageType;
+  /** Keys holding parameter sets, in payload order. */
+  readonly sets: readonly string[];
+  readonly fields: Schema<object>;
+  /** Cross-field rules a schema cannot state; returns what is wrong, or undefined. */
+  consistency?(fields: object): string | undefined;
+}
+
+interface TypedKind<M extends Message> {
+  readonly code: number;
+  readonly type: M['type'];
+  readonly sets: readonly ParameterKeys<M>[];
+  readonly fields: Schema<MessageFields<M>>;
+  consistency?(fields: MessageFields<M>): string | undefined;
+}
+
+/** Type-checks one entry against its message type, then widens it for the table. */
+function kind<M extends Message>(entry: TypedKind<M>): MessageKind {
+  return entry as MessageKind;
+}
+
+function sameRound(fields: { round: number; config: { round: number } }): string | undefined {
+  return fields.round === fields.config.round
+    ? undefined
+    : `config.round (${fields.config.round}) differs from the message round (${fields.round})`;
+}
+
+export const MESSAGE_KINDS: readonly MessageKind[] = [
+  kind<FitTaskMessage>({
+    code: 1,
+    type: 'fit-task',
+    sets: ['params'],
+    fields: obj({ round: roundSchema, taskId: taskIdSchema, config: fitConfigSchema }),
+    consistency: sameRound,
+  }),
+  kind<FitResultMessage>({
+    code: 2,
+    type: 'fit-result',
+    sets: ['update'],
+    fields: obj({
+      round: roundSchema,
+      taskId: taskIdSchema,
+      numExamples: countSchema,
+      localSteps: countSchema,
+      metrics: metricsSchema,
+    }),
+  }),
+  kind<EvaluateTaskMessage>({
+    code: 3,
+    type: 'evaluate-task',
+    sets: ['params'],
+    fields: obj({ round: roundSchema, taskId: taskIdSchema, config: evaluateConfigSchema }),
+    consistency: sameRound,
+  }),
+  kind<EvaluateResultMessage>({
+    code: 4,
+    type: 'evaluate-result',
+    sets: [],
+    fields: obj({
+      round: roundSchema,
+      taskId: taskIdSchema,
+      loss: num(),
+      numExamples: countSchema,
+      metrics: metricsSchema,
+    }),
+  }),
+  kind<TaskFailedMessage>({
+    code: 5,
+    type: 'task-failed',
+    sets: [],
+    fields: obj({
+      round: roundSchema,
+      taskId: taskIdSchema,
+      code: failureCodeSchema,
+      message: failureMessageSchema,
+    }),
+  }),
+];
+
+/** Frame code of a standalone parameter set (encodeParameters). */
+export const PARAMETERS_CODE = 64;
+
+const byCode = new Map(MESSAGE_KINDS.map((k) => [k.code, k]));
+const byType = new Map(MESSAGE_KINDS.map((k) => [k.type, k]));
+
+export function kindByCode(code: number): MessageKind | undefined {
+  return byCode.get(code);
+}
+
+export function kindByType(type: string): MessageKind | undefined {
+  return byType.get(type as MessageType);
+}

@@ -1,0 +1,52 @@
+/**
+ * Schemas of the typed message fields. The decoder checks every incoming header against them, and the encoder checks
+ * outgoing fields too, so that a bad value (a NaN metric, an empty task id) is reported by the party that produced it
+ * instead of turning into `null` in JSON and a confusing error on the other side.
+ */
+import { int, num, obj, oneOf, record, str, type Schema } from '../core/index.js';
+import type { EvaluateConfig, FitConfig, MetricValues } from '../core/index.js';
+
+/** Round numbers; 0 is the evaluation of the initial model. */
+export const roundSchema = int({ min: 0 });
+
+/** Task ids are chosen by the engine; keep them short and printable so they are safe in logs. */
+export const taskIdSchema = str({
+  minLength: 1,
+  maxLength: 128,
+  pattern: /^[\x21-\x7e]+$/,
+  patternName: 'printable ASCII without spaces',
+});
+
+export const metricsSchema: Schema<MetricValues> = record(num(), {
+  key: str({ minLength: 1, maxLength: 128 }),
+  maxKeys: 1024,
+});
+
+export const fitConfigSchema: Schema<FitConfig> = obj({
+  round: roundSchema,
+  seed: int({ min: 0, max: 0xffff_ffff }),
+  localEpochs: num({ above: 0 }),
+  batchSize: int({ min: 1 }),
+  learningRate: num({ above: 0 }),
+  optimizer: oneOf(['sgd', 'adam']),
+  momentum: num({ min: 0, below: 1 }),
+});
+
+export const evaluateConfigSchema: Schema<EvaluateConfig> = obj({
+  round: roundSchema,
+  batchSize: int({ min: 1 }),
+});
+
+export const countSchema = int({ min: 0 });
+
+/** Error codes in task-failed messages: identifiers such as NON_FINITE, not free text. */
+export const failureCodeSchema = str({
+  minLength: 1,
+  maxLength: 64,
+  pattern: /^[A-Za-z0-9_.:-]+$/,
+  patternName: 'letters, digits, "_", ".", ":" or "-"',
+});
+
+export const MAX_FAILURE_MESSAGE_LENGTH = 4096;
+
+export const failureMessageSchema = str({ maxLength: MAX_FAILURE_MESSAGE_LENGTH });
