@@ -17,10 +17,13 @@ export type ErrorCode =
   | 'DATA_NOT_FOUND'
   | 'MODEL_INVALID'
   | 'STRATEGY_FAILED'
+  /** A checkpointed strategy state does not fit the strategy asked to load it. */
+  | 'STATE_INVALID'
   | 'ROUND_FAILED'
   | 'CLIENT_FAILED'
   | 'WORKER_FAILED'
-  | 'TIMEOUT';
+  | 'TIMEOUT'
+  | 'PRIVACY_UNATTAINABLE';
 
 const USER_FACING: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'INVALID_ARGUMENT',
@@ -33,6 +36,7 @@ const USER_FACING: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'DATA_INVALID',
   'DATA_NOT_FOUND',
   'MODEL_INVALID',
+  'STATE_INVALID',
 ]);
 
 export class FlotillaError extends Error {

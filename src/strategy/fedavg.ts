@@ -71,7 +71,10 @@ export class MeanUpdateAggregator implements RoundAggregator {
 
   finish(_failures: readonly ClientFailure[]): AggregateOutput {
     if (this.accumulator.count === 0) {
-      throw new FlotillaError('STRATEGY_FAILED', `round ${this.context.round}: no client updates to aggregate`);
+      throw new FlotillaError(
+        'STRATEGY_FAILED',
+        `round ${this.context.round}: no client updates to aggregate`,
+      );
     }
     const params = this.context.global.clone();
     axpy(params, 1, this.accumulator.mean());
