@@ -59,7 +59,9 @@ function decodeBoth(bytes: Uint8Array, limits: DecodeLimits = LIMITS): void {
       decode(bytes, limits);
     } catch (error) {
       if (!(error instanceof FlotillaError) || !EXPECTED_CODES.has(error.code)) {
-        throw new Error(`decoder threw ${String(error)} on input ${Buffer.from(bytes).toString('hex')}`);
+        throw new Error(
+          `decoder threw ${String(error)} on input ${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`,
+        );
       }
     }
   }

@@ -1,0 +1,122 @@
+/**
+ * The client runtime: turns an encoded task frame from the server into an encoded reply by running the user's
+ * Trainer. It owns the rules every client must follow whatever its ML library: the trainer gets its own copy of the
+ * global parameters, its output must keep the model's layout and be finite, and the client sends its update
+ * (trained - global), never its raw parameters. Browser-safe: no platform imports.
+ */
+import { FlotillaError, ParameterSet, difference, isFlotillaError, type Trainer } from '../core/index.js';
+import {
+  DEFAULT_DECODE_LIMITS,
+  MAX_FAILURE_MESSAGE_LENGTH,
+  decodeMessage,
+  encodeMessage,
+  type DecodeLimits,
+  type EvaluateResultMessage,
+  type EvaluateTaskMessage,
+  type FitResultMessage,
+  type FitTaskMessage,
+  type Message,
+  type TaskFailedMessage,
+} from '../protocol/index.js';
+
+export interface ClientRuntimeOptions {
+  /** Bounds applied to incoming frames (default DEFAULT_DECODE_LIMITS). */
+  readonly limits?: DecodeLimits;
+}
+
+export class ClientRuntime {
+  private readonly limits: DecodeLimits;
+
+  constructor(
+    private readonly trainer: Trainer,
+    options: ClientRuntimeOptions = {},
+  ) {
+    this.limits = options.limits ?? DEFAULT_DECODE_LIMITS;
+  }
+
+  /**
+   * Runs one task and returns the encoded reply: fit-result, evaluate-result, or task-failed when the trainer throws
+   * or returns something unusable. Rejects (with the codec's FlotillaError) only when the frame itself cannot be
+   * decoded or is not a task: the transport decides what to do with such a peer.
+   */
+  async handle(frame: Uint8Array): Promise<Uint8Array> {
+    const task = decodeMessage(frame, this.limits);
+    if (task.type !== 'fit-task' && task.type !== 'evaluate-task') {
+      throw new FlotillaError('MESSAGE_INVALID', `a client cannot handle a ${task.type} message`);
+    }
+    let reply: Message;
+    try {
+      reply = task.type === 'fit-task' ? await this.fit(task) : await this.evaluate(task);
+    } catch (error) {
+      return encodeMessage(taskFailed(task, error));
+    }
+    try {
+      return encodeMessage(reply);
+    } catch (error) {
+      // The encoder validates the fields the trainer supplied (counts, metrics) and names the bad one.
+      return encodeMessage(taskFailed(task, error, 'trainer output rejected: '));
+    }
+  }
+
+  private async fit(task: FitTaskMessage): Promise<FitResultMessage> {
+    // A copy, so a trainer that trains in place cannot change the global parameters the update is measured from.
+    const out = await runTrainer('fit', () => this.trainer.fit(task.params.clone(), task.config));
+    if (!(out?.params instanceof ParameterSet)) {
+      throw new FlotillaError('CLIENT_FAILED', 'trainer.fit returned no ParameterSet');
+    }
+    task.params.layout.assertEquals(out.params.layout, 'the global model and the trained parameters');
+    out.params.assertFinite('trained parameters');
+    const update = difference(out.params, task.params);
+    // Finite inputs can still overflow float32 when subtracted.
+    update.assertFinite('the update (trained - global)');
+    return {
+      type: 'fit-result',
+      round: task.round,
+      taskId: task.taskId,
+      numExamples: out.numExamples,
+      localSteps: out.localSteps,
+      metrics: out.metrics,
+      update,
+    };
+  }
+
+  private async evaluate(task: EvaluateTaskMessage): Promise<EvaluateResultMessage> {
+    const out = await runTrainer('evaluate', () => this.trainer.evaluate(task.params, task.config));
+    return {
+      type: 'evaluate-result',
+      round: task.round,
+      taskId: task.taskId,
+      loss: out?.loss,
+      numExamples: out?.numExamples,
+      metrics: out?.metrics,
+    };
+  }
+}
+
+/** Calls the trainer, tagging what it throws so the failure report says the trainer, not the runtime, failed. */
+async function runTrainer<T>(method: 'fit' | 'evaluate', call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new FlotillaError(
+      isFlotillaError(error) ? error.code : 'CLIENT_FAILED',
+      `trainer.${method} threw: ${reason}`,
+    );
+  }
+}
+
+function taskFailed(
+  task: FitTaskMessage | EvaluateTaskMessage,
+  error: unknown,
+  prefix = '',
+): TaskFailedMessage {
+  const reason = error instanceof Error ? error.message : String(error);
+  return {
+    type: 'task-failed',
+    round: task.round,
+    taskId: task.taskId,
+    code: isFlotillaError(error) ? error.code : 'CLIENT_FAILED',
+    message: (prefix + reason).slice(0, MAX_FAILURE_MESSAGE_LENGTH),
+  };
+}
