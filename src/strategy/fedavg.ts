@@ -14,6 +14,7 @@ import type {
   Strategy,
   StrategyState,
 } from './strategy.js';
+import { checkUpdate } from './intake.js';
 
 export interface FedAvgOptions {
   /** Weight each update by its number of examples (default) or give every client the same weight. */
@@ -60,6 +61,8 @@ export class MeanUpdateAggregator implements RoundAggregator {
   }
 
   add(result: ClientFitResult): void {
+    // A NaN or infinity would poison the running sum for every client; refuse it here, naming the client.
+    checkUpdate(this.context.global, result);
     const weight = this.weighted ? result.numExamples : 1;
     this.accumulator.add(result.update, weight);
     this.examples += result.numExamples;

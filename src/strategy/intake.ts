@@ -39,19 +39,7 @@ export class RoundIntake {
         { clientId: client },
       );
     }
-    this.context.global.layout.assertEquals(
-      result.update.layout,
-      `update from client "${client}" and global model`,
-    );
-    const bad = result.update.firstNonFinite();
-    if (bad >= 0) {
-      throw new FlotillaError(
-        'NON_FINITE',
-        `client "${client}" sent an update with a non-finite value (${result.update.data[bad]}) in tensor ` +
-          `"${result.update.tensorNameAt(bad)}"`,
-        { clientId: client, index: bad },
-      );
-    }
+    checkUpdate(this.context.global, result);
   }
 
   /** Counts a checked result and folds in its metrics. */
@@ -78,6 +66,24 @@ export class RoundIntake {
     const out: MetricValues = {};
     if (this.examples > 0) for (const [name, sum] of this.metricSums) out[name] = sum / this.examples;
     return out;
+  }
+}
+
+/**
+ * Throws SHAPE_MISMATCH unless the update has the global model's layout and NON_FINITE if it holds NaN or an
+ * infinity; both name the client, so the engine can record the failure against it.
+ */
+export function checkUpdate(global: ParameterSet, result: ClientFitResult): void {
+  const client = result.clientId;
+  global.layout.assertEquals(result.update.layout, `update from client "${client}" and global model`);
+  const bad = result.update.firstNonFinite();
+  if (bad >= 0) {
+    throw new FlotillaError(
+      'NON_FINITE',
+      `client "${client}" sent an update with a non-finite value (${result.update.data[bad]}) in tensor ` +
+        `"${result.update.tensorNameAt(bad)}"`,
+      { clientId: client, index: bad },
+    );
   }
 }
 
