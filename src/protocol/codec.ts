@@ -8,12 +8,7 @@ import { decodeFrame, encodeFrame, type FrameSpec } from './frame.js';
 import { PARAMETERS_CODE, kindByCode, kindByType, type MessageKind } from './kinds.js';
 
 function messageSpec(kind: MessageKind): FrameSpec {
-  return {
-    name: kind.type,
-    sets: kind.sets,
-    fields: kind.fields,
-    consistency: kind.consistency?.bind(kind),
-  };
+  return { ...kind, name: kind.type };
 }
 
 const parametersSpec: FrameSpec = { name: 'parameters', sets: ['parameters'], fields: obj({}) };
