@@ -46,11 +46,6 @@ export class ResolvedParams {
     return value;
   }
 
-  /** The resolved values as plain JSON (recorded in checkpoints and run records). */
-  toJSON(): Record<string, number | boolean> {
-    return Object.fromEntries(this.values);
-  }
-
   private missing(name: string): FlotillaError {
     return new FlotillaError(
       'CONFIG_INVALID',

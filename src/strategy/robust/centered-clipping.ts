@@ -13,7 +13,10 @@ import { StateReader } from '../state.js';
 import type { FitAssignment, RoundAggregator, RoundContext, Strategy, StrategyState } from '../strategy.js';
 import { BufferedAggregator } from './buffered.js';
 
-/** Runs the centered-clipping iterations from `start` (not modified); returns v and how many updates were clipped in the last iteration. */
+/**
+ * Runs the centered-clipping iterations from `start` (not modified); returns the final center and how many
+ * updates were clipped in the last iteration.
+ */
 export function centeredClip(
   updates: readonly Float32Array[],
   start: Float32Array,
