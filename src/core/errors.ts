@@ -37,6 +37,7 @@ const USER_FACING: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'DATA_NOT_FOUND',
   'MODEL_INVALID',
   'STATE_INVALID',
+  'PRIVACY_UNATTAINABLE',
 ]);
 
 export class FlotillaError extends Error {
