@@ -1,0 +1,174 @@
+/**
+ * The TensorFlow.js implementation of the core Trainer contract. A trainer is cheap: it holds one client's data and
+ * a reference to a SharedModel, so thousands of virtual clients can share a single tfjs model; each fit sets the
+ * given weights, trains with a fresh optimizer and reads the weights back, under the shared model's lock.
+ *
+ * The tfjs backend must be initialized before use (`await initBackend()`), once per thread.
+ */
+import { FlotillaError } from '../core/errors.js';
+import { featureSize, type Dataset } from '../core/dataset.js';
+import { ParameterSet } from '../core/parameters.js';
+import type {
+  EvaluateConfig,
+  EvaluateOutput,
+  FitConfig,
+  FitOutput,
+  OptimizerName,
+  Trainer,
+} from '../core/trainer.js';
+import { evaluateCurrent, trainEpochs, type EpochStats } from './loop.js';
+import type { SharedModel } from './shared-model.js';
+
+const OPTIMIZERS: readonly OptimizerName[] = ['sgd', 'adam'];
+
+function isPositiveInteger(value: number): boolean {
+  return Number.isSafeInteger(value) && value > 0;
+}
+
+/**
+ * Throws CONFIG_INVALID naming the bad field. localEpochs must be a positive integer: fractional epochs are
+ * rejected rather than guessed at. `momentum` applies to 'sgd' only and is ignored by 'adam'.
+ */
+export function validateFitConfig(config: FitConfig): void {
+  const bad = (message: string) => new FlotillaError('CONFIG_INVALID', `fit config: ${message}`);
+  if (!isPositiveInteger(config.localEpochs)) {
+    throw bad(`localEpochs must be a positive integer, got ${config.localEpochs}`);
+  }
+  if (!isPositiveInteger(config.batchSize)) {
+    throw bad(`batchSize must be a positive integer, got ${config.batchSize}`);
+  }
+  if (!(Number.isFinite(config.learningRate) && config.learningRate > 0)) {
+    throw bad(`learningRate must be a positive number, got ${config.learningRate}`);
+  }
+  if (!OPTIMIZERS.includes(config.optimizer)) {
+    throw bad(`optimizer must be one of ${OPTIMIZERS.join(', ')}, got "${String(config.optimizer)}"`);
+  }
+  if (!(Number.isFinite(config.momentum) && config.momentum >= 0 && config.momentum < 1)) {
+    throw bad(`momentum must be in [0, 1), got ${config.momentum}`);
+  }
+  if (!Number.isFinite(config.seed)) throw bad(`seed must be a finite number, got ${config.seed}`);
+}
+
+function validateBatchSize(batchSize: number): void {
+  if (!isPositiveInteger(batchSize)) {
+    throw new FlotillaError(
+      'CONFIG_INVALID',
+      `evaluate config: batchSize must be a positive integer, got ${batchSize}`,
+    );
+  }
+}
+
+/** Throws SHAPE_MISMATCH unless the dataset's examples and classes fit the model. */
+function assertFits(model: SharedModel, data: Dataset): void {
+  const want = featureSize(model.inputShape);
+  const got = featureSize(data.featureShape);
+  if (want !== got) {
+    throw new FlotillaError(
+      'SHAPE_MISMATCH',
+      `dataset "${data.name}" has ${got} features per example ([${data.featureShape.join(', ')}]) but the model ` +
+        `takes ${want} ([${model.inputShape.join(', ')}])`,
+    );
+  }
+  if (data.numClasses !== model.numClasses) {
+    throw new FlotillaError(
+      'SHAPE_MISMATCH',
+      `dataset "${data.name}" has ${data.numClasses} classes but the ${model.task} model predicts ${model.numClasses}`,
+    );
+  }
+}
+
+export interface TfjsTrainerOptions {
+  /** Data that `evaluate` uses (a client's held-out split); defaults to the training data. */
+  readonly test?: Dataset;
+}
+
+export class TfjsTrainer implements Trainer {
+  private readonly test: Dataset;
+
+  /** `train` is the client's data (rows are read, never modified); feature sizes and classes must fit the model. */
+  constructor(
+    private readonly model: SharedModel,
+    private readonly train: Dataset,
+    options: TfjsTrainerOptions = {},
+  ) {
+    this.test = options.test ?? train;
+    assertFits(model, train);
+    if (this.test !== train) assertFits(model, this.test);
+  }
+
+  /**
+   * Trains `params` on the client's data. metrics.loss and metrics.accuracy are the training loss and accuracy
+   * over the last epoch. A client without data returns the input parameters unchanged (a copy) with
+   * numExamples 0, localSteps 0 and no metrics.
+   */
+  fit(params: ParameterSet, config: FitConfig): Promise<FitOutput> {
+    validateFitConfig(config);
+    this.model.layout.assertEquals(params.layout, 'model and fit parameters');
+    return this.model.exclusive((): FitOutput => {
+      if (this.train.size === 0)
+        return { params: params.clone(), numExamples: 0, localSteps: 0, metrics: {} };
+      this.model.setParameters(params);
+      let localSteps = 0;
+      const last = trainEpochs(this.model, this.train, config, (epoch) => (localSteps += epoch.steps));
+      const trained = this.model.getParameters();
+      return {
+        // Reuse the caller's layout object so aggregators can compare layouts by identity.
+        params: new ParameterSet(params.layout, trained.data),
+        numExamples: this.train.size,
+        localSteps,
+        metrics: { loss: last.loss, accuracy: last.accuracy },
+      };
+    });
+  }
+
+  /**
+   * Loss and metrics of `params` on the evaluation data: accuracy, plus aucRoc, aucPr, f1, precision and recall
+   * (threshold 0.5) for a binary model. Without data: loss NaN, numExamples 0, no metrics.
+   */
+  evaluate(params: ParameterSet, config: EvaluateConfig): Promise<EvaluateOutput> {
+    validateBatchSize(config.batchSize);
+    this.model.layout.assertEquals(params.layout, 'model and evaluate parameters');
+    return this.model.exclusive(() => {
+      this.model.setParameters(params);
+      return evaluateCurrent(this.model, this.test, config.batchSize);
+    });
+  }
+}
+
+export interface CentralEpoch extends EpochStats {
+  /** The model after this epoch, evaluated on the test set. */
+  readonly test: EvaluateOutput;
+}
+
+export interface CentralResult {
+  readonly params: ParameterSet;
+  readonly history: readonly CentralEpoch[];
+}
+
+/**
+ * The "centrally trained" baseline: trains `initial` on the whole training set for `config.localEpochs` epochs
+ * and evaluates on `test` after every epoch. The training is exactly a TfjsTrainer fit over `train` (same
+ * shuffling and optimizer state across epochs), so its final parameters equal such a fit's.
+ */
+export function trainCentral(
+  model: SharedModel,
+  train: Dataset,
+  test: Dataset,
+  initial: ParameterSet,
+  config: FitConfig,
+  evaluateBatchSize = 256,
+): Promise<CentralResult> {
+  validateFitConfig(config);
+  validateBatchSize(evaluateBatchSize);
+  assertFits(model, train);
+  assertFits(model, test);
+  model.layout.assertEquals(initial.layout, 'model and initial parameters');
+  return model.exclusive(() => {
+    model.setParameters(initial);
+    const history: CentralEpoch[] = [];
+    trainEpochs(model, train, config, (stats) =>
+      history.push({ ...stats, test: evaluateCurrent(model, test, evaluateBatchSize) }),
+    );
+    return { params: model.getParameters(), history };
+  });
+}
