@@ -1,0 +1,13 @@
+export { AdaptiveClipping, adaptiveUpdateNoiseMultiplier } from './adaptive-clipping.js';
+export type { AdaptiveClippingOptions, ClipNormUpdate } from './adaptive-clipping.js';
+export { CentralGaussianNoise } from './central-noise.js';
+export type { CentralNoiseOptions } from './central-noise.js';
+export { clipUpdate, L2Clipping } from './clipping.js';
+export type { ClipResult } from './clipping.js';
+export { LocalGaussianNoise } from './local-noise.js';
+export type { LocalNoiseOptions } from './local-noise.js';
+export { SecureNoise, SeededNoise } from './noise.js';
+export type { NoiseSource, RandomWords } from './noise.js';
+export { accountedNoiseMultiplier } from './sampling.js';
+export type { ClientSampling } from './sampling.js';
+export type { PrivacyCost, PrivacyStage, StageParameters } from './stage.js';

@@ -1,0 +1,3 @@
+/** Differential privacy: the RDP accountant and the DP pipeline stages (browser-safe: no platform imports). */
+export * from './accountant/index.js';
+export * from './dp/index.js';
