@@ -5,6 +5,7 @@
  */
 import { FlotillaError } from '../../core/errors.js';
 import {
+  assertConversion,
   deltaFromRdp,
   epsilonFromRdp,
   type Conversion,
@@ -45,8 +46,9 @@ export class PrivacyAccountant {
     const orders = options.orders ?? DEFAULT_ORDERS;
     validateOrders(orders);
     this.orders = Object.freeze([...orders]);
-    this.conversion = options.conversion ?? 'improved';
-    epsilonFromRdp(this.orders, new Float64Array(this.orders.length), 0.5, this.conversion); // validates it
+    const conversion = options.conversion ?? 'improved';
+    assertConversion(conversion);
+    this.conversion = conversion;
     this.total = new Float64Array(this.orders.length);
   }
 
