@@ -40,7 +40,7 @@ export interface AttributeOptions {
 }
 
 export type PartitionSpec =
-  | ({ readonly kind: 'iid' } & Partial<IidOptions>)
+  | { readonly kind: 'iid' }
   | ({ readonly kind: 'dirichlet' } & DirichletOptions)
   | ({ readonly kind: 'pathological' } & PathologicalOptions)
   | ({ readonly kind: 'size-skew' } & SizeSkewOptions)

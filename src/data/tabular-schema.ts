@@ -188,11 +188,12 @@ export function resolveClasses(schema: TabularSchema, rows: readonly DecodedRow[
     const positive = schema.positiveLabel;
     if (!classes.includes(positive)) classes.push(positive);
     if (classes.length !== 2) {
+      const values = classes.map((c) => `"${c}"`).join(', ');
       throw new FlotillaError(
         'DATA_INVALID',
-        `${source}: positiveLabel "${positive}" needs a binary label, but "${schema.label}" has values ${classes
-          .map((c) => `"${c}"`)
-          .join(', ')}`,
+        classes.length > 2
+          ? `${source}: positiveLabel "${positive}" needs a binary label, but "${schema.label}" has values ${values}`
+          : `${source}: only label ${values} appears, so the other class is unknown; list both in the schema's classes`,
       );
     }
     classes = [classes.find((c) => c !== positive)!, positive];
