@@ -6,7 +6,9 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { FlotillaError } from '../core/errors.js';
+import { registerWasmBatchMatMul } from './batch-matmul-wasm.js';
 import { registerWasmConv2DBackpropFilter } from './conv2d-backprop-filter-wasm.js';
+import { registerWasmConv2DBackpropInput } from './conv2d-backprop-input-wasm.js';
 
 export type BackendName = 'wasm' | 'cpu';
 
@@ -16,7 +18,11 @@ async function activate(preferred: BackendName): Promise<BackendName> {
   // tfjs warns through console.warn unless PROD is set: a banner recommending tfjs-node (which cannot be used
   // here) on the cpu backend's first write, and notes about re-registered kernels. PROD changes nothing else.
   tf.env().set('PROD', true);
+  // wasm lacks Conv2DBackpropFilter (no CNN could train) and has slow Conv2DBackpropInput and transposed
+  // BatchMatMul; these compose the missing/slow cases from fast XNNPACK kernels. Harmless if wasm never starts.
   registerWasmConv2DBackpropFilter();
+  registerWasmConv2DBackpropInput();
+  registerWasmBatchMatMul();
   if (preferred === 'wasm' && (await tf.setBackend('wasm'))) {
     await tf.ready();
     return 'wasm';

@@ -7,8 +7,11 @@ function randomValues(rng: Rng, n: number): Float32Array {
   return Float32Array.from({ length: n }, () => rng.normal());
 }
 
-/** dL/dW for L = sum(conv2d(x, w) * dy), i.e. exactly Conv2DBackpropFilter(x, dy), on the active backend. */
-function filterGradient(
+/**
+ * dL/dx and dL/dW for L = sum(conv2d(x, w) * dy), i.e. exactly Conv2DBackpropInput(dy, w) and
+ * Conv2DBackpropFilter(x, dy), on the active backend.
+ */
+function convGradients(
   x: Float32Array,
   xShape: [number, number, number, number],
   w: Float32Array,
@@ -16,11 +19,11 @@ function filterGradient(
   dy: Float32Array,
   stride: number,
   pad: 'same' | 'valid',
-): Float32Array {
+): [Float32Array, Float32Array] {
   return tf.tidy(() => {
     const xt = tf.tensor4d(x, xShape);
-    const conv = (filter: tf.Tensor4D) => tf.conv2d(xt, filter, stride, pad);
-    const outShape = conv(tf.tensor4d(w, wShape)).shape;
+    const wt = tf.tensor4d(w, wShape);
+    const outShape = tf.conv2d(xt, wt, stride, pad).shape;
     const dyt = tf.tensor4d(
       dy.subarray(
         0,
@@ -28,13 +31,29 @@ function filterGradient(
       ),
       outShape,
     );
-    const grad = tf.grad((filter: tf.Tensor) => tf.sum(tf.mul(conv(filter as tf.Tensor4D), dyt)));
-    return grad(tf.tensor4d(w, wShape)).dataSync() as Float32Array;
+    const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad), dyt)),
+    );
+    const [dx, dw] = grads([xt, wt]);
+    return [dx!.dataSync() as Float32Array, dw!.dataSync() as Float32Array];
   });
 }
 
+function relativeError(got: Float32Array, want: Float32Array): number {
+  expect(got.length).toBe(want.length);
+  let maxRef = 0;
+  let maxDiff = 0;
+  for (let i = 0; i < want.length; i++) {
+    maxRef = Math.max(maxRef, Math.abs(want[i]!));
+    maxDiff = Math.max(maxDiff, Math.abs(got[i]! - want[i]!));
+  }
+  expect(maxRef).toBeGreaterThan(0);
+  return maxDiff / maxRef;
+}
+
 // [x shape, filter shape, stride, padding]: same/valid, stride 1/2, non-square filters, and a valid/stride-2 case
-// (8 -> 3 outputs) whose last input row is never used, which exercises the slicing branch.
+// (8 -> 3 outputs) whose last input row is never used, which exercises the filter kernel's slicing branch. Stride-2
+// input gradients go to the original wasm kernel, so those cases check the delegation.
 const CASES: [
   [number, number, number, number],
   [number, number, number, number],
@@ -51,7 +70,7 @@ const CASES: [
   [[1, 14, 14, 32], [5, 5, 32, 64], 1, 'same'],
 ];
 
-describe('Conv2DBackpropFilter on wasm', () => {
+describe('convolution gradients on wasm (Conv2DBackpropFilter and Conv2DBackpropInput)', () => {
   beforeAll(async () => {
     await initBackend('wasm');
   });
@@ -59,7 +78,7 @@ describe('Conv2DBackpropFilter on wasm', () => {
     await initBackend('wasm');
   });
 
-  it.each(CASES)('matches the cpu kernel for x %j, filter %j, stride %d, %s', async (xs, ws, stride, pad) => {
+  it.each(CASES)('match the cpu kernels for x %j, filter %j, stride %d, %s', async (xs, ws, stride, pad) => {
     const rng = new Rng(xs.concat(ws, [stride]).reduce((a, b) => a * 31 + b, 7));
     const x = randomValues(
       rng,
@@ -74,20 +93,13 @@ describe('Conv2DBackpropFilter on wasm', () => {
     await initBackend('wasm');
     expect(tf.getBackend()).toBe('wasm');
     const before = tf.memory().numTensors;
-    const got = filterGradient(x, xs, w, ws, dy, stride, pad);
+    const [dxWasm, dwWasm] = convGradients(x, xs, w, ws, dy, stride, pad);
     expect(tf.memory().numTensors).toBe(before);
 
     await initBackend('cpu');
-    const want = filterGradient(x, xs, w, ws, dy, stride, pad);
+    const [dxCpu, dwCpu] = convGradients(x, xs, w, ws, dy, stride, pad);
 
-    expect(got.length).toBe(want.length);
-    let maxRef = 0;
-    let maxDiff = 0;
-    for (let i = 0; i < want.length; i++) {
-      maxRef = Math.max(maxRef, Math.abs(want[i]!));
-      maxDiff = Math.max(maxDiff, Math.abs(got[i]! - want[i]!));
-    }
-    expect(maxRef).toBeGreaterThan(0);
-    expect(maxDiff / maxRef).toBeLessThan(1e-5);
+    expect(relativeError(dwWasm, dwCpu)).toBeLessThan(1e-5);
+    expect(relativeError(dxWasm, dxCpu)).toBeLessThan(1e-5);
   });
 });
