@@ -50,6 +50,14 @@ function sameBits(a: Float32Array, b: Float32Array): boolean {
   );
 }
 
+/** The error a promise rejects with (fit and evaluate report every error as a rejection, never a throw). */
+function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+}
+
 function thrownBy(fn: () => unknown): unknown {
   try {
     fn();
@@ -216,9 +224,22 @@ describe('TfjsTrainer', () => {
     const other = await trainer.fit(initial, { ...job.config, seed: 12 });
     expect(sameBits(first.params.data, other.params.data)).toBe(false);
 
-    const fixture = new URL('./fit-worker.fixture.ts', import.meta.url).href;
+    // The worker thread has its own tfjs engine; tsx lets it import these TypeScript modules directly.
+    const module = (file: string) => JSON.stringify(new URL(file, import.meta.url).href);
     const worker = new Worker(
-      `import('tsx/esm/api').then(async (api) => { api.register(); await import(${JSON.stringify(fixture)}); })`,
+      `const { parentPort, workerData: job } = require('node:worker_threads');
+      import('tsx/esm/api').then(async (api) => {
+        api.register();
+        const { initBackend } = await import(${module('./backend.ts')});
+        const { initialParameters } = await import(${module('./models.ts')});
+        const { SharedModel } = await import(${module('./shared-model.ts')});
+        const { TfjsTrainer } = await import(${module('./trainer.ts')});
+        const backend = await initBackend('wasm');
+        const shared = SharedModel.create(job.model, { ...job.dims, seed: job.seed });
+        const initial = initialParameters(job.model, job.dims, job.seed);
+        const out = await new TfjsTrainer(shared, job.data).fit(initial, job.config);
+        parentPort.postMessage({ backend, data: out.params.data, metrics: out.metrics });
+      });`,
       { eval: true, workerData: job },
     );
     const fromWorker = await new Promise<{ backend: string; data: Float32Array; metrics: object }>(
@@ -336,23 +357,16 @@ describe('TfjsTrainer', () => {
       [{ optimizer: 'rmsprop' as FitConfig['optimizer'] }, /optimizer/],
     ];
     for (const [overrides, message] of bad) {
-      const error = thrownBy(() => trainer.fit(params, { ...SGD, ...overrides }));
+      const error = await rejectionOf(trainer.fit(params, { ...SGD, ...overrides }));
       expect(isFlotillaError(error, 'CONFIG_INVALID')).toBe(true);
       expect((error as Error).message).toMatch(message);
     }
     const other = initialParameters('logreg', { inputShape: [3], numClasses: 3 }, 1);
-    expect(
-      isFlotillaError(
-        thrownBy(() => trainer.fit(other, SGD)),
-        'SHAPE_MISMATCH',
-      ),
-    ).toBe(true);
-    expect(
-      isFlotillaError(
-        thrownBy(() => trainer.evaluate(other, { round: 1, batchSize: 2 })),
-        'SHAPE_MISMATCH',
-      ),
-    ).toBe(true);
+    expect(isFlotillaError(await rejectionOf(trainer.fit(other, SGD)), 'SHAPE_MISMATCH')).toBe(true);
+    const evaluated = trainer.evaluate(other, { round: 1, batchSize: 2 });
+    expect(isFlotillaError(await rejectionOf(evaluated), 'SHAPE_MISMATCH')).toBe(true);
+    const central = trainCentral(shared, data, data, params, { ...SGD, localEpochs: 1.5 });
+    expect(isFlotillaError(await rejectionOf(central), 'CONFIG_INVALID')).toBe(true);
     const wrongWidth = thrownBy(() => new TfjsTrainer(shared, randomDataset(4, [3], 3, 1)));
     expect(isFlotillaError(wrongWidth, 'SHAPE_MISMATCH')).toBe(true);
     expect((wrongWidth as Error).message).toMatch(/3 features per example/);

@@ -101,7 +101,7 @@ export class TfjsTrainer implements Trainer {
    * over the last epoch. A client without data returns the input parameters unchanged (a copy) with
    * numExamples 0, localSteps 0 and no metrics.
    */
-  fit(params: ParameterSet, config: FitConfig): Promise<FitOutput> {
+  async fit(params: ParameterSet, config: FitConfig): Promise<FitOutput> {
     validateFitConfig(config);
     this.model.layout.assertEquals(params.layout, 'model and fit parameters');
     return this.model.exclusive((): FitOutput => {
@@ -125,7 +125,7 @@ export class TfjsTrainer implements Trainer {
    * Loss and metrics of `params` on the evaluation data: accuracy, plus aucRoc, aucPr, f1, precision and recall
    * (threshold 0.5) for a binary model. Without data: loss NaN, numExamples 0, no metrics.
    */
-  evaluate(params: ParameterSet, config: EvaluateConfig): Promise<EvaluateOutput> {
+  async evaluate(params: ParameterSet, config: EvaluateConfig): Promise<EvaluateOutput> {
     validateBatchSize(config.batchSize);
     this.model.layout.assertEquals(params.layout, 'model and evaluate parameters');
     return this.model.exclusive(() => {
@@ -150,7 +150,7 @@ export interface CentralResult {
  * and evaluates on `test` after every epoch. The training is exactly a TfjsTrainer fit over `train` (same
  * shuffling and optimizer state across epochs), so its final parameters equal such a fit's.
  */
-export function trainCentral(
+export async function trainCentral(
   model: SharedModel,
   train: Dataset,
   test: Dataset,
