@@ -1,0 +1,8 @@
+/** A `flotilla` subcommand: its name, a one-line summary, full help text, and what it does. */
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  help(): string;
+  /** Runs with the arguments after the command name; resolves to the process exit code. */
+  run(args: readonly string[]): Promise<number>;
+}
