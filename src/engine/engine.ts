@@ -1,0 +1,490 @@
+/**
+ * The round engine (DESIGN principle 2): one loop that runs federated rounds against any ClientPool with any
+ * Strategy. Per round it selects clients from a seeded stream, sends each an encoded fit task, validates every reply,
+ * streams valid results into the strategy's aggregator, optionally evaluates (on the server and on clients), commits
+ * the round, and reports everything as events. Simulation and deployment differ only in the pool.
+ *
+ * Reproducibility: selection, per-client seeds and strategy streams derive from the run seed, the round and the
+ * client id only, and simulation pools yield outcomes in task order, so a run gives the same parameters whichever
+ * worker served which client.
+ */
+import {
+  FlotillaError,
+  Rng,
+  TypedEmitter,
+  isFlotillaError,
+  type EvaluateOutput,
+  type FitConfig,
+  type ParameterSet,
+} from '../core/index.js';
+import { encodeMessage, type DecodeLimits } from '../protocol/index.js';
+import type {
+  AggregateOutput,
+  ClientFailure,
+  ClientFitResult,
+  FitAssignment,
+  RoundContext,
+  Strategy,
+  StrategyState,
+} from '../strategy/strategy.js';
+import {
+  requiredResults,
+  resolveEngineConfig,
+  selectionSize,
+  type EngineConfig,
+  type ResolvedEngineConfig,
+} from './config.js';
+import type { EngineEvents, TaskPhase } from './events.js';
+import { summarizeFederatedEvaluation, type ClientEvaluation } from './federated-evaluation.js';
+import type { FailedAttempt, FederatedEvaluation, RoundRecord } from './history.js';
+import type { ClientPool, TaskEnvelope, TaskOutcome } from './pool.js';
+import { readEvaluateReply, readFitReply, type Checked, type SentTask } from './replies.js';
+
+/** Makes a committed round durable before the next one starts (the durable server implements it with SQLite). */
+export interface RoundCommitter {
+  commitRound(record: RoundRecord, params: ParameterSet, strategyState: StrategyState): Promise<void>;
+}
+
+/** Evaluates the new global parameters on the server's own data. */
+export type ServerEvaluate = (params: ParameterSet, round: number) => Promise<EvaluateOutput>;
+
+export interface RoundEngineOptions {
+  readonly pool: ClientPool;
+  readonly strategy: Strategy;
+  readonly config: EngineConfig;
+  readonly serverEvaluate?: ServerEvaluate;
+  readonly committer?: RoundCommitter;
+  /** Bounds applied when decoding client replies. Defaults to the codec's defaults. */
+  readonly limits?: DecodeLimits;
+}
+
+export interface RunOptions {
+  readonly initialParams: ParameterSet;
+  /** First round to run; a resumed run passes the round after its last committed one. Default 1. */
+  readonly startRound?: number;
+  /** Strategy state saved with the last committed round, loaded before the first round runs. */
+  readonly strategyState?: StrategyState;
+  /** Checked between rounds: an aborted run returns after the round in progress commits. */
+  readonly signal?: AbortSignal;
+}
+
+export interface RunResult {
+  readonly status: 'completed' | 'aborted';
+  /** Global parameters after the last committed round (the initial ones when none committed). */
+  readonly params: ParameterSet;
+  readonly history: readonly RoundRecord[];
+  /** The last committed round (startRound - 1 when none committed). */
+  readonly lastRound: number;
+}
+
+interface Traffic {
+  sent: number;
+  received: number;
+}
+
+interface CommittableAttempt {
+  readonly ok: true;
+  readonly selected: readonly string[];
+  readonly participants: readonly string[];
+  readonly failures: readonly ClientFailure[];
+  readonly numExamples: number;
+  readonly output: AggregateOutput;
+  readonly fitMs: number;
+  readonly aggregationMs: number;
+}
+
+type AttemptOutcome = CommittableAttempt | { readonly ok: false; readonly failed: FailedAttempt };
+
+/** Deterministic order of clients whatever order the pool lists them in. */
+function sortedIds(ids: readonly string[]): string[] {
+  return [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+export class RoundEngine {
+  readonly events = new TypedEmitter<EngineEvents>();
+  readonly config: ResolvedEngineConfig;
+  private readonly pool: ClientPool;
+  private readonly strategy: Strategy;
+  private readonly serverEvaluate: ServerEvaluate | undefined;
+  private readonly committer: RoundCommitter | undefined;
+  private readonly limits: DecodeLimits | undefined;
+  private readonly root: Rng;
+
+  constructor(options: RoundEngineOptions) {
+    this.config = resolveEngineConfig(options.config);
+    this.pool = options.pool;
+    this.strategy = options.strategy;
+    this.serverEvaluate = options.serverEvaluate;
+    this.committer = options.committer;
+    this.limits = options.limits;
+    this.root = new Rng(this.config.seed);
+  }
+
+  async run(options: RunOptions): Promise<RunResult> {
+    const startRound = options.startRound ?? 1;
+    const { rounds } = this.config;
+    if (!Number.isSafeInteger(startRound) || startRound < 1 || startRound > rounds + 1) {
+      throw new FlotillaError(
+        'INVALID_ARGUMENT',
+        `startRound must be an integer in [1, ${rounds + 1}], got ${startRound}`,
+      );
+    }
+    options.initialParams.assertFinite('initial parameters');
+    if (options.strategyState) this.strategy.loadState(options.strategyState);
+
+    const startedAt = Date.now();
+    const runStart = performance.now();
+    this.events.emit('run-started', {
+      config: this.config,
+      strategy: this.strategy.name,
+      startRound,
+      rounds,
+      numParameters: options.initialParams.size,
+      availableClients: this.pool.available().length,
+      startedAt,
+    });
+    let params = options.initialParams;
+    let lastRound = startRound - 1;
+    const history: RoundRecord[] = [];
+    let status: RunResult['status'] = 'completed';
+    try {
+      for (let round = startRound; round <= rounds; round++) {
+        if (options.signal?.aborted) {
+          status = 'aborted';
+          break;
+        }
+        const { record, params: next } = await this.runRound(round, params);
+        if (this.committer) await this.committer.commitRound(record, next, this.strategy.saveState());
+        params = next;
+        lastRound = round;
+        history.push(record);
+        this.events.emit('round-committed', { record });
+      }
+    } catch (error) {
+      this.events.emit('run-finished', {
+        status: 'failed',
+        lastRound,
+        durationMs: performance.now() - runStart,
+        error: {
+          code: isFlotillaError(error) ? error.code : 'UNEXPECTED',
+          message: error instanceof Error ? error.message : String(error),
+        },
+      });
+      throw error;
+    }
+    this.events.emit('run-finished', { status, lastRound, durationMs: performance.now() - runStart });
+    return { status, params, history, lastRound };
+  }
+
+  /** Runs one round to a committable record, retrying with fresh selections; throws ROUND_FAILED when out of tries. */
+  private async runRound(
+    round: number,
+    global: ParameterSet,
+  ): Promise<{ record: RoundRecord; params: ParameterSet }> {
+    const start = performance.now();
+    const traffic: Traffic = { sent: 0, received: 0 };
+    const failedAttempts: FailedAttempt[] = [];
+    const maxAttempts = this.config.maxRetries + 1;
+    let committed: CommittableAttempt | undefined;
+    for (let attempt = 1; attempt <= maxAttempts && !committed; attempt++) {
+      const outcome = await this.fitAttempt(round, attempt, global, traffic);
+      if (outcome.ok) {
+        committed = outcome;
+      } else {
+        failedAttempts.push(outcome.failed);
+        if (attempt < maxAttempts) {
+          this.events.emit('round-retried', {
+            round,
+            failed: outcome.failed,
+            attemptsLeft: maxAttempts - attempt,
+          });
+        }
+      }
+    }
+    if (!committed) {
+      const reasons = failedAttempts.map((f) => `attempt ${f.attempt}: ${f.reason}`).join('; ');
+      throw new FlotillaError(
+        'ROUND_FAILED',
+        `round ${round} failed after ${maxAttempts} attempt(s): ${reasons}`,
+        {
+          round,
+          attempts: failedAttempts,
+        },
+      );
+    }
+
+    const params = committed.output.params;
+    if (!params.layout.equals(global.layout) || params.firstNonFinite() >= 0) {
+      throw new FlotillaError(
+        'STRATEGY_FAILED',
+        `strategy "${this.strategy.name}" produced invalid parameters in round ${round} (wrong layout or non-finite values)`,
+      );
+    }
+
+    const evalStart = performance.now();
+    const serverEvaluation = await this.maybeServerEvaluate(round, params);
+    const federatedEvaluation = this.isDue(round, this.config.evaluateEvery)
+      ? await this.federatedEvaluate(round, params, traffic)
+      : undefined;
+    const evaluationMs = performance.now() - evalStart;
+
+    const record: RoundRecord = {
+      round,
+      attempts: failedAttempts.length + 1,
+      selected: committed.selected,
+      participants: committed.participants,
+      failures: committed.failures,
+      failedAttempts,
+      train: { numExamples: committed.numExamples, metrics: committed.output.metrics },
+      ...(serverEvaluation ? { serverEvaluation } : {}),
+      ...(federatedEvaluation ? { federatedEvaluation } : {}),
+      durations: {
+        fitMs: committed.fitMs,
+        aggregationMs: committed.aggregationMs,
+        evaluationMs,
+        totalMs: performance.now() - start,
+      },
+      bytesSent: traffic.sent,
+      bytesReceived: traffic.received,
+    };
+    return { record, params };
+  }
+
+  /** Every k rounds, and always after the last one; k = 0 means never. */
+  private isDue(round: number, every: number): boolean {
+    return every > 0 && (round % every === 0 || round === this.config.rounds);
+  }
+
+  private async fitAttempt(
+    round: number,
+    attempt: number,
+    global: ParameterSet,
+    traffic: Traffic,
+  ): Promise<AttemptOutcome> {
+    const failAttempt = (selected: readonly string[], reason: string, failures: ClientFailure[] = []) =>
+      ({ ok: false, failed: { attempt, selected, reason, failures } }) as const;
+
+    const available = sortedIds(this.pool.available().map((c) => c.id));
+    if (available.length < this.config.minFitClients) {
+      return failAttempt(
+        [],
+        `${available.length} client(s) available, minFitClients is ${this.config.minFitClients}`,
+      );
+    }
+    const chosen = this.root
+      .split('select', round, attempt)
+      .sample(available, selectionSize(this.config, available.length));
+    const context: RoundContext = { round, global, rng: this.root.split('strategy', round, attempt) };
+    const assignments = this.strategy.configureFit(
+      context,
+      chosen.map((id) => this.proposal(round, id)),
+    );
+    const selected = this.checkAssignments(assignments, chosen);
+    this.events.emit('round-started', { round, attempt, selected });
+    const needed = requiredResults(this.config, selected.length);
+    if (selected.length === 0 || selected.length < needed) {
+      return failAttempt(selected, `${selected.length} client(s) selected, ${needed} result(s) needed`);
+    }
+
+    // Task ids name the round, attempt and position, not the client: client ids need not be valid task ids.
+    const tasks = assignments.map((a, i) => {
+      const taskId = `${round}.${attempt}.${i}`;
+      return {
+        clientId: a.clientId,
+        taskId,
+        frame: encodeMessage({ type: 'fit-task', round, taskId, config: a.config, params: global }),
+      };
+    });
+
+    const aggregator = this.strategy.beginAggregation(context);
+    const participants: string[] = [];
+    let numExamples = 0;
+    let aggregationMs = 0;
+    const fitStart = performance.now();
+    const failures = await this.dispatch(
+      'fit',
+      round,
+      tasks,
+      this.config.fitDeadlineMs,
+      traffic,
+      (frame, task) => {
+        const checked = readFitReply(frame, task, global.layout, this.limits);
+        if (!checked.ok) return checked;
+        const t = performance.now();
+        try {
+          aggregator.add(checked.value);
+        } catch (error) {
+          // A strategy may refuse a result (e.g. a robust rule's sanity bound); that is the client's failure.
+          return {
+            ok: false,
+            failure: { clientId: task.clientId, cause: 'rejected', message: (error as Error).message },
+          } satisfies Checked<ClientFitResult>;
+        } finally {
+          aggregationMs += performance.now() - t;
+        }
+        participants.push(task.clientId);
+        numExamples += checked.value.numExamples;
+        return { ok: true, value: checked.value.numExamples };
+      },
+    );
+    const fitMs = performance.now() - fitStart;
+
+    if (participants.length < needed) {
+      return failAttempt(
+        selected,
+        `${participants.length} of ${selected.length} client(s) returned a valid result, ${needed} needed`,
+        failures,
+      );
+    }
+    const finishStart = performance.now();
+    let output: AggregateOutput;
+    try {
+      output = aggregator.finish(failures);
+    } catch (error) {
+      // The strategy could not aggregate these results (e.g. too few for a robust rule): retry like a short round.
+      if (!isFlotillaError(error, 'STRATEGY_FAILED')) throw error;
+      return failAttempt(selected, `aggregation failed: ${error.message}`, failures);
+    }
+    aggregationMs += performance.now() - finishStart;
+    return { ok: true, selected, participants, failures, numExamples, output, fitMs, aggregationMs };
+  }
+
+  private proposal(round: number, clientId: string): FitAssignment {
+    const c = this.config;
+    const config: FitConfig = {
+      round,
+      // Depends on (run seed, round, client) only: the same client trains identically on any worker or attempt.
+      seed: this.root.split('client', round, clientId).nextUint32(),
+      localEpochs: c.localEpochs,
+      batchSize: c.batchSize,
+      learningRate: c.learningRate,
+      optimizer: c.optimizer,
+      momentum: c.momentum,
+    };
+    return { clientId, config };
+  }
+
+  /** A strategy may drop selected clients but not add or repeat any. */
+  private checkAssignments(assignments: readonly FitAssignment[], chosen: readonly string[]): string[] {
+    const allowed = new Set(chosen);
+    const seen = new Set<string>();
+    for (const { clientId } of assignments) {
+      if (!allowed.has(clientId) || seen.has(clientId)) {
+        throw new FlotillaError(
+          'STRATEGY_FAILED',
+          `strategy "${this.strategy.name}" assigned client "${clientId}", which was not selected or appears twice`,
+        );
+      }
+      seen.add(clientId);
+    }
+    return assignments.map((a) => a.clientId);
+  }
+
+  private async maybeServerEvaluate(
+    round: number,
+    params: ParameterSet,
+  ): Promise<EvaluateOutput | undefined> {
+    if (!this.serverEvaluate || !this.isDue(round, this.config.serverEvaluateEvery)) return undefined;
+    const result = await this.serverEvaluate(params, round);
+    this.events.emit('evaluation', { round, kind: 'server', result });
+    return result;
+  }
+
+  private async federatedEvaluate(
+    round: number,
+    params: ParameterSet,
+    traffic: Traffic,
+  ): Promise<FederatedEvaluation> {
+    const available = sortedIds(this.pool.available().map((c) => c.id));
+    const count = Math.min(
+      available.length,
+      Math.ceil(this.config.fractionEvaluate * available.length - 1e-9),
+    );
+    const selected = this.root.split('evaluate', round).sample(available, count);
+    const config = { round, batchSize: this.config.batchSize };
+    const tasks = selected.map((clientId, i) => {
+      const taskId = `${round}.eval.${i}`;
+      return {
+        clientId,
+        taskId,
+        frame: encodeMessage({ type: 'evaluate-task', round, taskId, config, params }),
+      };
+    });
+    const results: ClientEvaluation[] = [];
+    const failures = await this.dispatch(
+      'evaluate',
+      round,
+      tasks,
+      this.config.evaluateDeadlineMs,
+      traffic,
+      (frame, task) => {
+        const checked = readEvaluateReply(frame, task, this.limits);
+        if (!checked.ok) return checked;
+        results.push({ clientId: task.clientId, output: checked.value });
+        return { ok: true, value: checked.value.numExamples };
+      },
+    );
+    const result = summarizeFederatedEvaluation(round, selected.length, results, failures);
+    this.events.emit('evaluation', { round, kind: 'federated', result });
+    return result;
+  }
+
+  /**
+   * Sends `tasks` through the pool and hands each reply to `accept`, which validates and consumes it and returns the
+   * number of examples or a failure. Returns every failure, including tasks the pool never answered.
+   */
+  private async dispatch(
+    phase: TaskPhase,
+    round: number,
+    tasks: readonly TaskEnvelope[],
+    deadlineMs: number,
+    traffic: Traffic,
+    accept: (frame: Uint8Array, task: SentTask) => Checked<number>,
+  ): Promise<ClientFailure[]> {
+    const pending = new Map<string, SentTask>();
+    for (const t of tasks) {
+      pending.set(t.taskId, { clientId: t.clientId, taskId: t.taskId, round });
+      // Counted before dispatch: a worker pool transfers (detaches) the frames it sends.
+      traffic.sent += t.frame.byteLength;
+    }
+    const failures: ClientFailure[] = [];
+    const failed = (failure: ClientFailure) => {
+      failures.push(failure);
+      this.events.emit('client-failed', { round, phase, failure });
+    };
+    if (tasks.length === 0) return failures;
+    const outcomes: AsyncIterable<TaskOutcome> = this.pool.dispatch(tasks, {
+      deadline: Date.now() + deadlineMs,
+    });
+    for await (const outcome of outcomes) {
+      const task = pending.get(outcome.taskId);
+      if (!task) continue; // not a task of this dispatch, or already answered: nothing to account for
+      pending.delete(outcome.taskId);
+      if (outcome.kind === 'failed') {
+        failed({ clientId: task.clientId, cause: outcome.cause, message: outcome.message });
+        continue;
+      }
+      traffic.received += outcome.frame.byteLength;
+      const accepted = accept(outcome.frame, task);
+      if (!accepted.ok) {
+        failed(accepted.failure);
+        continue;
+      }
+      this.events.emit('client-result', {
+        round,
+        phase,
+        clientId: task.clientId,
+        numExamples: accepted.value,
+        durationMs: outcome.durationMs,
+      });
+    }
+    for (const task of pending.values()) {
+      failed({
+        clientId: task.clientId,
+        cause: 'transport-error',
+        message: 'the pool yielded no outcome for this task',
+      });
+    }
+    return failures;
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The engine's events (DESIGN principle 5). Progress displays, recorders, metrics exporters and the dashboard
+ * subscribe; the engine calls none of them directly and never prints.
+ */
+import type { EvaluateOutput, TypedEmitter } from '../core/index.js';
+import type { ClientFailure } from '../strategy/strategy.js';
+import type { ResolvedEngineConfig } from './config.js';
+import type { FailedAttempt, FederatedEvaluation, RoundRecord } from './history.js';
+
+export type TaskPhase = 'fit' | 'evaluate';
+
+export interface EngineEvents {
+  'run-started': {
+    readonly config: ResolvedEngineConfig;
+    readonly strategy: string;
+    readonly startRound: number;
+    readonly rounds: number;
+    readonly numParameters: number;
+    readonly availableClients: number;
+    readonly startedAt: number;
+  };
+  'round-started': { readonly round: number; readonly attempt: number; readonly selected: readonly string[] };
+  'client-result': {
+    readonly round: number;
+    readonly phase: TaskPhase;
+    readonly clientId: string;
+    readonly numExamples: number;
+    readonly durationMs: number;
+  };
+  'client-failed': { readonly round: number; readonly phase: TaskPhase; readonly failure: ClientFailure };
+  'round-retried': { readonly round: number; readonly failed: FailedAttempt; readonly attemptsLeft: number };
+  evaluation:
+    | { readonly round: number; readonly kind: 'server'; readonly result: EvaluateOutput }
+    | { readonly round: number; readonly kind: 'federated'; readonly result: FederatedEvaluation };
+  'round-committed': { readonly record: RoundRecord };
+  'run-finished': {
+    readonly status: 'completed' | 'aborted' | 'failed';
+    /** The last committed round (startRound - 1 when none committed). */
+    readonly lastRound: number;
+    readonly durationMs: number;
+    readonly error?: { readonly code: string; readonly message: string };
+  };
+}
+
+export type EngineEmitter = TypedEmitter<EngineEvents>;

@@ -1,0 +1,113 @@
+/**
+ * Turns a client's reply frame into a validated result or a failure with a cause (DESIGN principle 7). Nothing a
+ * client sends can make the engine throw: undecodable or oversized frames, answers to another task, updates with the
+ * wrong layout and non-finite numbers all become ClientFailures, which the round records and survives.
+ */
+import { isFlotillaError, type EvaluateOutput, type ParameterLayout } from '../core/index.js';
+import { decodeMessage, type DecodeLimits, type Message, type MessageType } from '../protocol/index.js';
+import type { ClientFailure, ClientFitResult } from '../strategy/strategy.js';
+
+/** The task a reply must answer. */
+export interface SentTask {
+  readonly clientId: string;
+  readonly taskId: string;
+  readonly round: number;
+}
+
+export type Checked<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly failure: ClientFailure };
+
+function fail(task: SentTask, cause: string, message: string): { ok: false; failure: ClientFailure } {
+  return { ok: false, failure: { clientId: task.clientId, cause, message } };
+}
+
+/** Decodes a reply and checks that it answers `task` with a message of type `expected`. */
+function decodeReply<T extends MessageType>(
+  frame: Uint8Array,
+  task: SentTask,
+  expected: T,
+  limits: DecodeLimits | undefined,
+): Checked<Extract<Message, { type: T }>> {
+  let message: Message;
+  try {
+    message = decodeMessage(frame, limits);
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    const cause = isFlotillaError(error) ? DECODE_CAUSES[error.code] : undefined;
+    return fail(task, cause ?? 'undecodable', text);
+  }
+  if (message.taskId !== task.taskId || message.round !== task.round) {
+    return fail(
+      task,
+      'mismatched-task',
+      `reply is for task "${message.taskId}" of round ${message.round}, ` +
+        `but the client was sent task "${task.taskId}" of round ${task.round}`,
+    );
+  }
+  if (message.type === 'task-failed') {
+    // A client that reports diverged training is recorded as such, like a non-finite update it had sent.
+    const cause = message.code === 'NON_FINITE' ? 'non-finite' : 'client-error';
+    return fail(task, cause, `${message.code}: ${message.message}`);
+  }
+  if (message.type !== expected) {
+    return fail(task, 'invalid-result', `expected a ${expected} reply, got ${message.type}`);
+  }
+  return { ok: true, value: message as Extract<Message, { type: T }> };
+}
+
+/** Causes for the codec's typed errors; anything else it throws means the frame could not be read at all. */
+const DECODE_CAUSES: Partial<Record<string, string>> = {
+  CODEC_OVERSIZED: 'oversized',
+  NON_FINITE: 'non-finite',
+  MESSAGE_INVALID: 'invalid-result',
+};
+
+function positiveCount(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 1;
+}
+
+export function readFitReply(
+  frame: Uint8Array,
+  task: SentTask,
+  layout: ParameterLayout,
+  limits?: DecodeLimits,
+): Checked<ClientFitResult> {
+  const decoded = decodeReply(frame, task, 'fit-result', limits);
+  if (!decoded.ok) return decoded;
+  // The codec has checked the schema and that every number is finite; what it cannot know is this round's layout.
+  const reply = decoded.value;
+  if (!positiveCount(reply.numExamples)) {
+    return fail(task, 'invalid-result', `numExamples must be a positive integer, got ${reply.numExamples}`);
+  }
+  if (!reply.update.layout.equals(layout)) {
+    try {
+      layout.assertEquals(reply.update.layout, 'model and update');
+    } catch (error) {
+      return fail(task, 'wrong-layout', (error as Error).message);
+    }
+  }
+  return {
+    ok: true,
+    value: {
+      clientId: task.clientId,
+      numExamples: reply.numExamples,
+      localSteps: reply.localSteps,
+      metrics: reply.metrics,
+      update: reply.update,
+    },
+  };
+}
+
+export function readEvaluateReply(
+  frame: Uint8Array,
+  task: SentTask,
+  limits?: DecodeLimits,
+): Checked<EvaluateOutput> {
+  const decoded = decodeReply(frame, task, 'evaluate-result', limits);
+  if (!decoded.ok) return decoded;
+  const reply = decoded.value;
+  if (!positiveCount(reply.numExamples)) {
+    return fail(task, 'invalid-result', `numExamples must be a positive integer, got ${reply.numExamples}`);
+  }
+  return { ok: true, value: { loss: reply.loss, numExamples: reply.numExamples, metrics: reply.metrics } };
+}

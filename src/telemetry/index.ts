@@ -1,0 +1,3 @@
+export * from './run-events.js';
+export * from './history-recorder.js';
+export * from './progress.js';

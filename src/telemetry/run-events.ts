@@ -1,0 +1,81 @@
+/**
+ * The run events telemetry consumes, described structurally. Telemetry sits beside the engine and imports only core
+ * (DESIGN layout), so instead of importing the engine's event types it names the fields it reads; the engine's
+ * emitter satisfies this interface, which tsc checks wherever the two are wired together.
+ */
+import type { MetricValues } from '../core/index.js';
+
+export interface EvaluationSummary {
+  readonly loss: number;
+  readonly metrics: MetricValues;
+}
+
+/** The fields of a committed round's record that telemetry reads; recorders keep the whole record. */
+export interface RoundRecordView {
+  readonly round: number;
+  readonly attempts: number;
+  readonly selected: readonly string[];
+  readonly participants: readonly string[];
+  readonly train: { readonly numExamples: number; readonly metrics: MetricValues };
+  readonly serverEvaluation?: EvaluationSummary;
+  readonly federatedEvaluation?: EvaluationSummary;
+  readonly durations: { readonly totalMs: number };
+}
+
+export interface RunEvents {
+  'run-started': {
+    readonly config: unknown;
+    readonly strategy: string;
+    readonly startRound: number;
+    readonly rounds: number;
+    readonly numParameters: number;
+    readonly availableClients: number;
+    readonly startedAt: number;
+  };
+  'round-started': { readonly round: number; readonly attempt: number; readonly selected: readonly string[] };
+  'client-result': { readonly round: number; readonly phase: string; readonly clientId: string };
+  'client-failed': {
+    readonly round: number;
+    readonly phase: string;
+    readonly failure: { readonly clientId: string; readonly cause: string };
+  };
+  'round-retried': {
+    readonly round: number;
+    readonly attemptsLeft: number;
+    readonly failed: { readonly reason: string };
+  };
+  'round-committed': { readonly record: RoundRecordView };
+  'run-finished': {
+    readonly status: string;
+    readonly lastRound: number;
+    readonly durationMs: number;
+    readonly error?: { readonly code: string; readonly message: string };
+  };
+}
+
+/** Anything that emits run events, e.g. `RoundEngine.events`. */
+export interface RunEventSource {
+  on<K extends keyof RunEvents>(event: K, listener: (payload: RunEvents[K]) => void): () => void;
+}
+
+/** The metric a display shows for a round: server evaluation, else federated evaluation, else training metrics. */
+export function headlineMetrics(record: RoundRecordView): {
+  source: string;
+  loss?: number;
+  accuracy?: number;
+} {
+  const evaluation = record.serverEvaluation ?? record.federatedEvaluation;
+  if (evaluation) {
+    return {
+      source: record.serverEvaluation ? 'server' : 'federated',
+      loss: evaluation.loss,
+      ...(evaluation.metrics['accuracy'] !== undefined ? { accuracy: evaluation.metrics['accuracy'] } : {}),
+    };
+  }
+  const { metrics } = record.train;
+  return {
+    source: 'train',
+    ...(metrics['loss'] !== undefined ? { loss: metrics['loss'] } : {}),
+    ...(metrics['accuracy'] !== undefined ? { accuracy: metrics['accuracy'] } : {}),
+  };
+}
