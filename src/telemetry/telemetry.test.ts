@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { TypedEmitter } from '../core/index.js';
+import { HistoryRecorder } from './history-recorder.js';
+import { ProgressRenderer, formatDuration } from './progress.js';
+import type { RoundRecordView, RunEvents } from './run-events.js';
+
+function record(round: number, loss: number, accuracy: number): RoundRecordView {
+  return {
+    round,
+    attempts: 1,
+    selected: ['a', 'b', 'c'],
+    participants: ['a', 'b'],
+    train: { numExamples: 20, metrics: { loss: loss + 1 } },
+    serverEvaluation: { loss, metrics: { accuracy } },
+    durations: { totalMs: 10 },
+  };
+}
+
+/** Plays a 2-round run (one retry, one failure) through an emitter, with a clock advancing 1 s per round. */
+function play(events: TypedEmitter<RunEvents>, clock: { t: number }): void {
+  events.emit('run-started', {
+    config: { rounds: 2 },
+    strategy: 'fedavg',
+    startRound: 1,
+    rounds: 2,
+    numParameters: 7850,
+    availableClients: 3,
+    startedAt: Date.UTC(2025, 0, 1),
+  });
+  events.emit('round-started', { round: 1, attempt: 1, selected: ['a', 'b', 'c'] });
+  events.emit('client-result', { round: 1, phase: 'fit', clientId: 'a' });
+  events.emit('client-failed', { round: 1, phase: 'fit', failure: { clientId: 'c', cause: 'deadline' } });
+  clock.t += 1000;
+  events.emit('round-committed', { record: record(1, 0.5, 0.8) });
+  events.emit('round-retried', { round: 2, attemptsLeft: 1, failed: { reason: '0 of 3 returned a result' } });
+  clock.t += 1000;
+  events.emit('round-committed', { record: record(2, 0.25, 0.9) });
+  events.emit('run-finished', { status: 'completed', lastRound: 2, durationMs: 2000 });
+}
+
+describe('ProgressRenderer', () => {
+  it('prints plain lines with loss, accuracy, elapsed and ETA when the stream is not a TTY', () => {
+    const events = new TypedEmitter<RunEvents>();
+    const clock = { t: 0 };
+    let out = '';
+    new ProgressRenderer({ write: (s) => (out += s) }, { now: () => clock.t }).attach(events);
+    play(events, clock);
+    expect(out.split('\n')).toEqual([
+      'fedavg: 2 rounds, 3 clients, 7,850 parameters',
+      'round 1/2  clients 2/3  server loss 0.5000  acc 80.00%  elapsed 1.0s  eta 1.0s',
+      'round 2/2 retrying (1 attempt(s) left): 0 of 3 returned a result',
+      'round 2/2  clients 2/3  server loss 0.2500  acc 90.00%  elapsed 2.0s  eta 0ms',
+      'done: 2 round(s) in 2.0s',
+      '',
+    ]);
+  });
+
+  it('rewrites one live line on a TTY and ends it with the last summary', () => {
+    const events = new TypedEmitter<RunEvents>();
+    const clock = { t: 0 };
+    const writes: string[] = [];
+    new ProgressRenderer({ write: (s) => writes.push(s), isTTY: true }, { now: () => clock.t }).attach(
+      events,
+    );
+    play(events, clock);
+    expect(writes).toContain('\r\x1b[2Kround 1/2 training 1/3');
+    expect(writes).toContain('\r\x1b[2Kround 1/2 training 2/3, 1 failed');
+    const last = writes[writes.length - 1]!;
+    expect(last.startsWith('\r\x1b[2Kround 2/2  clients 2/3  server loss 0.2500')).toBe(true);
+    expect(last.endsWith('\ndone: 2 round(s) in 2.0s\n')).toBe(true);
+    // Live updates do not end lines; only the header, the retry and the end of run do.
+    expect(writes.filter((w) => w.endsWith('\n'))).toHaveLength(3);
+  });
+
+  it('formats durations', () => {
+    expect([850, 12_345, 245_000, 3_720_000].map(formatDuration)).toEqual([
+      '850ms',
+      '12.3s',
+      '4m05s',
+      '1h02m',
+    ]);
+  });
+});
+
+describe('HistoryRecorder', () => {
+  it('builds the JSON history: metadata, run info, rounds, retries and failure causes', () => {
+    const events = new TypedEmitter<RunEvents>();
+    const recorder = new HistoryRecorder({ dataset: 'synthetic' });
+    recorder.attach(events);
+    play(events, { t: 0 });
+    const history = JSON.parse(recorder.json());
+    expect(history).toMatchObject({
+      format: 'flotilla-run-history',
+      version: 1,
+      metadata: { dataset: 'synthetic' },
+      status: 'completed',
+      startedAt: '2025-01-01T00:00:00.000Z',
+      strategy: 'fedavg',
+      lastPlannedRound: 2,
+      numParameters: 7850,
+      durationMs: 2000,
+      retries: [{ round: 2, reason: '0 of 3 returned a result' }],
+      failureCauses: { deadline: 1 },
+    });
+    expect(history.rounds.map((r: RoundRecordView) => r.round)).toEqual([1, 2]);
+  });
+
+  it('records a failed run with its error and stops listening when detached', () => {
+    const events = new TypedEmitter<RunEvents>();
+    const recorder = new HistoryRecorder();
+    const detach = recorder.attach(events);
+    events.emit('run-finished', {
+      status: 'failed',
+      lastRound: 0,
+      durationMs: 5,
+      error: { code: 'ROUND_FAILED', message: 'round 1 failed' },
+    });
+    expect(recorder.history()).toMatchObject({ status: 'failed', error: { code: 'ROUND_FAILED' } });
+    detach();
+    events.emit('round-committed', { record: record(1, 1, 0) });
+    expect(recorder.history().rounds).toHaveLength(0);
+  });
+});
