@@ -23,7 +23,19 @@ export type ErrorCode =
   | 'CLIENT_FAILED'
   | 'WORKER_FAILED'
   | 'TIMEOUT'
-  | 'PRIVACY_UNATTAINABLE';
+  | 'PRIVACY_UNATTAINABLE'
+  /** A run, round or client asked of storage does not exist. */
+  | 'STORAGE_NOT_FOUND'
+  /** A run id or client name is already taken. */
+  | 'STORAGE_CONFLICT'
+  /** A round commit is not exactly the round after the last committed one (a gap or a repeat). */
+  | 'STORAGE_ROUND_ORDER'
+  /** The database was written by a newer Flotilla (its schema version is unknown here). */
+  | 'STORAGE_VERSION'
+  /** Stored data does not decode (blob size does not match its layout, unreadable JSON). */
+  | 'STORAGE_CORRUPT'
+  /** The database itself failed (I/O error, disk full, locked by another process). */
+  | 'STORAGE_FAILED';
 
 const USER_FACING: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'INVALID_ARGUMENT',
@@ -38,6 +50,9 @@ const USER_FACING: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'MODEL_INVALID',
   'STATE_INVALID',
   'PRIVACY_UNATTAINABLE',
+  'STORAGE_NOT_FOUND',
+  'STORAGE_CONFLICT',
+  'STORAGE_VERSION',
 ]);
 
 export class FlotillaError extends Error {

@@ -1,11 +1,13 @@
 /**
  * The kind table: one entry per message type, giving its one-byte code in the frame, the message keys that hold
  * parameter sets (carried as raw float32 payloads, in this order) and the schema of its other fields (carried in the
- * JSON header). A new message kind (handshake, heartbeat, secure-aggregation stages) is a new entry here and a new
- * member of the Message union; the frame format does not change.
+ * JSON header). A new task message kind (e.g. secure-aggregation stages) is a new entry here and a new member of the
+ * Message union; the frame format does not change. Session control (handshake, heartbeat, refusal) is not: see
+ * control.ts.
  *
- * Code allocation: 1-63 messages between the engine and clients; 64 a standalone parameter set (checkpoints, model
- * caches; see codec.ts); 0 and the rest unassigned. Codes are part of the wire format: never renumber one.
+ * Code allocation: 1-63 messages between the engine and clients, of which 32-47 are session control messages with a
+ * table of their own (control.ts); 64 a standalone parameter set (checkpoints, model caches; see codec.ts); 0 and the
+ * rest unassigned. Codes are part of the wire format: never renumber one.
  */
 import { num, obj, type Schema } from '../core/index.js';
 import type { ParameterSet } from '../core/index.js';
