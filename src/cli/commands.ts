@@ -2,8 +2,15 @@
 import type { Command } from './command.js';
 import { configCommand } from './commands/config.js';
 import { privacyCommand } from './commands/privacy.js';
+import { simulateCommand } from './commands/simulate.js';
+import { trainCentralCommand } from './commands/train-central.js';
 
-export const commands: readonly Command[] = [configCommand, privacyCommand];
+export const commands: readonly Command[] = [
+  simulateCommand,
+  trainCentralCommand,
+  configCommand,
+  privacyCommand,
+];
 
 export function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -3,6 +3,7 @@
  * share this table so a central baseline is trained on exactly the data and model of the federated run.
  */
 import type { OptionSpec } from './options.js';
+import { STRATEGY_OPTIONS } from './strategy-options.js';
 
 export const SIMULATE_OPTIONS: readonly OptionSpec[] = [
   {
@@ -40,11 +41,10 @@ export const SIMULATE_OPTIONS: readonly OptionSpec[] = [
   {
     key: 'testFraction',
     type: 'number',
-    min: 0.01,
+    min: 0,
     max: 0.9,
-    default: 0.2,
     description:
-      "fraction of each client's data held out for evaluation (datasets without an official test split)",
+      "fraction of each client's data it holds out for evaluation (default 0 for image datasets, which have an official test split, and 0.25 for tabular data)",
   },
   {
     key: 'partition',
@@ -163,8 +163,15 @@ export const SIMULATE_OPTIONS: readonly OptionSpec[] = [
     key: 'evaluateEvery',
     type: 'integer',
     min: 0,
-    default: 1,
-    description: 'federated evaluation on clients every N rounds (0: never)',
+    description:
+      'federated evaluation on clients every N rounds, 0 never (default 1 when clients hold out test data, else 0)',
+  },
+  {
+    key: 'compare',
+    type: 'boolean',
+    default: false,
+    description:
+      'after the run, compare the federated model with a central model and local-only models on every client',
   },
   {
     key: 'seed',
@@ -203,4 +210,5 @@ export const SIMULATE_OPTIONS: readonly OptionSpec[] = [
     description:
       "train-central only: epochs of central training (default: the federated run's passes over the data)",
   },
+  ...STRATEGY_OPTIONS,
 ];

@@ -35,6 +35,7 @@ export {
 export {
   MISSING_CATEGORY,
   applyTabularCsv,
+  DecodedTabular,
   loadTabularCsv,
   type FittedCategorical,
   type FittedColumn,

@@ -6,7 +6,7 @@
  * browser-safe.
  */
 import { FlotillaError, Rng, validateDataset, type Dataset, type TrainTestSplit } from '../core/index.js';
-import { parseCsv } from './csv.js';
+import { parseCsv, type CsvTable } from './csv.js';
 import { stratifiedSplit } from './split.js';
 import {
   IssueLog,
@@ -249,4 +249,61 @@ function mode(values: readonly string[]): string | undefined {
 
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * A CSV decoded against a schema but not yet encoded: for callers that choose the training rows themselves (e.g. a
+ * simulation that partitions rows among clients and splits each client's rows before fitting statistics on the
+ * union of the training parts). `column(name)` gives a raw column, e.g. to group rows by an attribute.
+ */
+export class DecodedTabular {
+  readonly issues: readonly RowIssue[];
+  readonly classes: readonly string[];
+  /** Class index of every decoded row. */
+  readonly labels: Int32Array;
+
+  private constructor(
+    private readonly table: CsvTable,
+    private readonly rows: readonly DecodedRow[],
+    private readonly schema: TabularSchema,
+    private readonly source: string,
+    private readonly log: IssueLog,
+  ) {
+    this.issues = log.issues;
+    this.classes = resolveClasses(schema, rows, source);
+    const classIndex = new Map(this.classes.map((c, k) => [c, k]));
+    this.labels = Int32Array.from(rows, (r) => classIndex.get(r.label)!);
+  }
+
+  static parse(text: string, schema: TabularSchema, options: TabularReadOptions = {}): DecodedTabular {
+    const source = options.source ?? 'CSV';
+    const log = new IssueLog(source, options.onMalformedRow ?? 'error');
+    const table = parseCsv(text, { source, ...(options.delimiter ? { delimiter: options.delimiter } : {}) });
+    return new DecodedTabular(table, decodeRows(table, schema, source, log), schema, source, log);
+  }
+
+  get size(): number {
+    return this.rows.length;
+  }
+
+  /** Raw text of one column for every decoded row. */
+  column(name: string): string[] {
+    const index = this.table.header.indexOf(name);
+    if (index < 0) throw new FlotillaError('DATA_INVALID', `${this.source} has no column "${name}"`);
+    const byLine = new Map(this.table.records.map((r) => [r.line, r.fields[index] ?? '']));
+    return this.rows.map((r) => byLine.get(r.line) ?? '');
+  }
+
+  /** Fits imputation, standardization and categories on the given rows only. */
+  fit(trainRows: ArrayLike<number>): TabularPreprocessing {
+    return fitTabular(this.schema, this.pick(trainRows), this.classes, this.source);
+  }
+
+  encode(preprocessing: TabularPreprocessing, rows: ArrayLike<number>, name: string): Dataset {
+    return transformTabular(preprocessing, this.pick(rows), name, this.log);
+  }
+
+  private pick(indices: ArrayLike<number>): DecodedRow[] {
+    return Array.from(indices as ArrayLike<number>, (i) => this.rows[i]!);
+  }
 }

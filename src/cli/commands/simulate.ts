@@ -1,0 +1,178 @@
+/**
+ * `flotilla simulate [CONFIG] [flags]`: runs a federation of virtual clients on this machine with the same engine,
+ * codec and client runtime as a deployment; shows live progress, ends with a summary (and, with --compare, the
+ * federated model next to central and local-only baselines), and can write the whole history as JSON.
+ */
+import { writeFileSync } from 'node:fs';
+import type { RoundRecord } from '../../engine/index.js';
+import { compareWithBaselines, equivalentEpochs, type ComparisonReport } from '../../sim/report.js';
+import { simulate } from '../../sim/simulate.js';
+import { HistoryRecorder, ProgressRenderer, formatDuration } from '../../telemetry/index.js';
+import type { Command } from '../command.js';
+import { loadConfigFile } from '../config-file.js';
+import { formatOptionHelp, mergeOptions, parseFlags, usageError } from '../options.js';
+import { resolveRunConfig } from '../run-config.js';
+import { SIMULATE_OPTIONS } from '../simulate-options.js';
+import { formatBytes, formatMetric, formatTable } from '../table.js';
+
+/** Reads the config file named on the command line (if any), then applies flags over it. */
+export function readRunOptions(args: readonly string[], command: string) {
+  const { positionals, values } = parseFlags(SIMULATE_OPTIONS, args);
+  if (positionals.length > 1)
+    throw usageError(`${command} takes at most one config file, got ${positionals.join(' ')}`);
+  const file = positionals[0] ? loadConfigFile(positionals[0], SIMULATE_OPTIONS) : {};
+  return mergeOptions(SIMULATE_OPTIONS, file, values);
+}
+
+function roundRows(history: readonly RoundRecord[]): string[][] {
+  // Long runs: show the first rounds, every k-th, and the last, so the table stays readable.
+  const step = history.length <= 30 ? 1 : Math.ceil(history.length / 20);
+  return history
+    .filter((r, i) => i % step === 0 || i === history.length - 1)
+    .map((r) => {
+      const evaluation = r.serverEvaluation;
+      const fed = r.federatedEvaluation;
+      return [
+        String(r.round),
+        `${r.participants.length}/${r.selected.length}`,
+        formatMetric(r.train.metrics['loss']),
+        formatMetric(evaluation?.loss),
+        formatMetric(evaluation?.metrics['accuracy']),
+        formatMetric(evaluation?.metrics['aucRoc']),
+        formatMetric(fed?.metrics['accuracy']),
+        formatMetric(fed?.accuracySpread?.worst10Mean),
+        formatDuration(r.durations.totalMs),
+        formatBytes(r.bytesSent + r.bytesReceived),
+      ];
+    });
+}
+
+function dropEmptyColumns(header: string[], rows: string[][]): [string[], string[][]] {
+  const keep = header.map((_, c) => rows.some((r) => r[c] !== 'n/a'));
+  return [header.filter((_, c) => keep[c]), rows.map((r) => r.filter((_, c) => keep[c]))];
+}
+
+export function formatComparison(report: ComparisonReport): string {
+  const binary = report.rows.some((r) => r.metrics['aucRoc'] !== undefined);
+  const metricNames = binary ? ['aucRoc', 'aucPr', 'f1', 'accuracy'] : ['accuracy'];
+  const header = ['model', 'trained by', 'evaluated on', 'examples', 'loss', ...metricNames];
+  const rows = report.rows.map((r) => [
+    r.model,
+    r.trainedBy ?? (r.model === 'federated' ? 'all (federated)' : 'all (pooled data)'),
+    r.evaluatedOn,
+    String(r.numExamples),
+    formatMetric(r.loss),
+    ...metricNames.map((m) => formatMetric(r.metrics[m])),
+  ]);
+  return `Comparison (baselines trained for ${report.epochs} epochs, the federated run's passes over the data):\n${formatTable(header, rows)}`;
+}
+
+export const simulateCommand: Command = {
+  name: 'simulate',
+  summary: 'run a federation of virtual clients on this machine',
+  help: () =>
+    [
+      'Usage: flotilla simulate [CONFIG_FILE] [options]',
+      '',
+      'CONFIG_FILE is YAML or JSON with any of the keys below (camelCase); flags override it.',
+      '',
+      'Options:',
+      formatOptionHelp(SIMULATE_OPTIONS),
+    ].join('\n'),
+  async run(args) {
+    const options = readRunOptions(args, 'simulate');
+    const config = resolveRunConfig(options);
+    const recorder = new HistoryRecorder({ command: 'simulate', options });
+    const progress = new ProgressRenderer(process.stderr);
+    const abort = new AbortController();
+    const onSignal = () => {
+      process.stderr.write('\nstopping after the current round (Ctrl-C again to quit now)\n');
+      process.off('SIGINT', onSignal);
+      abort.abort();
+    };
+    process.on('SIGINT', onSignal);
+    let outcome;
+    try {
+      outcome = await simulate({
+        scenario: config.scenario,
+        backend: config.backend,
+        workers: config.workers,
+        engine: config.engine,
+        strategy: config.strategy,
+        signal: abort.signal,
+        subscribe: (events) => {
+          recorder.attach(events);
+          progress.attach(events);
+        },
+      });
+    } finally {
+      process.off('SIGINT', onSignal);
+      if (config.output) writeFileSync(config.output, `${recorder.json()}\n`);
+    }
+    const { result, prepared } = outcome;
+    const stats = prepared.partitionStats.summary;
+    const out: string[] = [
+      '',
+      `Federation: ${prepared.clients.length} clients (${stats.minSize}-${stats.maxSize} examples each, mean label skew ${stats.meanLabelTv.toFixed(3)} TV), ${config.strategy.name}, ${outcome.backend} backend`,
+      '',
+    ];
+    const [header, rows] = dropEmptyColumns(
+      [
+        'round',
+        'results',
+        'train loss',
+        'test loss',
+        'test acc',
+        'test AUC',
+        'fed acc',
+        'worst 10%',
+        'time',
+        'traffic',
+      ],
+      roundRows(result.history),
+    );
+    out.push(formatTable(header, rows));
+    const last = result.history.at(-1);
+    if (last?.serverEvaluation) {
+      const m = last.serverEvaluation.metrics;
+      const extra =
+        m['aucRoc'] !== undefined
+          ? `, AUC-ROC ${formatMetric(m['aucRoc'])}, AUC-PR ${formatMetric(m['aucPr'])}, F1 ${formatMetric(m['f1'])}`
+          : '';
+      out.push(
+        '',
+        `Final model (round ${last.round}): test accuracy ${formatMetric(m['accuracy'])}${extra} on ${last.serverEvaluation.numExamples} held-out examples`,
+      );
+    }
+    if (result.status === 'aborted') out.push(`Run stopped after round ${result.lastRound}.`);
+    process.stdout.write(`${out.join('\n')}\n`);
+
+    if (config.compare) {
+      process.stderr.write('training the central and local-only baselines...\n');
+      const report = await compareWithBaselines({
+        prepared,
+        model: outcome.model,
+        initialParams: outcome.initialParams,
+        finalParams: result.params,
+        fitConfig: config.fit,
+        epochs: equivalentEpochs(result.lastRound, config.engine.fractionFit ?? 1, config.fit.localEpochs),
+      });
+      process.stdout.write(`\n${formatComparison(report)}\n`);
+      if (config.output) {
+        const history = recorder.history();
+        writeFileSync(
+          config.output,
+          `${JSON.stringify({ ...history, comparison: report, partitions: prepared.partitionStats }, null, 2)}\n`,
+        );
+      }
+    } else if (config.output) {
+      writeFileSync(
+        config.output,
+        `${JSON.stringify({ ...recorder.history(), partitions: prepared.partitionStats }, null, 2)}\n`,
+      );
+    }
+    if (config.output) process.stdout.write(`History written to ${config.output}\n`);
+    outcome.model.dispose();
+    return 0;
+  },
+};

@@ -1,0 +1,45 @@
+/**
+ * The host module of simulated clients: `createClientHost(init)` builds every virtual client of a scenario, each a
+ * real ClientRuntime around a TfjsTrainer on its own data. All clients of one thread share one tfjs model (a fit
+ * sets the weights it is given), so thousands of clients cost their data, not thousands of models. The worker-thread
+ * pool loads this module in every worker; the in-process pool loads it in the main thread.
+ */
+import { SharedModel, TfjsTrainer, initBackend, type BackendName } from '../ml/index.js';
+import { RuntimeClientHost, type ClientHost } from '../transport/index.js';
+import { prepareScenario, type PreparedScenario, type ScenarioConfig } from './scenario.js';
+
+export interface ScenarioHostInit {
+  readonly scenario: ScenarioConfig;
+  readonly backend: BackendName;
+}
+
+/** Scenarios already built in this thread, so the main thread does not build one twice. */
+const prepared = new Map<string, Promise<PreparedScenario>>();
+
+export function prepareScenarioOnce(scenario: ScenarioConfig): Promise<PreparedScenario> {
+  const key = JSON.stringify(scenario);
+  let promise = prepared.get(key);
+  if (!promise) {
+    promise = prepareScenario(scenario);
+    prepared.set(key, promise);
+    promise.catch(() => prepared.delete(key));
+  }
+  return promise;
+}
+
+export async function createClientHost(init: unknown): Promise<ClientHost> {
+  const { scenario, backend } = init as ScenarioHostInit;
+  await initBackend(backend);
+  const data = await prepareScenarioOnce(scenario);
+  const model = SharedModel.create(scenario.model, {
+    inputShape: data.featureShape,
+    numClasses: data.numClasses,
+    seed: scenario.seed,
+  });
+  return new RuntimeClientHost(
+    data.clients.map((client) => ({
+      descriptor: { id: client.id },
+      trainer: new TfjsTrainer(model, client.train, client.test ? { test: client.test } : {}),
+    })),
+  );
+}
