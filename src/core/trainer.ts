@@ -19,6 +19,23 @@ export interface FitConfig {
   readonly optimizer: OptimizerName;
   /** SGD momentum (0 = plain SGD). */
   readonly momentum: number;
+  /**
+   * Differential privacy (issue 5), all optional. `clipNorm`: the client clips its update (trained - global) to
+   * this L2 norm before it leaves (DP-FedAvg with clipping on the client, and local DP). `localNoiseMultiplier`:
+   * local DP, the client then adds N(0, (z * clipNorm)^2) to every coordinate (needs `clipNorm`).
+   */
+  readonly clipNorm?: number;
+  readonly localNoiseMultiplier?: number;
+  /**
+   * DP-SGD inside local training (Abadi et al. 2016): each example's gradient is clipped to `exampleClipNorm` and
+   * every step adds N(0, (exampleNoiseMultiplier * exampleClipNorm)^2) to the summed gradients; batches are Poisson
+   * samples at rate batchSize / numExamples ('poisson', the accounted default) or shuffled fixed-size ('shuffle').
+   */
+  readonly exampleClipNorm?: number;
+  readonly exampleNoiseMultiplier?: number;
+  readonly exampleSampling?: 'poisson' | 'shuffle';
+  /** The delta at which a client reports the epsilon of its own ledger (local DP, DP-SGD). */
+  readonly privacyDelta?: number;
 }
 
 export interface EvaluateConfig {
