@@ -1,1 +1,3 @@
 export * from './runtime.js';
+export * from './connection.js';
+export * from './reconnect.js';

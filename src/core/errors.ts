@@ -24,6 +24,14 @@ export type ErrorCode =
   | 'WORKER_FAILED'
   | 'TIMEOUT'
   | 'PRIVACY_UNATTAINABLE'
+  /** A secure-aggregation round stopped without a result (too few survivors, unrecoverable shares); nothing released. */
+  | 'SECAGG_ABORTED'
+  /** A secure-aggregation message was refused: wrong round or stage, replay, bad signature, failed authentication. */
+  | 'SECAGG_REJECTED'
+  /** A secure-aggregation client refused a request that could unmask a client, or one it must not answer. */
+  | 'SECAGG_REFUSED'
+  /** The platform's crypto lacks an algorithm secure aggregation needs (X25519, Ed25519, HKDF, AES-GCM, AES-CTR). */
+  | 'CRYPTO_UNAVAILABLE'
   /** A run, round or client asked of storage does not exist. */
   | 'STORAGE_NOT_FOUND'
   /** A run id or client name is already taken. */
@@ -35,7 +43,15 @@ export type ErrorCode =
   /** Stored data does not decode (blob size does not match its layout, unreadable JSON). */
   | 'STORAGE_CORRUPT'
   /** The database itself failed (I/O error, disk full, locked by another process). */
-  | 'STORAGE_FAILED';
+  | 'STORAGE_FAILED'
+  /** A peer speaks a protocol version this build does not. */
+  | 'PROTOCOL_VERSION'
+  /** A credential was missing, unknown, revoked or wrong. */
+  | 'AUTH_FAILED'
+  /** A peer refused the session or closed the connection. */
+  | 'CONNECTION_CLOSED'
+  /** TLS material (certificates, keys) is missing or unusable. */
+  | 'TLS_INVALID';
 
 const USER_FACING: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'INVALID_ARGUMENT',
@@ -53,6 +69,9 @@ const USER_FACING: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'STORAGE_NOT_FOUND',
   'STORAGE_CONFLICT',
   'STORAGE_VERSION',
+  'PROTOCOL_VERSION',
+  'AUTH_FAILED',
+  'TLS_INVALID',
 ]);
 
 export class FlotillaError extends Error {

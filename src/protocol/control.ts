@@ -18,6 +18,7 @@ import {
 } from '../core/index.js';
 import { decodeFrame, encodeFrame, PREAMBLE_BYTES, type FrameSpec } from './frame.js';
 import { DEFAULT_DECODE_LIMITS, PROTOCOL_VERSION, type DecodeLimits } from './messages.js';
+import { peekFields, peekKindCode } from './peek.js';
 import { failureCodeSchema, failureMessageSchema } from './schemas.js';
 
 /** What a client can do; the server only sends it tasks it declared. */
@@ -88,6 +89,8 @@ export const REFUSAL_CODES = [
   'HEARTBEAT_TIMEOUT',
   'SUPERSEDED',
   'SERVER_SHUTDOWN',
+  /** The run is complete: the client may exit. */
+  'RUN_FINISHED',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
@@ -170,19 +173,9 @@ export function decodeControl(
  * Undefined when the frame is not a readable hello.
  */
 export function peekHelloVersion(bytes: Uint8Array): number | undefined {
-  if (bytes.length < PREAMBLE_BYTES || bytes[6] !== CONTROL_CODES.hello) return undefined;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getUint32(8, true);
-  if (headerLength > 64 * 1024 || PREAMBLE_BYTES + headerLength > bytes.length) return undefined;
-  try {
-    const json = JSON.parse(
-      new TextDecoder().decode(bytes.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + headerLength)),
-    );
-    const version = (json as { fields?: { protocolVersion?: unknown } }).fields?.protocolVersion;
-    return typeof version === 'number' && Number.isSafeInteger(version) ? version : undefined;
-  } catch {
-    return undefined;
-  }
+  if (peekKindCode(bytes) !== CONTROL_CODES.hello) return undefined;
+  const version = peekFields(bytes, 64 * 1024)?.protocolVersion;
+  return typeof version === 'number' && Number.isSafeInteger(version) ? version : undefined;
 }
 
 /** Versions this build speaks. One today; a range once a second version exists. */

@@ -6,3 +6,4 @@ export * from './codec.js';
 export { HOST_LITTLE_ENDIAN } from './floats.js';
 export * from './control.js';
 export * from './chunk.js';
+export * from './peek.js';
