@@ -1,6 +1,7 @@
 /** The registry of `flotilla` subcommands. Each lives in its own module under commands/. */
 import type { Command } from './command.js';
 import { configCommand } from './commands/config.js';
+import { inspectCommand } from './commands/inspect.js';
 import { privacyCommand } from './commands/privacy.js';
 import { simulateCommand } from './commands/simulate.js';
 import { trainCentralCommand } from './commands/train-central.js';
@@ -8,6 +9,7 @@ import { trainCentralCommand } from './commands/train-central.js';
 export const commands: readonly Command[] = [
   simulateCommand,
   trainCentralCommand,
+  inspectCommand,
   configCommand,
   privacyCommand,
 ];

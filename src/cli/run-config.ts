@@ -18,6 +18,7 @@ export interface RunConfig {
   readonly backend: BackendName;
   readonly workers: number;
   readonly output: string | undefined;
+  readonly saveModel: string | undefined;
   readonly compare: boolean;
   /** Local training settings shared by every client (and by the baselines). */
   readonly fit: FitConfig;
@@ -104,6 +105,7 @@ export function resolveRunConfig(v: OptionValues): RunConfig {
     backend: v.backend as BackendName,
     workers: v.workers as number,
     output: v.output as string | undefined,
+    saveModel: v.saveModel as string | undefined,
     compare: v.compare as boolean,
     fit,
   };

@@ -204,6 +204,12 @@ export const SIMULATE_OPTIONS: readonly OptionSpec[] = [
       'write the run history (per-round metrics, participants, bytes, partition statistics) to this JSON file',
   },
   {
+    key: 'saveModel',
+    type: 'string',
+    description:
+      'write the final global parameters to this file (a binary parameter frame; see flotilla inspect)',
+  },
+  {
     key: 'epochs',
     type: 'number',
     above: 0,

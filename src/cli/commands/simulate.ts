@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { RoundRecord } from '../../engine/index.js';
+import { encodeParameters } from '../../protocol/index.js';
 import { compareWithBaselines, equivalentEpochs, type ComparisonReport } from '../../sim/report.js';
 import { simulate } from '../../sim/simulate.js';
 import { HistoryRecorder, ProgressRenderer, formatDuration } from '../../telemetry/index.js';
@@ -172,6 +173,10 @@ export const simulateCommand: Command = {
       );
     }
     if (config.output) process.stdout.write(`History written to ${config.output}\n`);
+    if (config.saveModel) {
+      writeFileSync(config.saveModel, encodeParameters(result.params));
+      process.stdout.write(`Final parameters written to ${config.saveModel}\n`);
+    }
     outcome.model.dispose();
     return 0;
   },
