@@ -20,7 +20,6 @@ import {
   type AddClientOptions,
   type Checkpoint,
   type ClientInfo,
-  type ClientStatus,
   type CreateRunInput,
   type NewClient,
   type RoundCommit,
@@ -34,14 +33,8 @@ import {
   type StoredStrategyState,
 } from '../storage.js';
 import { layoutFromJson, layoutToJson, parametersFromBlob, valuesToBlob } from '../tensors.js';
-import {
-  ADMIN_TOKEN_COST,
-  CLIENT_TOKEN_COST,
-  generateToken,
-  hashToken,
-  normalizeFingerprint,
-  verifyToken,
-} from './credentials.js';
+import { SqliteClientRegistry } from './clients.js';
+import { Connection, checkName, databaseError } from './connection.js';
 import { migrate } from './migrations.js';
 
 interface RunRow {
@@ -67,37 +60,12 @@ interface CheckpointRow {
   privacy_ledger: string | null;
 }
 
-interface ClientRow {
-  name: string;
-  status: ClientStatus;
-  certificate_fingerprint: string | null;
-  created_at: number;
-  revoked_at: number | null;
-  last_seen: number | null;
-}
-
 const RUN_COLUMNS = `run_id, name, strategy, config, status, status_message, keep_checkpoints, created_at, updated_at,
   (SELECT coalesce(max(round), 0) FROM rounds WHERE rounds.run_id = runs.run_id) AS last_round`;
-const CLIENT_COLUMNS = 'name, status, certificate_fingerprint, created_at, revoked_at, last_seen';
-const MAX_NAME_LENGTH = 200;
 
 /** A zero-copy Buffer over the bytes, which is what better-sqlite3 binds as a BLOB. */
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-function checkName(value: unknown, what: string): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_NAME_LENGTH) {
-    throw new FlotillaError(
-      'INVALID_ARGUMENT',
-      `${what} must be a string of 1 to ${MAX_NAME_LENGTH} characters`,
-    );
-  }
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value)) {
-    throw new FlotillaError('INVALID_ARGUMENT', `${what} must not contain control characters`);
-  }
-  return value;
 }
 
 function checkParameters(value: unknown, what: string): ParameterSet {
@@ -121,32 +89,14 @@ function toRunInfo(row: RunRow): RunInfo {
   };
 }
 
-function toClientInfo(row: ClientRow): ClientInfo {
-  return {
-    name: row.name,
-    status: row.status,
-    createdAt: row.created_at,
-    ...(row.revoked_at !== null && { revokedAt: row.revoked_at }),
-    ...(row.last_seen !== null && { lastSeen: row.last_seen }),
-    ...(row.certificate_fingerprint !== null && { certificateFingerprint: row.certificate_fingerprint }),
-  };
-}
-
-/** Re-throws typed errors as they are and turns everything SQLite raises into STORAGE_FAILED naming the operation. */
-function databaseError(error: unknown, what: string): Error {
-  if (error instanceof FlotillaError) return error;
-  const sqliteCode = error instanceof Database.SqliteError ? error.code : undefined;
-  const message = error instanceof Error ? error.message : String(error);
-  return new FlotillaError('STORAGE_FAILED', `${what} failed: ${message}`, sqliteCode ? { sqliteCode } : {});
-}
-
 export class SqliteStorage implements Storage {
   readonly path: string;
-  private readonly db: Database.Database;
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly conn: Connection;
+  private readonly clients: SqliteClientRegistry;
 
   private constructor(db: Database.Database, path: string) {
-    this.db = db;
+    this.conn = new Connection(db);
+    this.clients = new SqliteClientRegistry(this.conn);
     this.path = path;
   }
 
@@ -170,27 +120,9 @@ export class SqliteStorage implements Storage {
     }
   }
 
-  private sql(text: string): Database.Statement {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text);
-      this.statements.set(text, statement);
-    }
-    return statement;
-  }
-
-  /** Runs `fn` in a transaction; IMMEDIATE for writes, so the checks it makes still hold when it writes. */
-  private transact<T>(what: string, fn: () => T, write = true): T {
-    try {
-      const transaction = this.db.transaction(fn);
-      return write ? transaction.immediate() : transaction.deferred();
-    } catch (error) {
-      throw databaseError(error, what);
-    }
-  }
-
   private runRow(runId: string): RunRow {
-    const row = this.sql(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`).get(runId) as RunRow | undefined;
+    const row = this.conn.sql(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`).get(runId) as
+      RunRow | undefined;
     if (!row) throw new FlotillaError('STORAGE_NOT_FOUND', `no run "${runId}" in storage`, { runId });
     return row;
   }
@@ -205,34 +137,36 @@ export class SqliteStorage implements Storage {
       throw new FlotillaError('INVALID_ARGUMENT', `keepCheckpoints must be an integer >= 1, got ${keep}`);
     }
     const config = encodeJson(input.config, 'run config');
-    return this.transact('creating a run', () => {
-      if (this.sql('SELECT 1 FROM runs WHERE run_id = ?').get(runId)) {
+    return this.conn.transact('creating a run', () => {
+      if (this.conn.sql('SELECT 1 FROM runs WHERE run_id = ?').get(runId)) {
         throw new FlotillaError('STORAGE_CONFLICT', `a run "${runId}" already exists`, { runId });
       }
       const now = Date.now();
-      this.sql(
-        `INSERT INTO runs (run_id, name, strategy, config, status, keep_checkpoints, initial_layout, initial_params,
+      this.conn
+        .sql(
+          `INSERT INTO runs (run_id, name, strategy, config, status, keep_checkpoints, initial_layout, initial_params,
           created_at, updated_at) VALUES (?, ?, ?, ?, 'created', ?, ?, ?, ?, ?)`,
-      ).run(
-        runId,
-        name,
-        strategy,
-        config,
-        keep ?? null,
-        layoutToJson(params.layout),
-        asBuffer(valuesToBlob(params)),
-        now,
-        now,
-      );
+        )
+        .run(
+          runId,
+          name,
+          strategy,
+          config,
+          keep ?? null,
+          layoutToJson(params.layout),
+          asBuffer(valuesToBlob(params)),
+          now,
+          now,
+        );
       return toRunInfo(this.runRow(runId));
     });
   }
 
   async getRun(runId: string): Promise<RunInfo | undefined> {
-    return this.transact(
+    return this.conn.transact(
       'reading a run',
       () => {
-        const row = this.sql(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`).get(runId) as
+        const row = this.conn.sql(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`).get(runId) as
           RunRow | undefined;
         return row && toRunInfo(row);
       },
@@ -241,11 +175,13 @@ export class SqliteStorage implements Storage {
   }
 
   async listRuns(): Promise<RunInfo[]> {
-    return this.transact(
+    return this.conn.transact(
       'listing runs',
       () =>
         (
-          this.sql(`SELECT ${RUN_COLUMNS} FROM runs ORDER BY created_at DESC, rowid DESC`).all() as RunRow[]
+          this.conn
+            .sql(`SELECT ${RUN_COLUMNS} FROM runs ORDER BY created_at DESC, rowid DESC`)
+            .all() as RunRow[]
         ).map(toRunInfo),
       false,
     );
@@ -261,26 +197,23 @@ export class SqliteStorage implements Storage {
     if (message !== undefined && typeof message !== 'string') {
       throw new FlotillaError('INVALID_ARGUMENT', 'a status message must be a string');
     }
-    return this.transact('updating a run status', () => {
+    return this.conn.transact('updating a run status', () => {
       this.runRow(runId);
-      this.sql('UPDATE runs SET status = ?, status_message = ?, updated_at = ? WHERE run_id = ?').run(
-        status,
-        message ?? null,
-        Date.now(),
-        runId,
-      );
+      this.conn
+        .sql('UPDATE runs SET status = ?, status_message = ?, updated_at = ? WHERE run_id = ?')
+        .run(status, message ?? null, Date.now(), runId);
       return toRunInfo(this.runRow(runId));
     });
   }
 
   async initialParams(runId: string): Promise<ParameterSet> {
-    return this.transact(
+    return this.conn.transact(
       'reading initial parameters',
       () => {
         this.runRow(runId);
-        const row = this.sql('SELECT initial_layout, initial_params FROM runs WHERE run_id = ?').get(
-          runId,
-        ) as {
+        const row = this.conn
+          .sql('SELECT initial_layout, initial_params FROM runs WHERE run_id = ?')
+          .get(runId) as {
           initial_layout: string;
           initial_params: Buffer;
         };
@@ -315,7 +248,7 @@ export class SqliteStorage implements Storage {
         ? null
         : encodeJson(commit.privacyLedger, `privacy ledger of round ${round}`);
 
-    this.transact(`committing round ${round} of run "${runId}"`, () => {
+    this.conn.transact(`committing round ${round} of run "${runId}"`, () => {
       const run = this.runRow(runId);
       if (round !== run.last_round + 1) {
         throw new FlotillaError(
@@ -326,36 +259,34 @@ export class SqliteStorage implements Storage {
         );
       }
       const now = Date.now();
-      this.sql('INSERT INTO rounds (run_id, round, record, committed_at) VALUES (?, ?, ?, ?)').run(
-        runId,
-        round,
-        record,
-        now,
-      );
-      const { lastInsertRowid } = this.sql(
-        `INSERT INTO checkpoints (run_id, round, layout, params, strategy_json, privacy_ledger)
+      this.conn
+        .sql('INSERT INTO rounds (run_id, round, record, committed_at) VALUES (?, ?, ?, ?)')
+        .run(runId, round, record, now);
+      const { lastInsertRowid } = this.conn
+        .sql(
+          `INSERT INTO checkpoints (run_id, round, layout, params, strategy_json, privacy_ledger)
           VALUES (?, ?, ?, ?, ?, ?)`,
-      ).run(runId, round, layoutToJson(params.layout), asBuffer(valuesToBlob(params)), strategyJson, ledger);
-      const addTensor = this.sql(
+        )
+        .run(runId, round, layoutToJson(params.layout), asBuffer(valuesToBlob(params)), strategyJson, ledger);
+      const addTensor = this.conn.sql(
         'INSERT INTO checkpoint_tensors (checkpoint_id, name, layout, data) VALUES (?, ?, ?, ?)',
       );
       for (const t of tensors) addTensor.run(lastInsertRowid, t.name, t.layout, t.data);
-      this.sql('UPDATE runs SET updated_at = ? WHERE run_id = ?').run(now, runId);
+      this.conn.sql('UPDATE runs SET updated_at = ? WHERE run_id = ?').run(now, runId);
       if (run.keep_checkpoints !== null) {
         // Strategy tensors go with their checkpoint (ON DELETE CASCADE).
-        this.sql('DELETE FROM checkpoints WHERE run_id = ? AND round <= ?').run(
-          runId,
-          round - run.keep_checkpoints,
-        );
+        this.conn
+          .sql('DELETE FROM checkpoints WHERE run_id = ? AND round <= ?')
+          .run(runId, round - run.keep_checkpoints);
       }
     });
   }
 
   private readCheckpoint(row: CheckpointRow): Checkpoint {
     const what = `checkpoint of round ${row.round}`;
-    const tensorRows = this.sql(
-      'SELECT name, layout, data FROM checkpoint_tensors WHERE checkpoint_id = ? ORDER BY rowid',
-    ).all(row.id) as { name: string; layout: string; data: Buffer }[];
+    const tensorRows = this.conn
+      .sql('SELECT name, layout, data FROM checkpoint_tensors WHERE checkpoint_id = ? ORDER BY rowid')
+      .all(row.id) as { name: string; layout: string; data: Buffer }[];
     const tensors: Record<string, ParameterSet> = {};
     for (const t of tensorRows) {
       tensors[t.name] = parametersFromBlob(
@@ -386,11 +317,11 @@ export class SqliteStorage implements Storage {
   }
 
   async latestCheckpoint(runId: string): Promise<Checkpoint | undefined> {
-    return this.transact(
+    return this.conn.transact(
       'reading the latest checkpoint',
       () => {
         this.runRow(runId);
-        const row = this.sql(this.checkpointQuery('ORDER BY c.round DESC LIMIT 1')).get(runId) as
+        const row = this.conn.sql(this.checkpointQuery('ORDER BY c.round DESC LIMIT 1')).get(runId) as
           CheckpointRow | undefined;
         return row && this.readCheckpoint(row);
       },
@@ -399,11 +330,11 @@ export class SqliteStorage implements Storage {
   }
 
   async checkpoint(runId: string, round: number): Promise<Checkpoint | undefined> {
-    return this.transact(
+    return this.conn.transact(
       `reading the checkpoint of round ${round}`,
       () => {
         this.runRow(runId);
-        const row = this.sql(this.checkpointQuery('AND c.round = ?')).get(runId, round) as
+        const row = this.conn.sql(this.checkpointQuery('AND c.round = ?')).get(runId, round) as
           CheckpointRow | undefined;
         return row && this.readCheckpoint(row);
       },
@@ -412,11 +343,13 @@ export class SqliteStorage implements Storage {
   }
 
   async checkpointRounds(runId: string): Promise<number[]> {
-    return this.transact(
+    return this.conn.transact(
       'listing checkpoints',
       () => {
         this.runRow(runId);
-        const rows = this.sql('SELECT round FROM checkpoints WHERE run_id = ? ORDER BY round').all(runId) as {
+        const rows = this.conn
+          .sql('SELECT round FROM checkpoints WHERE run_id = ? ORDER BY round')
+          .all(runId) as {
           round: number;
         }[];
         return rows.map((r) => r.round);
@@ -426,13 +359,13 @@ export class SqliteStorage implements Storage {
   }
 
   async rounds(runId: string): Promise<StoredRound[]> {
-    return this.transact(
+    return this.conn.transact(
       'reading rounds',
       () => {
         this.runRow(runId);
-        const rows = this.sql(
-          'SELECT round, record, committed_at FROM rounds WHERE run_id = ? ORDER BY round',
-        ).all(runId) as { round: number; record: string; committed_at: number }[];
+        const rows = this.conn
+          .sql('SELECT round, record, committed_at FROM rounds WHERE run_id = ? ORDER BY round')
+          .all(runId) as { round: number; record: string; committed_at: number }[];
         return rows.map((r) => ({
           round: r.round,
           committedAt: r.committed_at,
@@ -450,12 +383,12 @@ export class SqliteStorage implements Storage {
       throw new FlotillaError('INVALID_ARGUMENT', `an event round must be an integer >= 1, got ${round}`);
     }
     const data = event.data === undefined ? null : encodeJson(event.data, `data of event "${kind}"`);
-    return this.transact('recording an event', () => {
+    return this.conn.transact('recording an event', () => {
       this.runRow(runId);
       const at = Date.now();
-      const { lastInsertRowid } = this.sql(
-        'INSERT INTO events (run_id, kind, round, data, at) VALUES (?, ?, ?, ?, ?)',
-      ).run(runId, kind, round ?? null, data, at);
+      const { lastInsertRowid } = this.conn
+        .sql('INSERT INTO events (run_id, kind, round, data, at) VALUES (?, ?, ?, ?, ?)')
+        .run(runId, kind, round ?? null, data, at);
       return {
         id: Number(lastInsertRowid),
         runId,
@@ -468,16 +401,18 @@ export class SqliteStorage implements Storage {
   }
 
   async events(runId: string, filter: { readonly kind?: string } = {}): Promise<StoredEvent[]> {
-    return this.transact(
+    return this.conn.transact(
       'reading events',
       () => {
         this.runRow(runId);
         const rows = (
           filter.kind === undefined
-            ? this.sql('SELECT id, kind, round, data, at FROM events WHERE run_id = ? ORDER BY id').all(runId)
-            : this.sql(
-                'SELECT id, kind, round, data, at FROM events WHERE run_id = ? AND kind = ? ORDER BY id',
-              ).all(runId, filter.kind)
+            ? this.conn
+                .sql('SELECT id, kind, round, data, at FROM events WHERE run_id = ? ORDER BY id')
+                .all(runId)
+            : this.conn
+                .sql('SELECT id, kind, round, data, at FROM events WHERE run_id = ? AND kind = ? ORDER BY id')
+                .all(runId, filter.kind)
         ) as { id: number; kind: string; round: number | null; data: string | null; at: number }[];
         return rows.map((r) => ({
           id: r.id,
@@ -492,131 +427,43 @@ export class SqliteStorage implements Storage {
     );
   }
 
-  async addClient(name: string, options: AddClientOptions = {}): Promise<NewClient> {
-    checkName(name, 'client name');
-    const fingerprint =
-      options.certificateFingerprint === undefined
-        ? null
-        : normalizeFingerprint(options.certificateFingerprint);
-    const token = generateToken();
-    const hash = await hashToken(token, CLIENT_TOKEN_COST);
-    const client = this.transact(`adding client "${name}"`, () => {
-      if (this.sql('SELECT 1 FROM clients WHERE name = ?').get(name)) {
-        throw new FlotillaError('STORAGE_CONFLICT', `a client named "${name}" already exists`, {
-          client: name,
-        });
-      }
-      if (
-        fingerprint !== null &&
-        this.sql('SELECT 1 FROM clients WHERE certificate_fingerprint = ?').get(fingerprint)
-      ) {
-        throw new FlotillaError(
-          'STORAGE_CONFLICT',
-          'another client is registered with this certificate fingerprint',
-          {
-            client: name,
-          },
-        );
-      }
-      this.sql(
-        `INSERT INTO clients (name, token_hash, certificate_fingerprint, status, created_at)
-          VALUES (?, ?, ?, 'active', ?)`,
-      ).run(name, hash, fingerprint, Date.now());
-      return this.clientRow(name)!;
-    });
-    return { client: toClientInfo(client), token };
+  addClient(name: string, options?: AddClientOptions): Promise<NewClient> {
+    return this.clients.add(name, options);
   }
 
-  private clientRow(name: string): ClientRow | undefined {
-    return this.sql(`SELECT ${CLIENT_COLUMNS} FROM clients WHERE name = ?`).get(name) as
-      ClientRow | undefined;
+  verifyClientToken(name: string, token: string): Promise<boolean> {
+    return this.clients.verifyToken(name, token);
   }
 
-  async verifyClientToken(name: string, token: string): Promise<boolean> {
-    if (typeof name !== 'string' || typeof token !== 'string' || token.length === 0) return false;
-    // Read at call time, never cached: a revocation applies to the very next verification.
-    const row = this.transact(
-      'reading a client credential',
-      () =>
-        this.sql("SELECT token_hash FROM clients WHERE name = ? AND status = 'active'").get(name) as
-          { token_hash: string } | undefined,
-      false,
-    );
-    return verifyToken(token, row?.token_hash);
+  verifyClientCertificate(name: string, fingerprint: string): Promise<boolean> {
+    return this.clients.verifyCertificate(name, fingerprint);
   }
 
-  async verifyClientCertificate(name: string, fingerprint: string): Promise<boolean> {
-    const normalized = normalizeFingerprint(fingerprint);
-    const row = this.transact(
-      'reading a client certificate',
-      () =>
-        this.sql(
-          "SELECT 1 FROM clients WHERE name = ? AND status = 'active' AND certificate_fingerprint = ?",
-        ).get(name, normalized),
-      false,
-    );
-    return row !== undefined;
+  revokeClient(name: string): Promise<ClientInfo> {
+    return this.clients.revoke(name);
   }
 
-  async revokeClient(name: string): Promise<ClientInfo> {
-    return this.transact(`revoking client "${name}"`, () => {
-      const { changes } = this.sql(
-        "UPDATE clients SET status = 'revoked', revoked_at = coalesce(revoked_at, ?) WHERE name = ?",
-      ).run(Date.now(), name);
-      if (changes === 0)
-        throw new FlotillaError('STORAGE_NOT_FOUND', `no client named "${name}"`, { client: name });
-      return toClientInfo(this.clientRow(name)!);
-    });
+  markClientSeen(name: string, at?: number): Promise<void> {
+    return this.clients.markSeen(name, at);
   }
 
-  async markClientSeen(name: string, at: number = Date.now()): Promise<void> {
-    this.transact(`marking client "${name}" seen`, () => {
-      const { changes } = this.sql('UPDATE clients SET last_seen = ? WHERE name = ?').run(at, name);
-      if (changes === 0)
-        throw new FlotillaError('STORAGE_NOT_FOUND', `no client named "${name}"`, { client: name });
-    });
+  getClient(name: string): Promise<ClientInfo | undefined> {
+    return this.clients.get(name);
   }
 
-  async getClient(name: string): Promise<ClientInfo | undefined> {
-    const row = this.transact('reading a client', () => this.clientRow(name), false);
-    return row && toClientInfo(row);
+  listClients(): Promise<ClientInfo[]> {
+    return this.clients.list();
   }
 
-  async listClients(): Promise<ClientInfo[]> {
-    return this.transact(
-      'listing clients',
-      () =>
-        (this.sql(`SELECT ${CLIENT_COLUMNS} FROM clients ORDER BY name`).all() as ClientRow[]).map(
-          toClientInfo,
-        ),
-      false,
-    );
+  setAdminToken(token: string): Promise<void> {
+    return this.clients.setAdminToken(token);
   }
 
-  async setAdminToken(token: string): Promise<void> {
-    const hash = await hashToken(token, ADMIN_TOKEN_COST);
-    this.transact('setting the admin token', () => {
-      this.sql(
-        `INSERT INTO admin_token (id, token_hash, updated_at) VALUES (1, ?, ?)
-          ON CONFLICT (id) DO UPDATE SET token_hash = excluded.token_hash, updated_at = excluded.updated_at`,
-      ).run(hash, Date.now());
-    });
-  }
-
-  async verifyAdminToken(token: string): Promise<boolean> {
-    if (typeof token !== 'string' || token.length === 0) return false;
-    const row = this.transact(
-      'reading the admin token',
-      () =>
-        this.sql('SELECT token_hash FROM admin_token WHERE id = 1').get() as
-          { token_hash: string } | undefined,
-      false,
-    );
-    return verifyToken(token, row?.token_hash);
+  verifyAdminToken(token: string): Promise<boolean> {
+    return this.clients.verifyAdminToken(token);
   }
 
   async close(): Promise<void> {
-    this.statements.clear();
-    this.db.close();
+    this.conn.close();
   }
 }
