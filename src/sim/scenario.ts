@@ -250,6 +250,7 @@ async function prepareTabular(config: ScenarioConfig): Promise<PreparedScenario>
   const source = await tabularSource(config);
   const { table } = source;
   const groups = config.partition === 'attribute' ? source.attribute(config.partitionAttribute) : [];
+  if (config.partition === 'attribute') checkAttributeClients(config, attributeClientIds(groups));
   const parts = partition(
     table.labels,
     config.clients,
@@ -260,7 +261,6 @@ async function prepareTabular(config: ScenarioConfig): Promise<PreparedScenario>
     config.partition === 'attribute'
       ? attributeClientIds(groups)
       : parts.map((_, k) => clientId(k, parts.length));
-  if (config.partition === 'attribute') checkAttributeClients(config, ids);
   const split = splitClients(table.labels, parts, config.testFraction ?? 0.25, root);
   const allTrain = Uint32Array.from(split.flatMap((s) => Array.from(s.train)));
   const allTest = Uint32Array.from(split.flatMap((s) => Array.from(s.test)));
