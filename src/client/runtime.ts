@@ -18,6 +18,7 @@ import {
   type Message,
   type TaskFailedMessage,
 } from '../protocol/index.js';
+import { ClientControlVariate } from './control-variate.js';
 
 export interface ClientRuntimeOptions {
   /** Bounds applied to incoming frames (default DEFAULT_DECODE_LIMITS). */
@@ -26,6 +27,8 @@ export interface ClientRuntimeOptions {
 
 export class ClientRuntime {
   private readonly limits: DecodeLimits;
+  /** SCAFFOLD's c_i, kept across rounds for as long as this runtime lives. */
+  private readonly controlVariate = new ClientControlVariate();
 
   constructor(
     private readonly trainer: Trainer,
@@ -60,7 +63,10 @@ export class ClientRuntime {
 
   private async fit(task: FitTaskMessage): Promise<FitResultMessage> {
     // A copy, so a trainer that trains in place cannot change the global parameters the update is measured from.
-    const out = await runTrainer('fit', () => this.trainer.fit(task.params.clone(), task.config));
+    const control = task.control;
+    if (control) task.params.layout.assertEquals(control.layout, 'the global model and the control variate');
+    const extras = control ? this.controlVariate.extras(control) : undefined;
+    const out = await runTrainer('fit', () => this.trainer.fit(task.params.clone(), task.config, extras));
     if (!(out?.params instanceof ParameterSet)) {
       throw new FlotillaError('CLIENT_FAILED', 'trainer.fit returned no ParameterSet');
     }
@@ -69,6 +75,9 @@ export class ClientRuntime {
     const update = difference(out.params, task.params);
     // Finite inputs can still overflow float32 when subtracted.
     update.assertFinite('the update (trained - global)');
+    const controlDelta = control
+      ? this.controlVariate.advance(control, update, out.localSteps, task.config.learningRate)
+      : undefined;
     return {
       type: 'fit-result',
       round: task.round,
@@ -77,6 +86,7 @@ export class ClientRuntime {
       localSteps: out.localSteps,
       metrics: out.metrics,
       update,
+      ...(controlDelta ? { controlDelta } : {}),
     };
   }
 

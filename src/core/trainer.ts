@@ -20,6 +20,13 @@ export interface FitConfig {
   /** SGD momentum (0 = plain SGD). */
   readonly momentum: number;
   /**
+   * FedProx (Li et al. 2020): the client minimizes its loss plus mu/2 ||w - w_global||^2, w_global being the
+   * parameters it was sent. Absent or 0: no proximal term.
+   */
+  readonly proximalMu?: number;
+  /** Report metrics.initialLoss, the training loss of the received parameters before any step (q-FedAvg). */
+  readonly reportInitialLoss?: boolean;
+  /**
    * Differential privacy (issue 5), all optional. `clipNorm`: the client clips its update (trained - global) to
    * this L2 norm before it leaves (DP-FedAvg with clipping on the client, and local DP). `localNoiseMultiplier`:
    * local DP, the client then adds N(0, (z * clipNorm)^2) to every coordinate (needs `clipNorm`).
@@ -59,8 +66,18 @@ export interface EvaluateOutput {
   readonly metrics: MetricValues;
 }
 
+/** Tensors a fit may receive besides the global parameters (same layout). */
+export interface FitExtras {
+  /**
+   * A constant added to every minibatch gradient before the optimizer step: SCAFFOLD's correction c - c_i
+   * (Karimireddy et al. 2020), so the local step is y <- y - lr (g(y) + correction).
+   */
+  readonly gradientCorrection?: ParameterSet;
+}
+
 export interface Trainer {
-  fit(params: ParameterSet, config: FitConfig): Promise<FitOutput>;
+  /** A trainer that cannot honour `extras.gradientCorrection` must throw rather than ignore it. */
+  fit(params: ParameterSet, config: FitConfig, extras?: FitExtras): Promise<FitOutput>;
   evaluate(params: ParameterSet, config: EvaluateConfig): Promise<EvaluateOutput>;
   /** Releases resources held by the trainer (tensors, models). Optional. */
   dispose?(): void;

@@ -23,11 +23,13 @@ import type {
   ClientFailure,
   ClientFitResult,
   FitAssignment,
+  RoundAggregator,
   RoundContext,
   Strategy,
   StrategyState,
 } from '../strategy/strategy.js';
 import {
+  poissonRate,
   requiredResults,
   resolveEngineConfig,
   selectionSize,
@@ -38,11 +40,28 @@ import type { EngineEvents, TaskPhase } from './events.js';
 import { summarizeFederatedEvaluation, type ClientEvaluation } from './federated-evaluation.js';
 import type { FailedAttempt, FederatedEvaluation, RoundRecord } from './history.js';
 import type { ClientPool, TaskEnvelope, TaskOutcome } from './pool.js';
+import {
+  budgetRefusal,
+  type PrivacyCheckpoint,
+  type PrivacyPolicy,
+  type PrivacyRoundPlan,
+  type RoundPrivacy,
+} from './privacy.js';
 import { readEvaluateReply, readFitReply, type Checked, type SentTask } from './replies.js';
 
-/** Makes a committed round durable before the next one starts (the durable server implements it with SQLite). */
+/**
+ * Makes a committed round durable before the next one starts (the durable server implements it with SQLite).
+ * `privacy` is passed when the run uses differential privacy: the ledger after this round, to be written in the
+ * same transaction as the round so a restart neither forgets nor double-counts spending (give the latest one back
+ * as `RunOptions.privacyState` on resume).
+ */
 export interface RoundCommitter {
-  commitRound(record: RoundRecord, params: ParameterSet, strategyState: StrategyState): Promise<void>;
+  commitRound(
+    record: RoundRecord,
+    params: ParameterSet,
+    strategyState: StrategyState,
+    privacy?: PrivacyCheckpoint,
+  ): Promise<void>;
 }
 
 /** Evaluates the new global parameters on the server's own data. */
@@ -56,6 +75,8 @@ export interface RoundEngineOptions {
   readonly committer?: RoundCommitter;
   /** Bounds applied when decoding client replies. Defaults to the codec's defaults. */
   readonly limits?: DecodeLimits;
+  /** Differential privacy: clipping, noise, accounting and the budget (see privacy.ts). */
+  readonly privacy?: PrivacyPolicy;
 }
 
 export interface RunOptions {
@@ -66,10 +87,17 @@ export interface RunOptions {
   readonly strategyState?: StrategyState;
   /** Checked between rounds: an aborted run returns after the round in progress commits. */
   readonly signal?: AbortSignal;
+  /** The privacy checkpoint saved with the last committed round, restored into the policy before the first round. */
+  readonly privacyState?: PrivacyCheckpoint;
 }
 
 export interface RunResult {
-  readonly status: 'completed' | 'aborted';
+  /** 'budget-exhausted': the next round would have exceeded the privacy budget, so it was not started. */
+  readonly status: 'completed' | 'aborted' | 'budget-exhausted';
+  /** Why a run ended with 'budget-exhausted'. */
+  readonly reason?: string;
+  /** Privacy spent by the whole run (restored spending included), when it uses differential privacy. */
+  readonly privacy?: Omit<RoundPrivacy, 'details'>;
   /** Global parameters after the last committed round (the initial ones when none committed). */
   readonly params: ParameterSet;
   readonly history: readonly RoundRecord[];
@@ -91,9 +119,13 @@ interface CommittableAttempt {
   readonly output: AggregateOutput;
   readonly fitMs: number;
   readonly aggregationMs: number;
+  readonly privacy: { readonly plan: PrivacyRoundPlan; readonly aggregator: RoundAggregator } | undefined;
 }
 
-type AttemptOutcome = CommittableAttempt | { readonly ok: false; readonly failed: FailedAttempt };
+type AttemptOutcome =
+  | CommittableAttempt
+  | { readonly ok: false; readonly failed: FailedAttempt }
+  | { readonly ok: false; readonly exhausted: string };
 
 /** Deterministic order of clients whatever order the pool lists them in. */
 function sortedIds(ids: readonly string[]): string[] {
@@ -109,9 +141,20 @@ export class RoundEngine {
   private readonly committer: RoundCommitter | undefined;
   private readonly limits: DecodeLimits | undefined;
   private readonly root: Rng;
+  private readonly privacy: PrivacyPolicy | undefined;
 
   constructor(options: RoundEngineOptions) {
     this.config = resolveEngineConfig(options.config);
+    this.privacy = options.privacy;
+    const assumed = options.privacy?.sampling;
+    if (assumed !== undefined && assumed !== this.config.clientSampling) {
+      throw new FlotillaError(
+        'CONFIG_INVALID',
+        `the privacy analysis assumes ${assumed} client sampling but the engine samples ` +
+          `${this.config.clientSampling}; set clientSampling to ${assumed}`,
+        { key: 'clientSampling' },
+      );
+    }
     this.pool = options.pool;
     this.strategy = options.strategy;
     this.serverEvaluate = options.serverEvaluate;
@@ -131,6 +174,15 @@ export class RoundEngine {
     }
     options.initialParams.assertFinite('initial parameters');
     if (options.strategyState) this.strategy.loadState(options.strategyState);
+    if (options.privacyState) {
+      if (!this.privacy) {
+        throw new FlotillaError(
+          'CONFIG_INVALID',
+          'a privacy checkpoint was given to a run without a privacy policy',
+        );
+      }
+      this.privacy.restore(options.privacyState);
+    }
 
     const startedAt = Date.now();
     const runStart = performance.now();
@@ -147,18 +199,38 @@ export class RoundEngine {
     let lastRound = startRound - 1;
     const history: RoundRecord[] = [];
     let status: RunResult['status'] = 'completed';
+    let reason: string | undefined;
     try {
       for (let round = startRound; round <= rounds; round++) {
         if (options.signal?.aborted) {
           status = 'aborted';
           break;
         }
-        const { record, params: next } = await this.runRound(round, params);
-        if (this.committer) await this.committer.commitRound(record, next, this.strategy.saveState());
+        const outcome = await this.runRound(round, params);
+        if ('exhausted' in outcome) {
+          status = 'budget-exhausted';
+          reason = outcome.exhausted;
+          break;
+        }
+        const { record, params: next } = outcome;
+        const checkpoint = this.privacy?.checkpoint(round);
+        if (this.committer) {
+          await this.committer.commitRound(record, next, this.strategy.saveState(), checkpoint);
+        }
         params = next;
         lastRound = round;
         history.push(record);
         this.events.emit('round-committed', { record });
+        if (record.privacy) {
+          const { mechanism, epsilon, delta, budget } = record.privacy;
+          this.events.emit('privacy-spent', {
+            round,
+            mechanism,
+            epsilon,
+            delta,
+            ...(budget ? { budget } : {}),
+          });
+        }
       }
     } catch (error) {
       this.events.emit('run-finished', {
@@ -172,15 +244,36 @@ export class RoundEngine {
       });
       throw error;
     }
-    this.events.emit('run-finished', { status, lastRound, durationMs: performance.now() - runStart });
-    return { status, params, history, lastRound };
+    this.events.emit('run-finished', {
+      status,
+      lastRound,
+      durationMs: performance.now() - runStart,
+      ...(reason ? { reason } : {}),
+    });
+    const privacy = this.privacy && {
+      mechanism: this.privacy.mechanism,
+      epsilon: this.privacy.spent(),
+      delta: this.privacy.delta,
+      ...(this.privacy.budget ? { budget: this.privacy.budget } : {}),
+    };
+    return {
+      status,
+      params,
+      history,
+      lastRound,
+      ...(reason ? { reason } : {}),
+      ...(privacy ? { privacy } : {}),
+    };
   }
 
-  /** Runs one round to a committable record, retrying with fresh selections; throws ROUND_FAILED when out of tries. */
+  /**
+   * Runs one round to a committable record, retrying with fresh selections; throws ROUND_FAILED when out of tries.
+   * Returns `exhausted` instead when the privacy budget does not allow the round.
+   */
   private async runRound(
     round: number,
     global: ParameterSet,
-  ): Promise<{ record: RoundRecord; params: ParameterSet }> {
+  ): Promise<{ record: RoundRecord; params: ParameterSet } | { exhausted: string }> {
     const start = performance.now();
     const traffic: Traffic = { sent: 0, received: 0 };
     const failedAttempts: FailedAttempt[] = [];
@@ -190,6 +283,8 @@ export class RoundEngine {
       const outcome = await this.fitAttempt(round, attempt, global, traffic);
       if (outcome.ok) {
         committed = outcome;
+      } else if ('exhausted' in outcome) {
+        return { exhausted: outcome.exhausted };
       } else {
         failedAttempts.push(outcome.failed);
         if (attempt < maxAttempts) {
@@ -221,6 +316,10 @@ export class RoundEngine {
       );
     }
 
+    // The round is decided: charge its privacy cost before anything of it is released.
+    const privacy =
+      committed.privacy && this.privacy!.commit(committed.privacy.plan, committed.privacy.aggregator);
+
     const evalStart = performance.now();
     const serverEvaluation = await this.maybeServerEvaluate(round, params);
     const federatedEvaluation = this.isDue(round, this.config.evaluateEvery)
@@ -246,6 +345,7 @@ export class RoundEngine {
       },
       bytesSent: traffic.sent,
       bytesReceived: traffic.received,
+      ...(privacy ? { privacy } : {}),
     };
     return { record, params };
   }
@@ -271,18 +371,27 @@ export class RoundEngine {
         `${available.length} client(s) available, minFitClients is ${this.config.minFitClients}`,
       );
     }
-    const chosen = this.root
-      .split('select', round, attempt)
-      .sample(available, selectionSize(this.config, available.length));
-    const context: RoundContext = { round, global, rng: this.root.split('strategy', round, attempt) };
+    const { chosen, expected } = this.select(round, attempt, available);
+    const plan = this.privacy?.planRound(round, available.length, expected);
+    const refusal = plan && budgetRefusal(this.privacy!, plan);
+    if (refusal) return { ok: false, exhausted: refusal };
+    const context: RoundContext = {
+      round,
+      global,
+      rng: this.root.split('strategy', round, attempt),
+      availableClients: available.length,
+    };
     const assignments = this.strategy.configureFit(
       context,
       chosen.map((id) => this.proposal(round, id)),
     );
     const selected = this.checkAssignments(assignments, chosen);
     this.events.emit('round-started', { round, attempt, selected });
-    const needed = requiredResults(this.config, selected.length);
-    if (selected.length === 0 || selected.length < needed) {
+    // Under Poisson sampling with DP an empty draw is a valid round: the release is noise alone, and skipping it
+    // would bias the sampling the accountant analysed.
+    const needed =
+      selected.length === 0 && plan?.allowsEmptyRound ? 0 : requiredResults(this.config, selected.length);
+    if ((selected.length === 0 && needed > 0) || selected.length < needed) {
       return failAttempt(selected, `${selected.length} client(s) selected, ${needed} result(s) needed`);
     }
 
@@ -292,11 +401,19 @@ export class RoundEngine {
       return {
         clientId: a.clientId,
         taskId,
-        frame: encodeMessage({ type: 'fit-task', round, taskId, config: a.config, params: global }),
+        frame: encodeMessage({
+          type: 'fit-task',
+          round,
+          taskId,
+          config: plan ? plan.configure(a.config) : a.config,
+          params: global,
+          ...(a.control ? { control: a.control } : {}),
+        }),
       };
     });
 
-    const aggregator = this.strategy.beginAggregation(context);
+    const inner = this.strategy.beginAggregation(context);
+    const aggregator = plan ? plan.wrap(inner, context) : inner;
     const participants: string[] = [];
     let numExamples = 0;
     let aggregationMs = 0;
@@ -346,7 +463,35 @@ export class RoundEngine {
       return failAttempt(selected, `aggregation failed: ${error.message}`, failures);
     }
     aggregationMs += performance.now() - finishStart;
-    return { ok: true, selected, participants, failures, numExamples, output, fitMs, aggregationMs };
+    return {
+      ok: true,
+      selected,
+      participants,
+      failures,
+      numExamples,
+      output,
+      fitMs,
+      aggregationMs,
+      privacy: plan && { plan, aggregator },
+    };
+  }
+
+  /**
+   * This attempt's clients and the number the privacy analysis expects: the selection size for fixed-size sampling,
+   * rate x available for Poisson sampling (each client drawn independently, in sorted id order).
+   */
+  private select(
+    round: number,
+    attempt: number,
+    available: readonly string[],
+  ): { chosen: string[]; expected: number } {
+    const rng = this.root.split('select', round, attempt);
+    if (this.config.clientSampling === 'poisson') {
+      const rate = poissonRate(this.config, available.length);
+      return { chosen: available.filter(() => rng.next() < rate), expected: rate * available.length };
+    }
+    const size = selectionSize(this.config, available.length);
+    return { chosen: rng.sample(available, size), expected: size };
   }
 
   private proposal(round: number, clientId: string): FitAssignment {

@@ -79,9 +79,13 @@ export function readFitReply(
   if (!positiveCount(reply.numExamples)) {
     return fail(task, 'invalid-result', `numExamples must be a positive integer, got ${reply.numExamples}`);
   }
-  if (!reply.update.layout.equals(layout)) {
+  for (const [set, what] of [
+    [reply.update, 'update'],
+    [reply.controlDelta, 'control variate delta'],
+  ] as const) {
+    if (set === undefined || set.layout.equals(layout)) continue;
     try {
-      layout.assertEquals(reply.update.layout, 'model and update');
+      layout.assertEquals(set.layout, `model and ${what}`);
     } catch (error) {
       return fail(task, 'wrong-layout', (error as Error).message);
     }
@@ -94,6 +98,7 @@ export function readFitReply(
       localSteps: reply.localSteps,
       metrics: reply.metrics,
       update: reply.update,
+      ...(reply.controlDelta ? { controlDelta: reply.controlDelta } : {}),
     },
   };
 }

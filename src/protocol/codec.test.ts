@@ -36,6 +36,9 @@ const fitResult: FitResultMessage = {
 const messages: Message[] = [
   fitTask,
   fitResult,
+  // SCAFFOLD's optional control variate sets ride after the required ones.
+  { ...fitTask, config: { ...fitConfig, proximalMu: 0.01, reportInitialLoss: true }, control: params },
+  { ...fitResult, controlDelta: params },
   { type: 'evaluate-task', round: 0, taskId: 'e0', config: { round: 0, batchSize: 64 }, params },
   { type: 'evaluate-result', round: 0, taskId: 'e0', loss: 1.5, numExamples: 40, metrics: {} },
   { type: 'task-failed', round: 2, taskId: 't', code: 'NON_FINITE', message: 'loss diverged' },
@@ -324,8 +327,27 @@ describe('decoder checks', () => {
     expectError(
       () => decodeMessage(rawFrame({ code: 1, header: { ...fitTaskHeader({}), sets: [] } })),
       'MESSAGE_INVALID',
-      'a fit-task frame carries parameter sets [params], got []',
+      'a fit-task frame carries parameter sets [params] (then optionally control), got []',
     );
+    const set = (role: string) => ({ role, dtype: 'float32', tensors: [{ name: 'w', shape: [1] }] });
+    for (const roles of [
+      ['params', 'control', 'control'],
+      ['control', 'params'],
+      ['params', 'controlDelta'],
+    ]) {
+      expectError(
+        () =>
+          decodeMessage(
+            rawFrame({
+              code: 1,
+              header: { ...fitTaskHeader({}), sets: roles.map(set) },
+              payload: roles.map(() => 0),
+            }),
+          ),
+        'MESSAGE_INVALID',
+        `a fit-task frame carries parameter sets [params] (then optionally control), got [${roles.join(', ')}]`,
+      );
+    }
   });
 
   it('names the tensor holding a non-finite value', () => {
@@ -343,7 +365,7 @@ describe('decoder checks', () => {
   });
 
   it('validates every message field with a precise path', () => {
-    const cases: [Record<string, unknown>, string][] = [
+    const cases: [Record<string, unknown>, string | RegExp][] = [
       [{ learningRate: 0 }, 'fit-task.config.learningRate: expected a finite number > 0, got 0'],
       [{ localEpochs: -1 }, 'fit-task.config.localEpochs: expected a finite number > 0, got -1'],
       [{ batchSize: 1.5 }, 'fit-task.config.batchSize: expected an integer >= 1, got 1.5'],

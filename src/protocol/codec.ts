@@ -27,14 +27,17 @@ export function encodeMessage(msg: Message): Uint8Array {
   }
   const source = msg as unknown as Record<string, unknown>;
   const rawFields: Record<string, unknown> = {};
+  const optionalSets = kind.optionalSets ?? [];
   for (const key of Object.keys(source)) {
-    if (key !== 'type' && !kind.sets.includes(key)) rawFields[key] = source[key];
+    if (key !== 'type' && !kind.sets.includes(key) && !optionalSets.includes(key))
+      rawFields[key] = source[key];
   }
   const fields = parse(kind.fields, rawFields, kind.type, 'INVALID_ARGUMENT');
   const inconsistency = kind.consistency?.(fields);
   if (inconsistency !== undefined)
     throw new FlotillaError('INVALID_ARGUMENT', `${kind.type}: ${inconsistency}`);
-  const sets = kind.sets.map((role) => {
+  const present = optionalSets.filter((role) => source[role] !== undefined);
+  const sets = [...kind.sets, ...present].map((role) => {
     const params = source[role];
     if (!(params instanceof ParameterSet)) {
       throw new FlotillaError('INVALID_ARGUMENT', `${kind.type}.${role} must be a ParameterSet`);
@@ -46,7 +49,7 @@ export function encodeMessage(msg: Message): Uint8Array {
 
 /** Decodes and fully validates a message frame; throws a FlotillaError (CODEC_*, MESSAGE_INVALID, NON_FINITE). */
 export function decodeMessage(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Message {
-  const { spec, fields, sets } = decodeFrame(bytes, limits, (code) => {
+  const { spec, fields, sets, roles } = decodeFrame(bytes, limits, (code) => {
     const kind = kindByCode(code);
     if (kind) return messageSpec(kind);
     if (code === PARAMETERS_CODE) {
@@ -55,7 +58,7 @@ export function decodeMessage(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_
     throw new FlotillaError('CODEC_CORRUPT', `frame has unknown message kind code ${code}`);
   });
   const message: Record<string, unknown> = { type: spec.name, ...fields };
-  spec.sets.forEach((role, i) => (message[role] = sets[i]));
+  roles.forEach((role, i) => (message[role] = sets[i]));
   return message as unknown as Message;
 }
 

@@ -43,8 +43,23 @@ export interface FrameSpec {
   /** Used in error messages ("fit-task", "parameters"). */
   readonly name: string;
   readonly sets: readonly string[];
+  /** Sets a frame may carry after `sets`, in this order (e.g. SCAFFOLD's control variate on fit tasks). */
+  readonly optionalSets?: readonly string[];
   readonly fields: Schema<object>;
   consistency?(fields: object): string | undefined;
+}
+
+/** Whether `roles` are `spec.sets` followed by some of `spec.optionalSets`, each at most once and in order. */
+function rolesMatch(spec: FrameSpec, roles: readonly string[]): boolean {
+  if (roles.length < spec.sets.length || spec.sets.some((role, i) => roles[i] !== role)) return false;
+  const optional = spec.optionalSets ?? [];
+  let next = 0;
+  for (const role of roles.slice(spec.sets.length)) {
+    const at = optional.indexOf(role, next);
+    if (at < 0) return false;
+    next = at + 1;
+  }
+  return true;
 }
 
 export interface FrameSet {
@@ -124,7 +139,7 @@ export function decodeFrame(
   bytes: Uint8Array,
   limits: DecodeLimits,
   resolve: (code: number) => FrameSpec,
-): { code: number; spec: FrameSpec; fields: object; sets: ParameterSet[] } {
+): { code: number; spec: FrameSpec; fields: object; sets: ParameterSet[]; roles: string[] } {
   if (!(bytes instanceof Uint8Array)) {
     throw codecError('INVALID_ARGUMENT', 'a frame must be a Uint8Array');
   }
@@ -200,10 +215,11 @@ export function decodeFrame(
   }
   const envelope = parse(envelopeSchema, json, `${spec.name} header`);
   const roles = envelope.sets.map((s) => s.role);
-  if (roles.join('\n') !== spec.sets.join('\n')) {
+  if (!rolesMatch(spec, roles)) {
+    const optional = spec.optionalSets?.length ? ` (then optionally ${spec.optionalSets.join(', ')})` : '';
     throw codecError(
       'MESSAGE_INVALID',
-      `a ${spec.name} frame carries parameter sets [${spec.sets.join(', ')}], got [${roles.join(', ')}]`,
+      `a ${spec.name} frame carries parameter sets [${spec.sets.join(', ')}]${optional}, got [${roles.join(', ')}]`,
     );
   }
   const fields = parse(spec.fields, envelope.fields, spec.name);
@@ -252,7 +268,7 @@ export function decodeFrame(
     }
     sets.push(params);
   }
-  return { code, spec, fields, sets };
+  return { code, spec, fields, sets, roles };
 }
 
 /** Product of `shape`, failing as soon as it exceeds `available` (so huge declared shapes never overflow). */

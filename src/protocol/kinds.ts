@@ -32,7 +32,10 @@ import {
 } from './schemas.js';
 
 /** Keys of M whose values are ParameterSets. */
-export type ParameterKeys<M> = { [K in keyof M]-?: M[K] extends ParameterSet ? K : never }[keyof M] & string;
+export type ParameterKeys<M> = {
+  [K in keyof M]-?: NonNullable<M[K]> extends ParameterSet ? K : never;
+}[keyof M] &
+  string;
 
 /** What a message carries in the JSON header: everything but its type and its parameter sets. */
 export type MessageFields<M extends Message> = Omit<M, 'type' | ParameterKeys<M>>;
@@ -42,6 +45,8 @@ export interface MessageKind {
   readonly type: MessageType;
   /** Keys holding parameter sets, in payload order. */
   readonly sets: readonly string[];
+  /** Keys of optional parameter sets, carried after `sets` when present. */
+  readonly optionalSets?: readonly string[];
   readonly fields: Schema<object>;
   /** Cross-field rules a schema cannot state; returns what is wrong, or undefined. */
   consistency?(fields: object): string | undefined;
@@ -51,6 +56,7 @@ interface TypedKind<M extends Message> {
   readonly code: number;
   readonly type: M['type'];
   readonly sets: readonly ParameterKeys<M>[];
+  readonly optionalSets?: readonly ParameterKeys<M>[];
   readonly fields: Schema<MessageFields<M>>;
   consistency?(fields: MessageFields<M>): string | undefined;
 }
@@ -71,6 +77,7 @@ export const MESSAGE_KINDS: readonly MessageKind[] = [
     code: 1,
     type: 'fit-task',
     sets: ['params'],
+    optionalSets: ['control'],
     fields: obj({ round: roundSchema, taskId: taskIdSchema, config: fitConfigSchema }),
     consistency: sameRound,
   }),
@@ -78,6 +85,7 @@ export const MESSAGE_KINDS: readonly MessageKind[] = [
     code: 2,
     type: 'fit-result',
     sets: ['update'],
+    optionalSets: ['controlDelta'],
     fields: obj({
       round: roundSchema,
       taskId: taskIdSchema,

@@ -15,6 +15,8 @@ export interface FitTaskMessage {
   readonly config: FitConfig;
   /** The current global parameters. */
   readonly params: ParameterSet;
+  /** SCAFFOLD's server control variate c (same layout as `params`); absent for other strategies. */
+  readonly control?: ParameterSet;
 }
 
 export interface FitResultMessage {
@@ -26,6 +28,8 @@ export interface FitResultMessage {
   readonly metrics: MetricValues;
   /** The client's update: locally trained parameters minus the global parameters it was sent. */
   readonly update: ParameterSet;
+  /** SCAFFOLD: the change of the client's control variate, c_i+ - c_i; sent when the task carried `control`. */
+  readonly controlDelta?: ParameterSet;
 }
 
 export interface EvaluateTaskMessage {

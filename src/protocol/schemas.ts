@@ -3,7 +3,7 @@
  * outgoing fields too, so that a bad value (a NaN metric, an empty task id) is reported by the party that produced it
  * instead of turning into `null` in JSON and a confusing error on the other side.
  */
-import { int, num, obj, oneOf, optional, record, str, type Schema } from '../core/index.js';
+import { bool, int, num, obj, oneOf, optional, record, str, type Schema } from '../core/index.js';
 import type { EvaluateConfig, FitConfig, MetricValues } from '../core/index.js';
 
 /** Round numbers; 0 is the evaluation of the initial model. */
@@ -36,6 +36,8 @@ export const fitConfigSchema: Schema<FitConfig> = obj({
   exampleNoiseMultiplier: optional(num({ above: 0 })),
   exampleSampling: optional(oneOf(['poisson', 'shuffle'])),
   privacyDelta: optional(num({ above: 0, below: 1 })),
+  proximalMu: optional(num({ min: 0 })),
+  reportInitialLoss: optional(bool()),
 });
 
 export const evaluateConfigSchema: Schema<EvaluateConfig> = obj({

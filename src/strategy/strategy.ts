@@ -11,11 +11,15 @@ export interface RoundContext {
   readonly global: ParameterSet;
   /** A stream reserved for this strategy in this round. */
   readonly rng: Rng;
+  /** Clients available when the round's clients were selected (SCAFFOLD's N); absent outside the engine. */
+  readonly availableClients?: number;
 }
 
 export interface FitAssignment {
   readonly clientId: string;
   readonly config: FitConfig;
+  /** SCAFFOLD's server control variate, sent with the global parameters (the fit-task's `control` set). */
+  readonly control?: ParameterSet;
 }
 
 /** One client's decoded, validated fit result. */
@@ -26,6 +30,8 @@ export interface ClientFitResult {
   readonly metrics: MetricValues;
   /** Locally trained parameters minus the round's global parameters. */
   readonly update: ParameterSet;
+  /** SCAFFOLD: the change of the client's control variate, when its task carried one (layout checked). */
+  readonly controlDelta?: ParameterSet;
 }
 
 export interface ClientFailure {
