@@ -24,6 +24,8 @@ export type ErrorCode =
   | 'WORKER_FAILED'
   | 'TIMEOUT'
   | 'PRIVACY_UNATTAINABLE'
+  /** A release (a round, a client's update) would take a privacy ledger over its budget, so it was refused. */
+  | 'PRIVACY_BUDGET_EXHAUSTED'
   /** A secure-aggregation round stopped without a result (too few survivors, unrecoverable shares); nothing released. */
   | 'SECAGG_ABORTED'
   /** A secure-aggregation message was refused: wrong round or stage, replay, bad signature, failed authentication. */
