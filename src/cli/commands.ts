@@ -1,8 +1,12 @@
 /** The registry of `flotilla` subcommands. Each lives in its own module under commands/. */
 import type { Command } from './command.js';
+import { certsCommand } from './commands/certs.js';
+import { clientCommand } from './commands/client.js';
+import { clientsCommand } from './commands/clients.js';
 import { configCommand } from './commands/config.js';
 import { inspectCommand } from './commands/inspect.js';
 import { privacyCommand } from './commands/privacy.js';
+import { serverCommand } from './commands/server.js';
 import { simulateCommand } from './commands/simulate.js';
 import { trainCentralCommand } from './commands/train-central.js';
 
@@ -12,6 +16,10 @@ export const commands: readonly Command[] = [
   inspectCommand,
   configCommand,
   privacyCommand,
+  serverCommand,
+  clientCommand,
+  clientsCommand,
+  certsCommand,
 ];
 
 export function usage(): string {

@@ -41,7 +41,7 @@ const COMMON: readonly OptionSpec[] = [
   { key: 'json', type: 'boolean', default: false, description: 'print a JSON object instead of text' },
 ];
 
-const EPSILON_OPTIONS: readonly OptionSpec[] = [
+export const EPSILON_OPTIONS: readonly OptionSpec[] = [
   {
     key: 'noiseMultiplier',
     type: 'number',
@@ -50,7 +50,7 @@ const EPSILON_OPTIONS: readonly OptionSpec[] = [
   },
   ...COMMON,
 ];
-const NOISE_OPTIONS: readonly OptionSpec[] = [
+export const NOISE_OPTIONS: readonly OptionSpec[] = [
   { key: 'epsilon', type: 'number', above: 0, description: 'the target epsilon' },
   ...COMMON,
 ];

@@ -1,0 +1,89 @@
+/**
+ * `flotilla client`: a Node client process. It trains on its local stroke CSV, talks to the server over TLS
+ * WebSockets, reconnects with backoff after failures, caches the latest global model on disk, and exits 0 when the
+ * server says the run is finished.
+ */
+import { join } from 'node:path';
+import { ClientRuntime, runWithReconnect } from '../../client/index.js';
+import { FileModelCache, nodeWebSocketFactory } from '../../client/node/index.js';
+import { MODEL_NAMES, type ModelName } from '../../ml/index.js';
+import type { Command } from '../command.js';
+import { strokeTrainer } from '../local-trainer.js';
+import { formatOptionHelp, mergeOptions, parseFlags, usageError, type OptionSpec } from '../options.js';
+
+const OPTIONS: readonly OptionSpec[] = [
+  { key: 'server', type: 'string', description: 'server endpoint, e.g. wss://127.0.0.1:8443/ws' },
+  { key: 'id', type: 'string', description: "this client's registered name" },
+  { key: 'token', type: 'string', description: 'token from `flotilla clients add` (env FLOTILLA_TOKEN)' },
+  { key: 'data', type: 'string', description: 'local stroke CSV (Kaggle layout)' },
+  {
+    key: 'model',
+    type: 'enum',
+    values: MODEL_NAMES,
+    default: 'tabular-mlp',
+    description: 'model architecture',
+  },
+  { key: 'ca', type: 'string', description: 'CA certificate to trust (from `flotilla certs init`)' },
+  { key: 'cert', type: 'string', description: 'client certificate for mutual TLS' },
+  { key: 'key', type: 'string', description: 'client key for mutual TLS' },
+  {
+    key: 'cacheDir',
+    type: 'string',
+    default: '.flotilla-cache',
+    description: 'where the latest global model is kept',
+  },
+  { key: 'dataSeed', type: 'integer', default: 0, description: 'seed of the local train/test split' },
+  { key: 'quiet', type: 'boolean', default: false, description: 'print nothing but errors' },
+];
+
+export const clientCommand: Command = {
+  name: 'client',
+  summary: 'run a federated client process that trains on local data',
+  help: () =>
+    [
+      'Usage: flotilla client --server wss://HOST:PORT/ws --id NAME --token T --data PATH [--ca FILE]',
+      '',
+      formatOptionHelp(OPTIONS),
+    ].join('\n'),
+  async run(args) {
+    const parsed = parseFlags(OPTIONS, args);
+    if (parsed.positionals.length > 0) throw usageError(`unexpected argument "${parsed.positionals[0]}"`);
+    const v = mergeOptions(OPTIONS, parsed.values);
+    const token = (v.token as string | undefined) ?? process.env.FLOTILLA_TOKEN ?? '';
+    for (const key of ['server', 'id', 'data'] as const) {
+      if (v[key] === undefined) throw usageError(`client needs --${key}`);
+    }
+    const clientId = v.id as string;
+    const say = (text: string) => v.quiet || process.stderr.write(`[${clientId}] ${text}\n`);
+    const local = await strokeTrainer(v.data as string, v.model as ModelName, v.dataSeed as number);
+    say(`${local.trainSize} training and ${local.testSize} test rows, ${local.inputSize} features`);
+    const cache = new FileModelCache(join(v.cacheDir as string, `${clientId}.model`));
+    const cached = await cache.load();
+    if (cached) say(`cached global model from round ${cached.round}`);
+    const abort = new AbortController();
+    process.once('SIGINT', () => abort.abort());
+    process.once('SIGTERM', () => abort.abort());
+    const outcome = await runWithReconnect({
+      url: v.server as string,
+      clientId,
+      token,
+      runtime: new ClientRuntime(local.trainer),
+      connect: nodeWebSocketFactory({
+        ...(v.ca ? { caFile: v.ca as string } : {}),
+        ...(v.cert ? { certFile: v.cert as string } : {}),
+        ...(v.key ? { keyFile: v.key as string } : {}),
+      }),
+      capabilities: { runtime: `node-${process.versions.node}` },
+      signal: abort.signal,
+      onWelcome: (w) => say(`connected (session ${w.sessionId})`),
+      onGlobalModel: (params, round) => cache.save(params, round),
+      onTask: (t) => say(`round ${t.round}: ${t.type} in ${t.ms} ms`),
+      onDisconnect: (end, ms) =>
+        say(
+          `disconnected: ${end.refusal ? `${end.refusal.code}: ${end.refusal.message}` : end.reason}; retry in ${Math.round(ms)} ms`,
+        ),
+    });
+    say(outcome === 'finished' ? 'the run is finished' : 'stopped');
+    return 0;
+  },
+};
