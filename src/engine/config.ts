@@ -18,6 +18,13 @@ export interface EngineConfig {
   readonly fractionFit?: number;
   /** Exact number of clients selected per round (capped by availability). Exclusive with `fractionFit`. */
   readonly clientsPerRound?: number;
+  /**
+   * How a round's clients are drawn. 'fixed-size' (default): exactly the selection size, uniformly without
+   * replacement. 'poisson': each available client joins independently with probability `fractionFit` (or
+   * clientsPerRound / available), so the number selected varies and may be 0; `minFitClients` does not raise it.
+   * Differential privacy accounts each scheme with its own analysis, so the choice must match the selection.
+   */
+  readonly clientSampling?: ClientSamplingKind;
   /** Fewest clients a round may select; a round with fewer available fails its attempt. Default 1. */
   readonly minFitClients?: number;
   /** Valid results needed to commit a round. Default `{ fraction: 0.5 }`. */
@@ -42,6 +49,8 @@ export interface EngineConfig {
   /** Run seed: selection, per-client seeds and strategy streams all derive from it. Default 0. */
   readonly seed?: number;
 }
+
+export type ClientSamplingKind = 'fixed-size' | 'poisson';
 
 export type ResolvedEngineConfig = Required<
   Omit<EngineConfig, 'fractionFit' | 'clientsPerRound' | 'minResults'>
@@ -102,6 +111,10 @@ export function resolveEngineConfig(config: EngineConfig): ResolvedEngineConfig 
   if (typeof momentum !== 'number' || !(momentum >= 0 && momentum < 1)) {
     invalid('momentum', `must be in [0, 1), got ${String(momentum)}`);
   }
+  const clientSampling = config.clientSampling ?? 'fixed-size';
+  if (clientSampling !== 'fixed-size' && clientSampling !== 'poisson') {
+    invalid('clientSampling', `must be "fixed-size" or "poisson", got ${String(clientSampling)}`);
+  }
   const seed = config.seed ?? 0;
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed))
     invalid('seed', `must be an integer, got ${seed}`);
@@ -114,6 +127,7 @@ export function resolveEngineConfig(config: EngineConfig): ResolvedEngineConfig 
       config.clientsPerRound === undefined
         ? undefined
         : integer(config.clientsPerRound, 'clientsPerRound', 1),
+    clientSampling,
     minFitClients: integer(config.minFitClients ?? 1, 'minFitClients', 1),
     minResults: resolveMinResults(config.minResults),
     maxRetries: integer(config.maxRetries ?? 2, 'maxRetries', 0),
@@ -138,6 +152,12 @@ export function selectionSize(config: ResolvedEngineConfig, available: number): 
       ? config.clientsPerRound
       : Math.ceil((config.fractionFit ?? 1) * available - 1e-9);
   return Math.min(available, Math.max(wanted, config.minFitClients));
+}
+
+/** The probability with which Poisson sampling includes each of `available` clients. */
+export function poissonRate(config: ResolvedEngineConfig, available: number): number {
+  if (config.clientsPerRound === undefined) return config.fractionFit ?? 1;
+  return Math.min(1, config.clientsPerRound / available);
 }
 
 /**

@@ -3,6 +3,7 @@
  * subscribe; the engine calls none of them directly and never prints.
  */
 import type { EvaluateOutput, TypedEmitter } from '../core/index.js';
+import type { PrivacyBudget } from '../privacy/index.js';
 import type { ClientFailure } from '../strategy/strategy.js';
 import type { ResolvedEngineConfig } from './config.js';
 import type { FailedAttempt, FederatedEvaluation, RoundRecord } from './history.js';
@@ -33,8 +34,19 @@ export interface EngineEvents {
     | { readonly round: number; readonly kind: 'server'; readonly result: EvaluateOutput }
     | { readonly round: number; readonly kind: 'federated'; readonly result: FederatedEvaluation };
   'round-committed': { readonly record: RoundRecord };
+  /** After each committed round of a run with differential privacy: the run's spending so far. */
+  'privacy-spent': {
+    readonly round: number;
+    readonly mechanism: string;
+    /** Epsilon spent after this round, at `delta`. */
+    readonly epsilon: number;
+    readonly delta: number;
+    readonly budget?: PrivacyBudget;
+  };
   'run-finished': {
-    readonly status: 'completed' | 'aborted' | 'failed';
+    readonly status: 'completed' | 'aborted' | 'failed' | 'budget-exhausted';
+    /** Why a run ended early with 'budget-exhausted'. */
+    readonly reason?: string;
     /** The last committed round (startRound - 1 when none committed). */
     readonly lastRound: number;
     readonly durationMs: number;

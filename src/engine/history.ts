@@ -4,6 +4,7 @@
  */
 import type { EvaluateOutput, MetricValues } from '../core/index.js';
 import type { ClientFailure } from '../strategy/strategy.js';
+import type { RoundPrivacy } from './privacy.js';
 
 /** Spread of per-client accuracy in a federated evaluation (issue 4: fairness must be visible, not averaged away). */
 export interface AccuracySpread {
@@ -71,4 +72,6 @@ export interface RoundRecord {
   /** Sum of frame lengths over every task sent and every reply received in this round, attempts included. */
   readonly bytesSent: number;
   readonly bytesReceived: number;
+  /** Present when the run uses differential privacy: what this round spent and the total so far. */
+  readonly privacy?: RoundPrivacy;
 }

@@ -5,3 +5,5 @@ export * from './events.js';
 export * from './federated-evaluation.js';
 export * from './replies.js';
 export * from './engine.js';
+export * from './privacy.js';
+export * from './dp-fedavg.js';

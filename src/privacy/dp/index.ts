@@ -11,3 +11,4 @@ export type { NoiseSource, RandomWords } from './noise.js';
 export { accountedNoiseMultiplier } from './sampling.js';
 export type { ClientSampling } from './sampling.js';
 export type { PrivacyCost, PrivacyStage, StageParameters } from './stage.js';
+export { CLIENT_EPSILON_METRIC, CLIPPED_METRIC } from './report.js';
