@@ -1,0 +1,71 @@
+/**
+ * Mask expansion: a 32-byte seed becomes a stream of uint32 masks by AES-256-CTR over zeros (the seed is the key, the
+ * counter starts at zero), through WebCrypto. AES-CTR is a PRF in counter mode, so the stream is computationally
+ * indistinguishable from uniform; each seed is used for one vector only (self-mask seeds are fresh per round and
+ * pairwise seeds are derived per round from fresh keys), so the fixed counter never repeats under one key.
+ *
+ * Masks are added to an accumulator in place, modulo 2^32; reducing modulo a smaller power of two 2^m happens once at
+ * the end (2^m divides 2^32, so the result is the same). WebCrypto is called on 1 MiB chunks, the next chunk in flight
+ * while the previous one is added, which keeps a single core above 1 GB/s.
+ *
+ * Byte order: the stream is read as little-endian uint32, which is how every supported platform lays out a
+ * Uint32Array; a big-endian platform is refused rather than computing masks that do not cancel.
+ */
+import { FlotillaError } from '../../core/index.js';
+import { aesCtr, importAesCtrKey } from './crypto.js';
+
+const CHUNK_BYTES = 1 << 20;
+const BLOCK_BYTES = 16;
+const ZEROS = new Uint8Array(CHUNK_BYTES);
+
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+export function assertLittleEndian(): void {
+  if (!LITTLE_ENDIAN) {
+    throw new FlotillaError('CRYPTO_UNAVAILABLE', 'secure aggregation needs a little-endian platform');
+  }
+}
+
+/** The counter block of chunk `index`: the block number index * (CHUNK_BYTES / 16), big-endian, in the low 8 bytes. */
+function counterBlock(index: number): Uint8Array {
+  const block = new Uint8Array(BLOCK_BYTES);
+  new DataView(block.buffer).setBigUint64(8, BigInt(index) * BigInt(CHUNK_BYTES / BLOCK_BYTES), false);
+  return block;
+}
+
+/** Adds (sign +1) or subtracts (sign -1) the mask stream of `seed` to `acc`, modulo 2^32. */
+export async function applyMask(acc: Uint32Array, seed: Uint8Array, sign: 1 | -1): Promise<void> {
+  assertLittleEndian();
+  const key = await importAesCtrKey(seed);
+  const totalBytes = acc.length * 4;
+  const chunks = Math.ceil(totalBytes / CHUNK_BYTES);
+  const encryptChunk = (i: number): Promise<ArrayBuffer> =>
+    aesCtr(key, counterBlock(i), ZEROS.subarray(0, Math.min(CHUNK_BYTES, totalBytes - i * CHUNK_BYTES)));
+  let pending = chunks > 0 ? encryptChunk(0) : undefined;
+  for (let i = 0; i < chunks; i++) {
+    const stream = new Uint32Array(await pending!);
+    pending = i + 1 < chunks ? encryptChunk(i + 1) : undefined;
+    const offset = (i * CHUNK_BYTES) / 4;
+    if (sign === 1) for (let j = 0; j < stream.length; j++) acc[offset + j] = acc[offset + j]! + stream[j]!;
+    else for (let j = 0; j < stream.length; j++) acc[offset + j] = acc[offset + j]! - stream[j]!;
+  }
+}
+
+/** The first `length` masks of `seed` (for tests and benchmarks; the protocol uses applyMask). */
+export async function expandMask(seed: Uint8Array, length: number): Promise<Uint32Array> {
+  const out = new Uint32Array(length);
+  await applyMask(out, seed, 1);
+  return out;
+}
+
+/** Reduces every value modulo 2^bits in place (no-op for 32 bits: Uint32Array storage already is mod 2^32). */
+export function reduceModulo(values: Uint32Array, bits: number): void {
+  if (bits >= 32) return;
+  const m = 2 ** bits - 1;
+  for (let i = 0; i < values.length; i++) values[i] = values[i]! & m;
+}
+
+/** acc += values, modulo 2^32. */
+export function addInto(acc: Uint32Array, values: Uint32Array): void {
+  for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + values[i]!;
+}
