@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { featureSize, type Dataset } from '../core/dataset.js';
 import { Rng } from '../core/rng.js';
+import type { ParameterSet } from '../core/parameters.js';
 import type { EvaluateOutput, FitConfig, MetricValues } from '../core/trainer.js';
 import { countCorrect, perExampleLoss } from './losses.js';
 import { accuracy, binaryMetrics } from './metrics.js';
@@ -78,6 +79,34 @@ function createOptimizer(config: FitConfig): { optimizer: tf.Optimizer; dispose:
 }
 
 /**
+ * Terms added to every minibatch gradient of one fit, as constant tensors keyed by variable name:
+ * FedProx's mu (w - anchor), the gradient of mu/2 ||w - anchor||^2, and SCAFFOLD's constant correction.
+ */
+export interface GradientTerms {
+  readonly proximal?: { readonly mu: number; readonly anchor: ParameterSet };
+  readonly correction?: ParameterSet;
+}
+
+/** The terms as tensors per trainable variable name (to dispose after the fit), or undefined when there are none. */
+function termTensors(
+  shared: SharedModel,
+  terms: GradientTerms | undefined,
+): { mu: number; anchor: Map<string, tf.Tensor>; correction: Map<string, tf.Tensor> } | undefined {
+  const mu = terms?.proximal?.mu ?? 0;
+  if (mu === 0 && !terms?.correction) return undefined;
+  const anchor = new Map<string, tf.Tensor>();
+  const correction = new Map<string, tf.Tensor>();
+  const names = shared.trainableNames;
+  shared.trainableVariables.forEach((variable, i) => {
+    const name = names[i]!;
+    const of = (set: ParameterSet) => tf.tensor(set.tensor(name).slice(), variable.shape, 'float32');
+    if (mu !== 0) anchor.set(variable.name, of(terms!.proximal!.anchor));
+    if (terms?.correction) correction.set(variable.name, of(terms.correction));
+  });
+  return { mu, anchor, correction };
+}
+
+/**
  * Trains the shared model's current weights for `config.localEpochs` epochs of minibatches of `config.batchSize`
  * (the last one smaller when the size does not divide), reshuffling every epoch from one `new Rng(config.seed)`
  * stream, with a fresh optimizer. `onEpoch` runs after each epoch, on the weights at that point.
@@ -87,12 +116,14 @@ export function trainEpochs(
   data: Dataset,
   config: FitConfig,
   onEpoch?: (stats: EpochStats) => void,
+  terms?: GradientTerms,
 ): EpochStats {
   const rng = new Rng(config.seed);
   const order = Uint32Array.from({ length: data.size }, (_, i) => i);
   const batcher = new Batcher(data, shared.inputShape, config.batchSize);
   const variables = shared.trainableVariables;
   const { optimizer, dispose } = createOptimizer(config);
+  const extra = termTensors(shared, terms);
   let last: EpochStats = { epoch: 0, loss: NaN, accuracy: NaN, steps: 0 };
   try {
     for (let epoch = 1; epoch <= config.localEpochs; epoch++) {
@@ -105,17 +136,24 @@ export function trainEpochs(
         const [cost, hits] = tf.tidy(() => {
           const { xs, ys } = batcher.tensors(order, start, count);
           let hitsInBatch: tf.Scalar | undefined;
-          const batchCost = optimizer.minimize(
-            () => {
-              const logits = shared.logits.apply(xs, { training: true }) as tf.Tensor;
-              // Kept past the gradient scope; disposed below once read.
-              hitsInBatch = tf.keep(countCorrect(shared.task, logits, ys));
-              return tf.mean(perExampleLoss(shared.task, logits, ys, shared.numClasses)) as tf.Scalar;
-            },
-            true,
-            variables,
-          );
-          return [batchCost!, hitsInBatch!];
+          const loss = (): tf.Scalar => {
+            const logits = shared.logits.apply(xs, { training: true }) as tf.Tensor;
+            // Kept past the gradient scope; disposed below once read.
+            hitsInBatch = tf.keep(countCorrect(shared.task, logits, ys));
+            return tf.mean(perExampleLoss(shared.task, logits, ys, shared.numClasses)) as tf.Scalar;
+          };
+          if (!extra) return [optimizer.minimize(loss, true, variables)!, hitsInBatch!];
+          // The reported cost stays the data loss; the extra terms only change the step.
+          const { value, grads } = tf.variableGrads(loss, variables);
+          for (const variable of variables) {
+            let grad = grads[variable.name]!;
+            if (extra.mu !== 0) grad = grad.add(variable.sub(extra.anchor.get(variable.name)!).mul(extra.mu));
+            const correction = extra.correction.get(variable.name);
+            if (correction) grad = grad.add(correction);
+            grads[variable.name] = grad;
+          }
+          optimizer.applyGradients(grads);
+          return [value, hitsInBatch!];
         });
         lossSum += cost.dataSync()[0]! * count;
         correct += hits.dataSync()[0]!;
@@ -127,6 +165,7 @@ export function trainEpochs(
     }
   } finally {
     dispose();
+    if (extra) tf.dispose([...extra.anchor.values(), ...extra.correction.values()]);
   }
   return last;
 }

@@ -160,14 +160,14 @@ function glorotParameters(layout: ParameterLayout, seed: number): ParameterSet {
   return params;
 }
 
-interface NamedWeight {
+export interface NamedWeight {
   readonly name: string;
   readonly shape: number[];
   readonly variable: tf.LayerVariable;
 }
 
 /** A model's weights in order, each with its stable name (see `modelLayout`). */
-function namedWeights(model: tf.LayersModel): NamedWeight[] {
+export function namedWeights(model: tf.LayersModel): NamedWeight[] {
   const perType = new Map<string, number>();
   const named: NamedWeight[] = [];
   for (const layer of model.layers) {

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { FlotillaError } from '../core/errors.js';
 import type { ParameterLayout, ParameterSet } from '../core/parameters.js';
-import { createModel, modelLayout, modelToParameters, setModelParameters } from './models.js';
+import { createModel, modelLayout, modelToParameters, namedWeights, setModelParameters } from './models.js';
 import type { ModelName, ModelOptions } from './models.js';
 
 /** 'multiclass': softmax over numClasses outputs; 'binary': one sigmoid output, labels 0/1. */
@@ -68,6 +68,12 @@ export class SharedModel {
   /** The trainable variables, in the order the optimizer sees them. */
   get trainableVariables(): tf.Variable[] {
     return this.logits.trainableWeights.map((w) => w.read() as tf.Variable);
+  }
+
+  /** The ParameterSet tensor name of each trainable variable, in `trainableVariables` order. */
+  get trainableNames(): string[] {
+    const names = new Map(namedWeights(this.model).map((w) => [w.variable.read(), w.name]));
+    return this.trainableVariables.map((v) => names.get(v)!);
   }
 
   setParameters(params: ParameterSet): void {

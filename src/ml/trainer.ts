@@ -12,11 +12,13 @@ import type {
   EvaluateConfig,
   EvaluateOutput,
   FitConfig,
+  FitExtras,
   FitOutput,
+  MetricValues,
   OptimizerName,
   Trainer,
 } from '../core/trainer.js';
-import { evaluateCurrent, trainEpochs, type EpochStats } from './loop.js';
+import { evaluateCurrent, trainEpochs, type EpochStats, type GradientTerms } from './loop.js';
 import type { SharedModel } from './shared-model.js';
 
 const OPTIMIZERS: readonly OptimizerName[] = ['sgd', 'adam'];
@@ -47,6 +49,10 @@ export function validateFitConfig(config: FitConfig): void {
     throw bad(`momentum must be in [0, 1), got ${config.momentum}`);
   }
   if (!Number.isFinite(config.seed)) throw bad(`seed must be a finite number, got ${config.seed}`);
+  const mu = config.proximalMu;
+  if (mu !== undefined && !(Number.isFinite(mu) && mu >= 0)) {
+    throw bad(`proximalMu must be a finite number >= 0, got ${mu}`);
+  }
 }
 
 function validateBatchSize(batchSize: number): void {
@@ -100,23 +106,37 @@ export class TfjsTrainer implements Trainer {
    * Trains `params` on the client's data. metrics.loss and metrics.accuracy are the training loss and accuracy
    * over the last epoch. A client without data returns the input parameters unchanged (a copy) with
    * numExamples 0, localSteps 0 and no metrics.
+   *
+   * `config.proximalMu` (FedProx) adds mu (w - params) to every gradient, the gradient of mu/2 ||w - params||^2;
+   * `extras.gradientCorrection` (SCAFFOLD) adds a constant. The reported loss is the data loss alone. With
+   * `config.reportInitialLoss`, metrics.initialLoss is the training-data loss of `params` before any step.
    */
-  async fit(params: ParameterSet, config: FitConfig): Promise<FitOutput> {
+  async fit(params: ParameterSet, config: FitConfig, extras?: FitExtras): Promise<FitOutput> {
     validateFitConfig(config);
     this.model.layout.assertEquals(params.layout, 'model and fit parameters');
+    const correction = extras?.gradientCorrection;
+    if (correction) this.model.layout.assertEquals(correction.layout, 'model and gradient correction');
+    const mu = config.proximalMu ?? 0;
+    const terms: GradientTerms = {
+      ...(mu > 0 ? { proximal: { mu, anchor: params.clone() } } : {}),
+      ...(correction ? { correction } : {}),
+    };
     return this.model.exclusive((): FitOutput => {
       if (this.train.size === 0)
         return { params: params.clone(), numExamples: 0, localSteps: 0, metrics: {} };
       this.model.setParameters(params);
+      const initial: MetricValues = config.reportInitialLoss
+        ? { initialLoss: evaluateCurrent(this.model, this.train, config.batchSize).loss }
+        : {};
       let localSteps = 0;
-      const last = trainEpochs(this.model, this.train, config, (epoch) => (localSteps += epoch.steps));
+      const last = trainEpochs(this.model, this.train, config, (epoch) => (localSteps += epoch.steps), terms);
       const trained = this.model.getParameters();
       return {
         // Reuse the caller's layout object so aggregators can compare layouts by identity.
         params: new ParameterSet(params.layout, trained.data),
         numExamples: this.train.size,
         localSteps,
-        metrics: { loss: last.loss, accuracy: last.accuracy },
+        metrics: { loss: last.loss, accuracy: last.accuracy, ...initial },
       };
     });
   }
