@@ -5,6 +5,7 @@
  * (trained - global), never its raw parameters. Browser-safe: no platform imports.
  */
 import { FlotillaError, ParameterSet, difference, isFlotillaError, type Trainer } from '../core/index.js';
+import type { PrivacyBudget } from '../privacy/index.js';
 import {
   DEFAULT_DECODE_LIMITS,
   MAX_FAILURE_MESSAGE_LENGTH,
@@ -19,22 +20,30 @@ import {
   type TaskFailedMessage,
 } from '../protocol/index.js';
 import { ClientControlVariate } from './control-variate.js';
+import { ClientPrivacy, type ClientNoise } from './privacy.js';
 
 export interface ClientRuntimeOptions {
   /** Bounds applied to incoming frames (default DEFAULT_DECODE_LIMITS). */
   readonly limits?: DecodeLimits;
+  /** Source of local DP noise: 'secure' (default, the platform CSPRNG) or 'seeded' (reproducible simulations). */
+  readonly noise?: ClientNoise;
+  /** This client's own privacy budget (local DP, DP-SGD): an update that would exceed it is not sent. */
+  readonly privacyBudget?: PrivacyBudget;
 }
 
 export class ClientRuntime {
   private readonly limits: DecodeLimits;
   /** SCAFFOLD's c_i, kept across rounds for as long as this runtime lives. */
   private readonly controlVariate = new ClientControlVariate();
+  /** The client-side privacy stage and this client's own ledger. */
+  readonly privacy: ClientPrivacy;
 
   constructor(
     private readonly trainer: Trainer,
     options: ClientRuntimeOptions = {},
   ) {
     this.limits = options.limits ?? DEFAULT_DECODE_LIMITS;
+    this.privacy = new ClientPrivacy(options.noise ?? 'secure', options.privacyBudget);
   }
 
   /**
@@ -75,6 +84,8 @@ export class ClientRuntime {
     const update = difference(out.params, task.params);
     // Finite inputs can still overflow float32 when subtracted.
     update.assertFinite('the update (trained - global)');
+    // The privacy stage runs on exactly what leaves; it throws (nothing sent) when the client's budget is spent.
+    const privacyMetrics = this.privacy.process(update, task.config, out);
     const controlDelta = control
       ? this.controlVariate.advance(control, update, out.localSteps, task.config.learningRate)
       : undefined;
@@ -84,7 +95,7 @@ export class ClientRuntime {
       taskId: task.taskId,
       numExamples: out.numExamples,
       localSteps: out.localSteps,
-      metrics: out.metrics,
+      metrics: { ...out.metrics, ...privacyMetrics },
       update,
       ...(controlDelta ? { controlDelta } : {}),
     };

@@ -1,0 +1,111 @@
+/**
+ * The client's privacy pipeline stage (DESIGN principle 6), run on the update just before it leaves: clipping for
+ * DP-FedAvg (FitConfig.clipNorm), clipping plus local Gaussian noise for local DP (clipNorm and
+ * localNoiseMultiplier), and the accounting of what leaves: local DP and DP-SGD releases are charged to this
+ * client's own ledger, and an update that would take the ledger over the client's budget is not sent at all
+ * (nothing released, nothing spent). The client reports its epsilon and whether it clipped as reserved metrics.
+ *
+ * DP-SGD (exampleNoiseMultiplier) runs inside the trainer; the runtime accounts it from what the trainer reports:
+ * `localSteps` steps of the sampled Gaussian mechanism at rate batchSize / numExamples. Shuffled batches are
+ * accounted with the same Poisson analysis, as TF Privacy and Opacus do; strictly only Poisson batches have it.
+ */
+import { FlotillaError, Rng, type FitConfig, type FitOutput, type ParameterSet } from '../core/index.js';
+import {
+  CLIENT_EPSILON_METRIC,
+  CLIPPED_METRIC,
+  LocalGaussianNoise,
+  PrivacyAccountant,
+  SecureNoise,
+  SeededNoise,
+  clipUpdate,
+  type LedgerEntry,
+  type NoiseSource,
+  type PrivacyBudget,
+} from '../privacy/index.js';
+
+/** 'secure': the platform CSPRNG (real clients). 'seeded': from the task's seed (reproducible simulations only). */
+export type ClientNoise = 'secure' | 'seeded';
+
+/** The delta at which a client reports epsilon when neither its budget nor the FitConfig names one. */
+const DEFAULT_REPORT_DELTA = 1e-5;
+
+export class ClientPrivacy {
+  /** This client's own ledger: local DP and DP-SGD releases. */
+  readonly accountant = new PrivacyAccountant();
+  private secure: NoiseSource | undefined;
+
+  constructor(
+    private readonly noise: ClientNoise,
+    readonly budget: PrivacyBudget | undefined,
+  ) {}
+
+  /**
+   * Clips/noises `update` in place as the config asks and charges the release; returns the metrics to report.
+   * Throws PRIVACY_BUDGET_EXHAUSTED when the release would exceed this client's budget.
+   */
+  process(update: ParameterSet, config: FitConfig, out: FitOutput): Record<string, number> {
+    const metrics: Record<string, number> = {};
+    const entries = this.releaseCost(config, out);
+    const delta = this.budget?.delta ?? config.privacyDelta ?? DEFAULT_REPORT_DELTA;
+    if (entries.length > 0 && this.budget) {
+      const after = PrivacyAccountant.fromJSON(this.accountant.toJSON());
+      for (const entry of entries) after.add(entry);
+      const epsilon = after.getEpsilon(this.budget.delta).epsilon;
+      if (epsilon > this.budget.epsilon) {
+        throw new FlotillaError(
+          'PRIVACY_BUDGET_EXHAUSTED',
+          `sending this update would bring this client's epsilon to ${epsilon.toFixed(4)}, above its budget ` +
+            `${this.budget.epsilon} at delta ${this.budget.delta}; the update was not sent`,
+        );
+      }
+    }
+    if (config.clipNorm !== undefined) {
+      const clip =
+        config.localNoiseMultiplier === undefined
+          ? clipUpdate(update, config.clipNorm)
+          : new LocalGaussianNoise({
+              clipNorm: config.clipNorm,
+              noiseMultiplier: config.localNoiseMultiplier,
+              noise: this.noiseFor(config),
+            }).apply(update);
+      metrics[CLIPPED_METRIC] = clip.clipped ? 1 : 0;
+    }
+    for (const entry of entries) this.accountant.add({ ...entry, label: `round ${config.round}` });
+    if (this.accountant.entries.length > 0) {
+      metrics[CLIENT_EPSILON_METRIC] = this.accountant.getEpsilon(delta).epsilon;
+    }
+    return metrics;
+  }
+
+  /** The ledger entries of this release (none for plain clipping, which the server's ledger accounts). */
+  private releaseCost(config: FitConfig, out: FitOutput): LedgerEntry[] {
+    const entries: LedgerEntry[] = [];
+    if (config.localNoiseMultiplier !== undefined) {
+      if (config.clipNorm === undefined) {
+        throw new FlotillaError(
+          'INVALID_ARGUMENT',
+          'local DP needs clipNorm together with localNoiseMultiplier',
+        );
+      }
+      // Any two clipped updates differ by at most 2C: a Gaussian mechanism with multiplier z / 2 (local-noise.ts).
+      entries.push({ mechanism: 'gaussian', z: config.localNoiseMultiplier / 2, steps: 1 });
+    }
+    const z = config.exampleNoiseMultiplier;
+    if (z !== undefined && out.localSteps > 0) {
+      entries.push({
+        mechanism: 'sampled-gaussian',
+        sampling: 'poisson',
+        q: Math.min(1, config.batchSize / out.numExamples),
+        z,
+        steps: out.localSteps,
+      });
+    }
+    return entries;
+  }
+
+  private noiseFor(config: FitConfig): NoiseSource {
+    if (this.noise === 'seeded') return new SeededNoise(new Rng(config.seed).split('local-dp'));
+    this.secure ??= new SecureNoise();
+    return this.secure;
+  }
+}
