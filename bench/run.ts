@@ -1,0 +1,31 @@
+/**
+ * `npm run bench`: runs every benchmark module and prints one JSON object keyed by benchmark name. Each module
+ * exports `name` and `run(): Promise<object>`. `npm run bench -- NAME...` runs only the named ones.
+ * Performance targets are checked here, in numbers, not in timed tests.
+ */
+import * as core from './core.js';
+
+interface Benchmark {
+  readonly name: string;
+  run(): Promise<object>;
+}
+
+const BENCHMARKS: readonly Benchmark[] = [core];
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((n) => !BENCHMARKS.some((b) => b.name === n));
+if (unknown.length > 0) {
+  process.stderr.write(
+    `unknown benchmark(s): ${unknown.join(', ')}; known: ${BENCHMARKS.map((b) => b.name).join(', ')}\n`,
+  );
+  process.exit(2);
+}
+const results: Record<string, object> = {};
+for (const bench of BENCHMARKS) {
+  if (wanted.length > 0 && !wanted.includes(bench.name)) continue;
+  process.stderr.write(`running ${bench.name}...\n`);
+  results[bench.name] = await bench.run();
+}
+process.stdout.write(
+  `${JSON.stringify({ node: process.version, date: new Date().toISOString(), results }, null, 2)}\n`,
+);
