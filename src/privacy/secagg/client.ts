@@ -212,19 +212,24 @@ export class SecAggClient {
     }
     const others = msg.entries.filter((e) => e.index !== this.index);
     if (this.options.identities) {
-      for (const e of others) {
-        const ok =
-          e.signature.length > 0 &&
-          (await ed25519Verify(
-            this.options.identities[e.index]!,
-            e.signature,
-            advertisementPayload(this.context, e.index, e),
-          ));
-        if (!ok)
-          throw this.refuse(
-            'SECAGG_REJECTED',
-            `the keys of client ${e.index} are not signed by its identity`,
-          );
+      const identities = this.options.identities;
+      const verified = await Promise.all(
+        others.map(
+          async (e) =>
+            e.signature.length > 0 &&
+            (await ed25519Verify(
+              identities[e.index]!,
+              e.signature,
+              advertisementPayload(this.context, e.index, e),
+            )),
+        ),
+      );
+      const forged = others.find((_, i) => !verified[i]);
+      if (forged) {
+        throw this.refuse(
+          'SECAGG_REJECTED',
+          `the keys of client ${forged.index} are not signed by its identity`,
+        );
       }
     }
     this.requireGroup(msg.entries.length, 'advertised keys');
@@ -232,28 +237,36 @@ export class SecAggClient {
     const t = this.params.threshold;
     const selfMaskShares = split(this.selfMaskSeed!, t, xs);
     const maskKeyShares = split(this.maskingPair!.secret, t, xs);
-    const shares = [];
-    for (let i = 0; i < msg.entries.length; i++) {
-      const peer = msg.entries[i]!.index;
-      const b = encodeShare(selfMaskShares[i]!.y);
-      const s = encodeShare(maskKeyShares[i]!.y);
-      if (peer === this.index) {
-        this.heldSelfMask.set(peer, b);
-        this.heldMaskKey.set(peer, s);
-        continue;
-      }
-      const entry = msg.entries[i]!;
-      const key = await shareKey(this.context, this.encryptionPair!.privateKey, entry.encryptionKey);
-      this.neighbours.set(peer, { keys: entry, shareKey: key });
-      const plaintext = concatBytes([u32(this.index), u32(peer), b, s]);
-      const ciphertext = await aesGcmEncrypt(
-        key,
-        shareNonce(this.index, peer),
-        shareAad(this.context, this.index, peer),
-        plaintext,
-      );
-      shares.push({ to: peer, ciphertext });
-    }
+    const self = msg.entries.indexOf(own);
+    this.heldSelfMask.set(this.index, encodeShare(selfMaskShares[self]!.y));
+    this.heldMaskKey.set(this.index, encodeShare(maskKeyShares[self]!.y));
+    // Each neighbour's key agreement and encryption are independent: run them concurrently, since WebCrypto calls
+    // are asynchronous and mostly latency.
+    const shares = await Promise.all(
+      msg.entries.flatMap((entry, i) => {
+        if (entry.index === this.index) return [];
+        return [
+          (async () => {
+            const peer = entry.index;
+            const key = await shareKey(this.context, this.encryptionPair!.privateKey, entry.encryptionKey);
+            this.neighbours.set(peer, { keys: entry, shareKey: key });
+            const plaintext = concatBytes([
+              u32(this.index),
+              u32(peer),
+              encodeShare(selfMaskShares[i]!.y),
+              encodeShare(maskKeyShares[i]!.y),
+            ]);
+            const ciphertext = await aesGcmEncrypt(
+              key,
+              shareNonce(this.index, peer),
+              shareAad(this.context, this.index, peer),
+              plaintext,
+            );
+            return { to: peer, ciphertext };
+          })(),
+        ];
+      }),
+    );
     this.phaseValue = 'shared';
     return encodeMessage({
       type: 'share-keys',
@@ -274,13 +287,18 @@ export class SecAggClient {
       seen.add(from);
     }
     this.requireGroup(msg.shares.length + 1, 'clients that shared keys');
-    for (const { from, ciphertext } of msg.shares) {
-      const plain = await aesGcmDecrypt(
-        this.neighbours.get(from)!.shareKey,
-        shareNonce(from, this.index),
-        shareAad(this.context, from, this.index),
-        ciphertext,
-      );
+    const plaintexts = await Promise.all(
+      msg.shares.map(({ from, ciphertext }) =>
+        aesGcmDecrypt(
+          this.neighbours.get(from)!.shareKey,
+          shareNonce(from, this.index),
+          shareAad(this.context, from, this.index),
+          ciphertext,
+        ),
+      ),
+    );
+    msg.shares.forEach(({ from }, i) => {
+      const plain = plaintexts[i];
       // A share that does not decrypt is lost, but the pairwise mask with its sender is still applied: the sender
       // masks with this client whatever happened to the ciphertext, and the masks must cancel.
       if (!plain || plain.length !== SHARE_PLAINTEXT_BYTES) {
@@ -289,7 +307,7 @@ export class SecAggClient {
           peer: from,
           reason: `share ciphertext from client ${from} failed authentication`,
         });
-        continue;
+        return;
       }
       const view = new DataView(plain.buffer, plain.byteOffset, plain.byteLength);
       const b = plain.slice(8, 8 + SHARE_BYTES);
@@ -305,11 +323,11 @@ export class SecAggClient {
           peer: from,
           reason: `share plaintext from client ${from} is malformed`,
         });
-        continue;
+        return;
       }
       this.heldSelfMask.set(from, b);
       this.heldMaskKey.set(from, s);
-    }
+    });
     this.sharers = [...seen].sort((a, b) => a - b);
 
     const { params } = this;
@@ -319,14 +337,14 @@ export class SecAggClient {
       params,
       this.options.rng,
     );
+    const seeds = await Promise.all(
+      this.sharers.map((peer) =>
+        pairwiseSeed(this.context, this.maskingPair!.privateKey, this.neighbours.get(peer)!.keys.maskingKey),
+      ),
+    );
     await applyMask(values, this.selfMaskSeed!, 1);
-    for (const peer of this.sharers) {
-      const seed = await pairwiseSeed(
-        this.context,
-        this.maskingPair!.privateKey,
-        this.neighbours.get(peer)!.keys.maskingKey,
-      );
-      await applyMask(values, seed, maskSign(this.index, peer));
+    for (let i = 0; i < seeds.length; i++) {
+      await applyMask(values, seeds[i]!, maskSign(this.index, this.sharers[i]!));
     }
     reduceModulo(values, params.modulusBits);
     this.phaseValue = 'masked';

@@ -420,16 +420,22 @@ export class SecAggServer {
         );
       }
     }
+    const recoveries = await Promise.all(
+      jobs.map((job) => {
+        const committed = this.keys.get(job.owner)!;
+        const verify =
+          job.kind === 'self-mask seed'
+            ? async (s: Uint8Array) =>
+                bytesEqual(await commitSelfMask(this.context, s), committed.selfMaskCommitment)
+            : async (s: Uint8Array) =>
+                bytesEqual(await x25519PublicOf(await importX25519Secret(s)), committed.maskingKey);
+        return recover(job.shares, t, verify);
+      }),
+    );
     const secrets = new Map<string, Uint8Array>();
-    for (const job of jobs) {
-      const committed = this.keys.get(job.owner)!;
-      const verify =
-        job.kind === 'self-mask seed'
-          ? async (s: Uint8Array) =>
-              bytesEqual(await commitSelfMask(this.context, s), committed.selfMaskCommitment)
-          : async (s: Uint8Array) =>
-              bytesEqual(await x25519PublicOf(await importX25519Secret(s)), committed.maskingKey);
-      const recovery = await recover(job.shares, t, verify);
+    for (let i = 0; i < jobs.length; i++) {
+      const job = jobs[i]!;
+      const recovery = recoveries[i];
       if (!recovery) {
         return this.abort(
           3,
@@ -448,13 +454,23 @@ export class SecAggServer {
     }
     const sum = this.sum!;
     for (const u of included) await applyMask(sum, secrets.get(`self-mask seed/${u}`)!, -1);
-    for (const v of dropped) {
-      const key = await importX25519Secret(secrets.get(`masking key/${v}`)!);
-      for (const u of this.graph!.neighbours(v)) {
-        if (!included.has(u)) continue;
-        const seed = await pairwiseSeed(this.context, key, this.keys.get(u)!.maskingKey);
-        await applyMask(sum, seed, maskSign(u, v) === 1 ? -1 : 1);
-      }
+    // Pairwise masks of dropped clients with survivors: each survivor u applied sign(u, v) PRG(s_uv); remove it.
+    const pairs = dropped.flatMap((v) =>
+      this.graph!.neighbours(v)
+        .filter((u) => included.has(u))
+        .map((u) => ({ u, v })),
+    );
+    const droppedKeys = new Map(
+      await Promise.all(
+        dropped.map(async (v) => [v, await importX25519Secret(secrets.get(`masking key/${v}`)!)] as const),
+      ),
+    );
+    const pairSeeds = await Promise.all(
+      pairs.map(({ u, v }) => pairwiseSeed(this.context, droppedKeys.get(v)!, this.keys.get(u)!.maskingKey)),
+    );
+    for (let i = 0; i < pairs.length; i++) {
+      const { u, v } = pairs[i]!;
+      await applyMask(sum, pairSeeds[i]!, maskSign(u, v) === 1 ? -1 : 1);
     }
     reduceModulo(sum, this.params.modulusBits);
     const { weightedSum, weightTotal } = dequantize(sum, this.params);
