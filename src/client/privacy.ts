@@ -4,10 +4,8 @@
  * localNoiseMultiplier), and the accounting of what leaves: local DP and DP-SGD releases are charged to this
  * client's own ledger, and an update that would take the ledger over the client's budget is not sent at all
  * (nothing released, nothing spent). The client reports its epsilon and whether it clipped as reserved metrics.
- *
- * DP-SGD (exampleNoiseMultiplier) runs inside the trainer; the runtime accounts it from what the trainer reports:
- * `localSteps` steps of the sampled Gaussian mechanism at rate batchSize / numExamples. Shuffled batches are
- * accounted with the same Poisson analysis, as TF Privacy and Opacus do; strictly only Poisson batches have it.
+ * DP-SGD (exampleNoiseMultiplier) runs inside the trainer; the runtime accounts it from what the trainer reports
+ * (privacy/dp/client-cost.ts).
  */
 import { FlotillaError, Rng, type FitConfig, type FitOutput, type ParameterSet } from '../core/index.js';
 import {
@@ -17,8 +15,8 @@ import {
   PrivacyAccountant,
   SecureNoise,
   SeededNoise,
+  clientReleaseCost,
   clipUpdate,
-  type LedgerEntry,
   type NoiseSource,
   type PrivacyBudget,
 } from '../privacy/index.js';
@@ -45,7 +43,13 @@ export class ClientPrivacy {
    */
   process(update: ParameterSet, config: FitConfig, out: FitOutput): Record<string, number> {
     const metrics: Record<string, number> = {};
-    const entries = this.releaseCost(config, out);
+    if (config.localNoiseMultiplier !== undefined && config.clipNorm === undefined) {
+      throw new FlotillaError(
+        'INVALID_ARGUMENT',
+        'local DP needs clipNorm together with localNoiseMultiplier',
+      );
+    }
+    const entries = clientReleaseCost(config, out.numExamples, out.localSteps);
     const delta = this.budget?.delta ?? config.privacyDelta ?? DEFAULT_REPORT_DELTA;
     if (entries.length > 0 && this.budget) {
       const after = PrivacyAccountant.fromJSON(this.accountant.toJSON());
@@ -75,32 +79,6 @@ export class ClientPrivacy {
       metrics[CLIENT_EPSILON_METRIC] = this.accountant.getEpsilon(delta).epsilon;
     }
     return metrics;
-  }
-
-  /** The ledger entries of this release (none for plain clipping, which the server's ledger accounts). */
-  private releaseCost(config: FitConfig, out: FitOutput): LedgerEntry[] {
-    const entries: LedgerEntry[] = [];
-    if (config.localNoiseMultiplier !== undefined) {
-      if (config.clipNorm === undefined) {
-        throw new FlotillaError(
-          'INVALID_ARGUMENT',
-          'local DP needs clipNorm together with localNoiseMultiplier',
-        );
-      }
-      // Any two clipped updates differ by at most 2C: a Gaussian mechanism with multiplier z / 2 (local-noise.ts).
-      entries.push({ mechanism: 'gaussian', z: config.localNoiseMultiplier / 2, steps: 1 });
-    }
-    const z = config.exampleNoiseMultiplier;
-    if (z !== undefined && out.localSteps > 0) {
-      entries.push({
-        mechanism: 'sampled-gaussian',
-        sampling: 'poisson',
-        q: Math.min(1, config.batchSize / out.numExamples),
-        z,
-        steps: out.localSteps,
-      });
-    }
-    return entries;
   }
 
   private noiseFor(config: FitConfig): NoiseSource {

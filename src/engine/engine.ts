@@ -405,7 +405,7 @@ export class RoundEngine {
           type: 'fit-task',
           round,
           taskId,
-          config: plan ? plan.configure(a.config) : a.config,
+          config: plan ? plan.configure(a.config, a.clientId) : a.config,
           params: global,
           ...(a.control ? { control: a.control } : {}),
         }),

@@ -7,3 +7,4 @@ export * from './replies.js';
 export * from './engine.js';
 export * from './privacy.js';
 export * from './dp-fedavg.js';
+export * from './client-dp.js';

@@ -43,8 +43,8 @@ export interface PrivacyRoundPlan {
   readonly epsilonAfter: number;
   /** True when a selection of zero clients still makes a valid round (a noise-only release under Poisson sampling). */
   readonly allowsEmptyRound: boolean;
-  /** The per-client fit config with the policy's fields added. */
-  configure(config: FitConfig): FitConfig;
+  /** The fit config sent to `clientId`, with the policy's fields added. */
+  configure(config: FitConfig, clientId: string): FitConfig;
   /** Wraps the strategy's aggregator for this attempt (clipping, noise); identity for client-side modes. */
   wrap(inner: RoundAggregator, context: RoundContext): RoundAggregator;
 }

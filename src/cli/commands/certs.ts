@@ -1,5 +1,5 @@
 /** `flotilla certs init DIR --hosts 127.0.0.1,localhost --clients a,b,c`: a CA, a server cert, client certs. */
-import { createCertificates } from '../../server/index.js';
+import { createCertificates } from '../../server/certs.js';
 import type { Command } from '../command.js';
 import { formatOptionHelp, mergeOptions, parseFlags, usageError, type OptionSpec } from '../options.js';
 

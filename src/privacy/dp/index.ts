@@ -12,3 +12,4 @@ export { accountedNoiseMultiplier } from './sampling.js';
 export type { ClientSampling } from './sampling.js';
 export type { PrivacyCost, PrivacyStage, StageParameters } from './stage.js';
 export { CLIENT_EPSILON_METRIC, CLIPPED_METRIC } from './report.js';
+export { clientReleaseCost } from './client-cost.js';

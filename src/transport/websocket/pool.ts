@@ -17,7 +17,13 @@ import type {
   TaskEnvelope,
   TaskOutcome,
 } from '../../engine/pool.js';
-import { peekFields, peekKindCode, kindByCode, type RefusalCode } from '../../protocol/index.js';
+import {
+  encodeControl,
+  kindByCode,
+  peekFields,
+  peekKindCode,
+  type RefusalCode,
+} from '../../protocol/index.js';
 import { ArrivalQueue } from './arrivals.js';
 import {
   DEFAULT_SESSION_LIMITS,
@@ -66,6 +72,7 @@ export class WebSocketClientPool implements ClientPool {
   private readonly waiting = new Map<string, Waiting>();
   private readonly arrivalWatchers = new Set<() => void>();
   private closed = false;
+  private closedWith: RefusalCode = 'SERVER_SHUTDOWN';
 
   constructor(options: WebSocketClientPoolOptions) {
     this.authenticator = options.authenticator;
@@ -75,7 +82,15 @@ export class WebSocketClientPool implements ClientPool {
   /** Takes over a freshly upgraded WebSocket; the client must now say hello. */
   accept(socket: WebSocket, info: ConnectionInfo = {}): void {
     if (this.closed) {
-      socket.close(1001, 'SERVER_SHUTDOWN');
+      socket.send(
+        encodeControl({
+          type: 'refusal',
+          code: this.closedWith,
+          message: 'the server takes no clients',
+          retryable: this.closedWith !== 'RUN_FINISHED',
+        }),
+      );
+      socket.close(1001, this.closedWith);
       return;
     }
     const session: ServerSession = new ServerSession(socket, info, this.limits, this.authenticator, {
@@ -177,10 +192,16 @@ export class WebSocketClientPool implements ClientPool {
     return queue;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Disconnects every client and takes no more. With 'RUN_FINISHED' clients are told the run is over (they exit);
+   * with the default 'SERVER_SHUTDOWN' they are told to come back later.
+   */
+  async close(code: 'SERVER_SHUTDOWN' | 'RUN_FINISHED' = 'SERVER_SHUTDOWN'): Promise<void> {
     this.closed = true;
+    this.closedWith = code;
+    const message = code === 'RUN_FINISHED' ? 'the run is complete' : 'the server is shutting down';
     for (const session of [...this.sessions.values(), ...this.connecting]) {
-      session.refuse('SERVER_SHUTDOWN', 'the server is shutting down', true);
+      session.refuse(code, message, code !== 'RUN_FINISHED');
     }
     for (const watch of [...this.arrivalWatchers]) watch();
   }

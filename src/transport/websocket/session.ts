@@ -189,7 +189,10 @@ export class ServerSession {
     } catch {
       // The socket may already be broken; closing below is all that is left to do.
     }
-    const wsCode = code === 'SERVER_SHUTDOWN' || code === 'SUPERSEDED' ? WS_GOING_AWAY : WS_POLICY_VIOLATION;
+    const wsCode =
+      code === 'SERVER_SHUTDOWN' || code === 'SUPERSEDED' || code === 'RUN_FINISHED'
+        ? WS_GOING_AWAY
+        : WS_POLICY_VIOLATION;
     this.socket.close(wsCode, code);
     // A peer that never completes the close handshake must not keep its socket.
     setTimeout(() => this.socket.terminate(), 2_000).unref();

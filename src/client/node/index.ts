@@ -1,0 +1,2 @@
+export * from './socket.js';
+export * from './model-cache.js';

@@ -1,0 +1,5 @@
+export * from './server.js';
+export * from './app.js';
+export * from './auth.js';
+export * from './tls.js';
+export * from './certs.js';

@@ -1,0 +1,228 @@
+/**
+ * The coordinator: wires storage, the WebSocket pool, the HTTP front and the round engine (the same RoundEngine the
+ * simulator runs; DESIGN principle 2). A run is identified by its id in the database: starting with a database
+ * that already holds the run resumes it from its latest checkpoint (the next round, the saved strategy state), so a
+ * server killed at any moment continues without losing or repeating a committed round.
+ */
+import type { AddressInfo } from 'node:net';
+import type { ParameterSet } from '../core/index.js';
+import { RoundEngine, type EngineConfig, type EngineEmitter, type RunResult } from '../engine/index.js';
+import { initBackend, initialParameters, type ModelName } from '../ml/index.js';
+import { createStrategy } from '../strategy/index.js';
+import { StorageCommitter, type Storage, type StoredStrategyState } from '../storage/index.js';
+import { SqliteStorage } from '../storage/sqlite/index.js';
+import { WebSocketClientPool, type PoolEvents, type SessionLimits } from '../transport/websocket/index.js';
+import { buildApp } from './app.js';
+import { StorageAuthenticator } from './auth.js';
+import { loadTls, type TlsFiles } from './tls.js';
+
+export interface ModelSpec {
+  readonly name: ModelName;
+  readonly inputShape: readonly number[];
+  readonly numClasses: number;
+  /** Seed of the initial weights of a new run. */
+  readonly seed: number;
+}
+
+export interface ServerConfig {
+  readonly host: string;
+  /** 0 picks a free port (tests). */
+  readonly port: number;
+  readonly dbPath: string;
+  /** Undefined serves plain ws:// (only with an explicit --insecure). */
+  readonly tls?: TlsFiles;
+  /** Stored (as a salted hash) on start when given; the admin API needs it. */
+  readonly adminToken?: string;
+  readonly runId: string;
+  readonly model: ModelSpec;
+  readonly strategy: string;
+  readonly strategyParams?: Record<string, unknown>;
+  readonly engine: EngineConfig;
+  /** Clients that must be connected before the first round (of this process) starts. */
+  readonly minClients: number;
+  readonly limits?: Partial<SessionLimits>;
+  /** How often connected clients are checked against the registry for revocation. Default 1000 ms. */
+  readonly revocationCheckMs?: number;
+}
+
+export type ServerLogEvent =
+  | { readonly event: 'listening'; readonly url: string; readonly tls: boolean }
+  | { readonly event: 'resumed'; readonly runId: string; readonly fromRound: number }
+  | { readonly event: 'created'; readonly runId: string }
+  | { readonly event: 'waiting'; readonly connected: number; readonly needed: number }
+  | ({ readonly event: 'refused' } & PoolEvents['refused'])
+  | ({ readonly event: 'connected' } & PoolEvents['client-connected'])
+  | ({ readonly event: 'disconnected' } & PoolEvents['client-disconnected'])
+  | {
+      readonly event: 'finished';
+      readonly status: string;
+      readonly lastRound: number;
+      readonly error?: string;
+    };
+
+export interface ServerHooks {
+  readonly log?: (event: ServerLogEvent) => void;
+  /** Attach progress displays to the engine's events before the run starts. */
+  readonly subscribe?: (events: EngineEmitter) => void;
+}
+
+export interface RunningServer {
+  /** The clients' endpoint, e.g. wss://127.0.0.1:8443/ws. */
+  readonly url: string;
+  readonly port: number;
+  readonly storage: Storage;
+  readonly pool: WebSocketClientPool;
+  /** Settles when the run ends: its result, or the error that failed it. */
+  readonly finished: Promise<RunResult>;
+  /** Stops the run after the round in progress is committed, disconnects clients, closes storage. */
+  close(): Promise<void>;
+}
+
+interface Start {
+  readonly params: ParameterSet;
+  readonly startRound: number;
+  readonly strategyState?: StoredStrategyState;
+}
+
+async function openRun(storage: Storage, config: ServerConfig, log: ServerHooks['log']): Promise<Start> {
+  const existing = await storage.getRun(config.runId);
+  if (existing) {
+    const checkpoint = await storage.latestCheckpoint(config.runId);
+    const start: Start = checkpoint
+      ? {
+          params: checkpoint.params,
+          startRound: checkpoint.round + 1,
+          strategyState: checkpoint.strategyState,
+        }
+      : { params: await storage.initialParams(config.runId), startRound: 1 };
+    log?.({ event: 'resumed', runId: config.runId, fromRound: start.startRound });
+    return start;
+  }
+  await initBackend('cpu');
+  const { model } = config;
+  const params = initialParameters(
+    model.name,
+    { inputShape: model.inputShape, numClasses: model.numClasses },
+    model.seed,
+  );
+  await storage.createRun({
+    runId: config.runId,
+    name: config.runId,
+    strategy: config.strategy,
+    config: { model, engine: config.engine, strategyParams: config.strategyParams ?? {} },
+    initialParams: params,
+  });
+  log?.({ event: 'created', runId: config.runId });
+  return { params, startRound: 1 };
+}
+
+export async function startServer(config: ServerConfig, hooks: ServerHooks = {}): Promise<RunningServer> {
+  const log = hooks.log;
+  const tls = config.tls ? loadTls(config.tls) : undefined;
+  const storage = SqliteStorage.open(config.dbPath);
+  try {
+    if (config.adminToken) await storage.setAdminToken(config.adminToken);
+    const start = await openRun(storage, config, log);
+    const strategy = createStrategy(config.strategy, config.strategyParams ?? {});
+    const pool = new WebSocketClientPool({
+      authenticator: new StorageAuthenticator(storage),
+      ...(config.limits ? { limits: config.limits } : {}),
+    });
+    pool.events.on('refused', (e) => log?.({ event: 'refused', ...e }));
+    pool.events.on('client-connected', (e) => log?.({ event: 'connected', ...e }));
+    pool.events.on('client-disconnected', (e) => log?.({ event: 'disconnected', ...e }));
+    const engine = new RoundEngine({
+      pool,
+      strategy,
+      config: config.engine,
+      committer: new StorageCommitter(storage, config.runId),
+    });
+    engine.events.on('round-retried', ({ round, failed }) => {
+      void storage.recordEvent(config.runId, { kind: 'attempt-failed', round, data: failed });
+    });
+    hooks.subscribe?.(engine.events);
+
+    let lastCommitted = start.startRound - 1;
+    let phase: 'waiting' | 'running' | 'completed' | 'failed' | 'aborted' = 'waiting';
+    engine.events.on('round-committed', ({ record }) => (lastCommitted = record.round));
+    const app = await buildApp({
+      pool,
+      storage,
+      ...(tls ? { tls } : {}),
+      status: () => ({
+        runId: config.runId,
+        phase,
+        lastRound: lastCommitted,
+        rounds: engine.config.rounds,
+        connected: pool.connected(),
+        minClients: config.minClients,
+      }),
+    });
+    await app.listen({ host: config.host, port: config.port });
+    const port = (app.server.address() as AddressInfo).port;
+    const url = `${tls ? 'wss' : 'ws'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/ws`;
+    log?.({ event: 'listening', url, tls: tls !== undefined });
+
+    const revocations = setInterval(() => {
+      for (const { clientId } of pool.connected()) {
+        void storage.getClient(clientId).then((client) => {
+          if (client?.status !== 'active') pool.disconnect(clientId, 'AUTH_FAILED', 'the client was revoked');
+        });
+      }
+    }, config.revocationCheckMs ?? 1000);
+    revocations.unref();
+
+    const abort = new AbortController();
+    const finished = (async (): Promise<RunResult> => {
+      if (start.startRound > engine.config.rounds) {
+        phase = 'completed';
+        await pool.close('RUN_FINISHED');
+        return { status: 'completed', params: start.params, history: [], lastRound: lastCommitted };
+      }
+      while (pool.available().length < config.minClients && !abort.signal.aborted) {
+        log?.({ event: 'waiting', connected: pool.available().length, needed: config.minClients });
+        await pool.waitForClients(pool.available().length + 1, abort.signal);
+      }
+      phase = 'running';
+      await storage.updateRunStatus(config.runId, 'running');
+      try {
+        const result = await engine.run({
+          initialParams: start.params,
+          startRound: start.startRound,
+          ...(start.strategyState ? { strategyState: start.strategyState } : {}),
+          signal: abort.signal,
+        });
+        // Any other ending than an abort (e.g. a spent privacy budget) ends the run for good.
+        phase = result.status === 'aborted' ? 'aborted' : 'completed';
+        await storage.updateRunStatus(config.runId, phase);
+        log?.({ event: 'finished', status: result.status, lastRound: result.lastRound });
+        if (phase === 'completed') await pool.close('RUN_FINISHED');
+        return result;
+      } catch (error) {
+        // A round cut short by close() is not a failed run: the next start resumes it.
+        phase = abort.signal.aborted ? 'aborted' : 'failed';
+        const message = error instanceof Error ? error.message : String(error);
+        await storage.updateRunStatus(config.runId, phase, message);
+        log?.({ event: 'finished', status: phase, lastRound: lastCommitted, error: message });
+        throw error;
+      }
+    })();
+    // The caller decides what a failed run means; the promise must not count as unhandled meanwhile.
+    finished.catch(() => undefined);
+
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= (async () => {
+        abort.abort();
+        clearInterval(revocations);
+        await pool.close();
+        await finished.catch(() => undefined);
+        await app.close();
+        await storage.close();
+      })());
+    return { url, port, storage, pool, finished, close };
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+}
