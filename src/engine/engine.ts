@@ -25,6 +25,7 @@ import type {
   FitAssignment,
   RoundAggregator,
   RoundContext,
+  ServerFit,
   Strategy,
   StrategyState,
 } from '../strategy/strategy.js';
@@ -72,6 +73,8 @@ export interface RoundEngineOptions {
   readonly strategy: Strategy;
   readonly config: EngineConfig;
   readonly serverEvaluate?: ServerEvaluate;
+  /** Training on the server's own data, for strategies that use it (FLTrust). */
+  readonly serverFit?: ServerFit;
   readonly committer?: RoundCommitter;
   /** Bounds applied when decoding client replies. Defaults to the codec's defaults. */
   readonly limits?: DecodeLimits;
@@ -138,6 +141,7 @@ export class RoundEngine {
   private readonly pool: ClientPool;
   private readonly strategy: Strategy;
   private readonly serverEvaluate: ServerEvaluate | undefined;
+  private readonly serverFit: ServerFit | undefined;
   private readonly committer: RoundCommitter | undefined;
   private readonly limits: DecodeLimits | undefined;
   private readonly root: Rng;
@@ -158,6 +162,7 @@ export class RoundEngine {
     this.pool = options.pool;
     this.strategy = options.strategy;
     this.serverEvaluate = options.serverEvaluate;
+    this.serverFit = options.serverFit;
     this.committer = options.committer;
     this.limits = options.limits;
     this.root = new Rng(this.config.seed);
@@ -380,7 +385,9 @@ export class RoundEngine {
       global,
       rng: this.root.split('strategy', round, attempt),
       availableClients: available.length,
+      ...(this.serverFit ? { serverFit: this.serverFit } : {}),
     };
+    await this.strategy.prepareRound?.(context);
     const assignments = this.strategy.configureFit(
       context,
       chosen.map((id) => this.proposal(round, id)),

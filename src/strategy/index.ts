@@ -14,4 +14,8 @@ export * from './robust/distances.js';
 export * from './robust/krum.js';
 export * from './robust/bulyan.js';
 export * from './robust/centered-clipping.js';
+export * from './fedprox.js';
+export * from './scaffold.js';
+export * from './fednova.js';
+export * from './robust/fltrust.js';
 export * from './registry.js';

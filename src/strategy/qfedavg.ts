@@ -68,7 +68,8 @@ export class QFedAvg implements Strategy {
       lipschitz.set(clientId, 1 / config.learningRate);
     }
     this.configured = { round: context.round, lipschitz };
-    return [...proposals];
+    // Ask the trainers for F_k (TfjsTrainer measures it only when asked: it costs one pass over the data).
+    return proposals.map((a) => ({ ...a, config: { ...a.config, reportInitialLoss: true } }));
   }
 
   beginAggregation(context: RoundContext): RoundAggregator {

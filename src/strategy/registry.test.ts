@@ -29,8 +29,19 @@ const fitConfig: FitConfig = {
   momentum: 0,
 };
 
-function begin(strategy: Strategy, clients: string[]) {
-  const context = { round: 1, global: new ParameterSet(layout), rng: new Rng(1) };
+async function begin(strategy: Strategy, clients: string[]) {
+  const context = {
+    round: 1,
+    global: new ParameterSet(layout),
+    rng: new Rng(1),
+    // FLTrust's root update: (1, 1), so the all-ones updates below are fully trusted.
+    serverFit: async (params: ParameterSet) =>
+      new ParameterSet(
+        layout,
+        params.data.map((v) => v + 1),
+      ),
+  };
+  await strategy.prepareRound?.(context);
   strategy.configureFit(
     context,
     clients.map((clientId) => ({ clientId, config: fitConfig })),
@@ -44,6 +55,8 @@ const result = (clientId: string, values: number[], numExamples = 1) => ({
   localSteps: 1,
   metrics: { [INITIAL_LOSS_METRIC]: 1, loss: 0.5 },
   update: new ParameterSet(layout, new Float32Array(values)),
+  // SCAFFOLD's clients send a control variate delta; the other strategies ignore it.
+  controlDelta: new ParameterSet(layout),
 });
 
 function configError(fn: () => unknown): FlotillaError {
@@ -112,9 +125,9 @@ describe('createStrategy', () => {
 
 describe('every strategy', () => {
   for (const name of STRATEGY_NAMES) {
-    it(`${name}: refuses an empty round and rejects bad updates naming the client`, () => {
+    it(`${name}: refuses an empty round and rejects bad updates naming the client`, async () => {
       const make = () => createStrategy(name, REQUIRED[name] ?? {});
-      const empty = begin(make(), ['a']);
+      const empty = await begin(make(), ['a']);
       expect(() => empty.finish([{ clientId: 'a', cause: 'deadline', message: 'late' }])).toThrow(
         expect.objectContaining({
           code: 'STRATEGY_FAILED',
@@ -122,7 +135,7 @@ describe('every strategy', () => {
         }),
       );
 
-      const aggregator = begin(make(), ['a', 'b', 'c', 'd']);
+      const aggregator = await begin(make(), ['a', 'b', 'c', 'd']);
       expect(() => aggregator.add(result('a', [1, Number.NaN]))).toThrow(
         expect.objectContaining({
           code: 'NON_FINITE',
@@ -152,10 +165,10 @@ describe('every strategy', () => {
 });
 
 describe('norm bounding (Sun et al. 2019)', () => {
-  it('clips each update to the bound, then takes the weighted mean', () => {
+  it('clips each update to the bound, then takes the weighted mean', async () => {
     // (3, 4) has norm 5 -> (0.6, 0.8) with weight 1; (0, 0.5) is within the bound, weight 3:
     // (0.6, 0.8) / 4 + 3 (0, 0.5) / 4 = (0.15, 0.575)
-    const aggregator = begin(createStrategy('norm-bounding', { normBound: 1 }), []);
+    const aggregator = await begin(createStrategy('norm-bounding', { normBound: 1 }), []);
     aggregator.add(result('a', [3, 4], 1));
     aggregator.add(result('b', [0, 0.5], 3));
     const out = aggregator.finish([]);
@@ -164,13 +177,13 @@ describe('norm bounding (Sun et al. 2019)', () => {
     expect(out.metrics['clippedUpdates']).toBe(1);
   });
 
-  it('leaves an update exactly at the bound alone and clips one client', () => {
-    const unweighted = begin(createStrategy('norm-bounding', { normBound: 5, weighted: false }), []);
+  it('leaves an update exactly at the bound alone and clips one client', async () => {
+    const unweighted = await begin(createStrategy('norm-bounding', { normBound: 5, weighted: false }), []);
     unweighted.add(result('a', [3, 4], 7));
     unweighted.add(result('b', [0, 20], 1));
     // (3, 4) kept, (0, 20) -> (0, 5): mean (1.5, 4.5)
     expect([...unweighted.finish([]).params.data]).toEqual([1.5, 4.5]);
-    const one = begin(createStrategy('norm-bounding', { normBound: 1 }), []);
+    const one = await begin(createStrategy('norm-bounding', { normBound: 1 }), []);
     one.add(result('a', [0, -2]));
     expect([...one.finish([]).params.data]).toEqual([0, -1]);
   });

@@ -6,11 +6,15 @@
 import { FlotillaError } from '../core/index.js';
 import { FedAvg } from './fedavg.js';
 import { FEDAVGM_PARAMS, FedAvgM, type FedAvgMOptions } from './fedavgm.js';
+import { FEDNOVA_PARAMS, FedNova, type FedNovaOptions } from './fednova.js';
+import { FEDPROX_PARAMS, FedProx, type FedProxOptions } from './fedprox.js';
 import { FEDOPT_PARAMS, FedOpt, type FedOptOptions } from './fedopt.js';
 import { NORM_BOUNDING_PARAMS, NormBounding, type NormBoundingOptions } from './norm-bounding.js';
 import { resolveParams, type ParamSpec } from './params.js';
 import { QFEDAVG_PARAMS, QFedAvg, type QFedAvgOptions } from './qfedavg.js';
 import { BULYAN_PARAMS, Bulyan, type BulyanOptions } from './robust/bulyan.js';
+import { FLTRUST_PARAMS, FLTrust, type FLTrustOptions } from './robust/fltrust.js';
+import { SCAFFOLD_PARAMS, Scaffold, type ScaffoldOptions } from './scaffold.js';
 import {
   CENTERED_CLIPPING_PARAMS,
   CenteredClipping,
@@ -39,9 +43,12 @@ export const FEDAVG_PARAMS: readonly ParamSpec[] = [
 export const STRATEGY_NAMES = [
   'fedavg',
   'fedavgm',
+  'fedprox',
   'fedadagrad',
   'fedadam',
   'fedyogi',
+  'scaffold',
+  'fednova',
   'qfedavg',
   'median',
   'trimmed-mean',
@@ -49,6 +56,7 @@ export const STRATEGY_NAMES = [
   'multi-krum',
   'bulyan',
   'centered-clipping',
+  'fltrust',
   'norm-bounding',
 ] as const;
 
@@ -91,6 +99,31 @@ const ENTRIES: readonly CatalogEntry[] = [
     streaming: true,
     params: FEDAVGM_PARAMS,
     create: (params) => new FedAvgM(as<FedAvgMOptions>(params)),
+  },
+  {
+    name: 'fedprox',
+    summary: 'FedAvg whose clients add the proximal term mu/2 ||w - w_global||^2 to their loss',
+    reference: 'Li et al. 2020, Federated Optimization in Heterogeneous Networks',
+    streaming: true,
+    params: FEDPROX_PARAMS,
+    create: (params) => new FedProx(as<FedProxOptions>(params)),
+  },
+  {
+    name: 'scaffold',
+    summary: 'control variates correct client drift (server c travels with the model, clients keep c_i)',
+    reference: 'Karimireddy et al. 2020, SCAFFOLD: Stochastic Controlled Averaging for Federated Learning',
+    streaming: true,
+    params: SCAFFOLD_PARAMS,
+    create: (params) => new Scaffold(as<ScaffoldOptions>(params)),
+  },
+  {
+    name: 'fednova',
+    summary: "averages updates normalized by each client's local steps (optionally random local epochs)",
+    reference:
+      'Wang et al. 2020, Tackling the Objective Inconsistency Problem in Heterogeneous Federated Optimization',
+    streaming: true,
+    params: FEDNOVA_PARAMS,
+    create: (params) => new FedNova(as<FedNovaOptions>(params)),
   },
   ...(['fedadagrad', 'fedadam', 'fedyogi'] as const).map((name): CatalogEntry => ({
     name,
@@ -158,6 +191,14 @@ const ENTRIES: readonly CatalogEntry[] = [
     streaming: false,
     params: CENTERED_CLIPPING_PARAMS,
     create: (params) => new CenteredClipping(as<CenteredClippingOptions>(params)),
+  },
+  {
+    name: 'fltrust',
+    summary: "weights updates by ReLU(cosine) with the server's root-data update, rescaled to its norm",
+    reference: 'Cao et al. 2021, FLTrust: Byzantine-robust Federated Learning via Trust Bootstrapping',
+    streaming: true,
+    params: FLTRUST_PARAMS,
+    create: (params) => new FLTrust(as<FLTrustOptions>(params)),
   },
   {
     name: 'norm-bounding',

@@ -5,6 +5,12 @@
  */
 import type { FitConfig, MetricValues, ParameterSet, Rng } from '../core/index.js';
 
+/**
+ * Trains the round's global parameters on the server's own data and returns the trained parameters (FLTrust's root
+ * dataset). The simulator provides one from its data; a deployment provides one when it holds such data.
+ */
+export type ServerFit = (params: ParameterSet, round: number) => Promise<ParameterSet>;
+
 export interface RoundContext {
   readonly round: number;
   /** The global parameters the round started from (read-only for strategies). */
@@ -13,6 +19,8 @@ export interface RoundContext {
   readonly rng: Rng;
   /** Clients available when the round's clients were selected (SCAFFOLD's N); absent outside the engine. */
   readonly availableClients?: number;
+  /** The server's own training, when the deployment or simulator has root data (FLTrust). */
+  readonly serverFit?: ServerFit;
 }
 
 export interface FitAssignment {
@@ -64,6 +72,8 @@ export interface Strategy {
   readonly name: string;
   /** Adjusts the engine's proposed per-client configs (e.g. adds a proximal term). Identity by default. */
   configureFit(context: RoundContext, proposals: readonly FitAssignment[]): FitAssignment[];
+  /** Asynchronous work before configureFit, once per attempt with the attempt's context (FLTrust's root update). */
+  prepareRound?(context: RoundContext): Promise<void>;
   beginAggregation(context: RoundContext): RoundAggregator;
   saveState(): StrategyState;
   loadState(state: StrategyState): void;

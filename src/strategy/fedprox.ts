@@ -1,0 +1,59 @@
+/**
+ * FedProx (Li et al. 2020, "Federated Optimization in Heterogeneous Networks"): every client minimizes its loss plus
+ * mu/2 ||w - w_global||^2, which keeps local models near the global one when data is heterogeneous. The term lives in
+ * the client's trainer (FitConfig.proximalMu, see ml/trainer.ts), not on the server; the server aggregates exactly
+ * like FedAvg.
+ */
+import { resolveParams, type ParamSpec } from './params.js';
+import { StateReader } from './state.js';
+import { StreamingAggregator, WeightTotal } from './streaming.js';
+import type { FitAssignment, RoundAggregator, RoundContext, Strategy, StrategyState } from './strategy.js';
+
+export const FEDPROX_PARAMS: readonly ParamSpec[] = [
+  {
+    name: 'mu',
+    type: 'number',
+    default: 0.01,
+    min: 0,
+    description: 'proximal coefficient: clients add mu/2 ||w - w_global||^2 to their loss (0 is FedAvg)',
+  },
+  { name: 'weighted', type: 'boolean', default: true, description: 'weight updates by number of examples' },
+];
+
+export interface FedProxOptions {
+  readonly mu?: number;
+  readonly weighted?: boolean;
+}
+
+export class FedProx implements Strategy {
+  readonly name = 'fedprox';
+  readonly mu: number;
+  private readonly weighted: boolean;
+
+  constructor(options: FedProxOptions = {}) {
+    const p = resolveParams(this.name, FEDPROX_PARAMS, options);
+    this.mu = p.number('mu');
+    this.weighted = p.boolean('weighted');
+  }
+
+  configureFit(_context: RoundContext, proposals: readonly FitAssignment[]): FitAssignment[] {
+    return proposals.map((a) => ({ ...a, config: { ...a.config, proximalMu: this.mu } }));
+  }
+
+  beginAggregation(context: RoundContext): RoundAggregator {
+    const weights = new WeightTotal(this.weighted, context.round);
+    return new StreamingAggregator(context, {
+      coefficient: (result) => weights.weightOf(result),
+      step: (sum) => ({ step: sum.scaled(weights.inverse()) }),
+    });
+  }
+
+  saveState(): StrategyState {
+    return { json: { strategy: this.name, params: { mu: this.mu, weighted: this.weighted } }, tensors: {} };
+  }
+
+  loadState(state: StrategyState): void {
+    // Stateless between rounds; only check the state is ours.
+    new StateReader(state, this.name);
+  }
+}
