@@ -9,6 +9,7 @@ import type { BackendName, ModelName } from '../ml/index.js';
 import { parseCohorts, type DatasetName, type PartitionName, type ScenarioConfig } from '../sim/scenario.js';
 import { createStrategy, type Strategy } from '../strategy/index.js';
 import type { OptionValues } from './options.js';
+import { resolvePrivacy, type ResolvedPrivacy } from './privacy-options.js';
 import { strategyParams } from './strategy-options.js';
 
 export interface RunConfig {
@@ -22,6 +23,8 @@ export interface RunConfig {
   readonly compare: boolean;
   /** Local training settings shared by every client (and by the baselines). */
   readonly fit: FitConfig;
+  /** Differential privacy, when `dp` is not none. */
+  readonly privacy: ResolvedPrivacy | undefined;
 }
 
 const IMAGE_DATASETS: readonly DatasetName[] = ['mnist', 'fashion-mnist'];
@@ -97,10 +100,12 @@ export function resolveRunConfig(v: OptionValues): RunConfig {
     momentum: fit.momentum,
     seed: scenario.seed,
   };
+  const privacy = resolvePrivacy(v, engine.rounds, v.fraction as number);
   const { name, params } = strategyParams(v);
   return {
     scenario,
-    engine,
+    engine: { ...engine, clientSampling: v.clientSampling as 'fixed-size' | 'poisson' },
+    privacy,
     strategy: createStrategy(name, params),
     backend: v.backend as BackendName,
     workers: v.workers as number,

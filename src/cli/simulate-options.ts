@@ -3,6 +3,7 @@
  * share this table so a central baseline is trained on exactly the data and model of the federated run.
  */
 import type { OptionSpec } from './options.js';
+import { PRIVACY_OPTIONS } from './privacy-options.js';
 import { STRATEGY_OPTIONS } from './strategy-options.js';
 
 export const SIMULATE_OPTIONS: readonly OptionSpec[] = [
@@ -217,4 +218,5 @@ export const SIMULATE_OPTIONS: readonly OptionSpec[] = [
       "train-central only: epochs of central training (default: the federated run's passes over the data)",
   },
   ...STRATEGY_OPTIONS,
+  ...PRIVACY_OPTIONS,
 ];

@@ -10,6 +10,7 @@ import {
   type ClientPool,
   type EngineConfig,
   type EngineEmitter,
+  type PrivacyPolicy,
   type RoundCommitter,
   type RunResult,
   type ServerEvaluate,
@@ -33,6 +34,8 @@ export interface SimulationOptions {
   readonly serverEvaluate?: ServerEvaluate;
   readonly committer?: RoundCommitter;
   readonly limits?: DecodeLimits;
+  /** Differential privacy: the engine's privacy policy. */
+  readonly privacy?: PrivacyPolicy;
   readonly startRound?: number;
   readonly strategyState?: StrategyState;
   readonly signal?: AbortSignal;
@@ -66,6 +69,7 @@ export async function runSimulation(options: SimulationOptions): Promise<RunResu
       ...(options.serverEvaluate ? { serverEvaluate: options.serverEvaluate } : {}),
       ...(options.committer ? { committer: options.committer } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.privacy ? { privacy: options.privacy } : {}),
     });
     options.subscribe?.(engine.events);
     return await engine.run({

@@ -5,12 +5,14 @@
  * pool loads this module in every worker; the in-process pool loads it in the main thread.
  */
 import { SharedModel, TfjsTrainer, initBackend, type BackendName } from '../ml/index.js';
-import { RuntimeClientHost, type ClientHost } from '../transport/index.js';
+import { RuntimeClientHost, type ClientHost, type RuntimeClientHostOptions } from '../transport/index.js';
 import { prepareScenario, type PreparedScenario, type ScenarioConfig } from './scenario.js';
 
 export interface ScenarioHostInit {
   readonly scenario: ScenarioConfig;
   readonly backend: BackendName;
+  /** Client-side privacy: the noise source and each client's own budget (local DP, DP-SGD). */
+  readonly privacy?: RuntimeClientHostOptions['privacy'];
 }
 
 /** Scenarios already built in this thread, so the main thread does not build one twice. */
@@ -28,7 +30,7 @@ export function prepareScenarioOnce(scenario: ScenarioConfig): Promise<PreparedS
 }
 
 export async function createClientHost(init: unknown): Promise<ClientHost> {
-  const { scenario, backend } = init as ScenarioHostInit;
+  const { scenario, backend, privacy } = init as ScenarioHostInit;
   await initBackend(backend);
   const data = await prepareScenarioOnce(scenario);
   const model = SharedModel.create(scenario.model, {
@@ -41,5 +43,6 @@ export async function createClientHost(init: unknown): Promise<ClientHost> {
       descriptor: { id: client.id },
       trainer: new TfjsTrainer(model, client.train, client.test ? { test: client.test } : {}),
     })),
+    privacy ? { privacy } : {},
   );
 }

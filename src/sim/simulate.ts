@@ -4,7 +4,7 @@
  * worker threads. The engine, codec and client runtime are the ones a deployment uses.
  */
 import type { ParameterSet } from '../core/index.js';
-import type { EngineConfig, EngineEmitter, RunResult } from '../engine/index.js';
+import type { EngineConfig, EngineEmitter, PrivacyPolicy, RunResult } from '../engine/index.js';
 import { SharedModel, TfjsTrainer, initBackend, type BackendName } from '../ml/index.js';
 import type { Strategy } from '../strategy/index.js';
 import { runSimulation } from './runner.js';
@@ -19,6 +19,8 @@ export interface SimulateSpec {
   readonly strategy: Strategy;
   readonly signal?: AbortSignal;
   readonly subscribe?: (events: EngineEmitter) => void;
+  /** Differential privacy: the engine's policy and the clients' side of it. */
+  readonly privacy?: { readonly policy: PrivacyPolicy; readonly client: ScenarioHostInit['privacy'] };
 }
 
 export interface SimulateOutcome {
@@ -58,7 +60,11 @@ export async function simulate(spec: SimulateSpec): Promise<SimulateOutcome> {
   const { prepared, model, backend } = await scenarioModel(spec.scenario, spec.backend);
   const initialParams = model.getParameters();
   const evaluator = new TfjsTrainer(model, prepared.serverTest);
-  const hostInit: ScenarioHostInit = { scenario: spec.scenario, backend: spec.backend };
+  const hostInit: ScenarioHostInit = {
+    scenario: spec.scenario,
+    backend: spec.backend,
+    ...(spec.privacy ? { privacy: spec.privacy.client } : {}),
+  };
   const result = await runSimulation({
     hostModule: hostModuleUrl(),
     hostInit,
@@ -69,6 +75,7 @@ export async function simulate(spec: SimulateSpec): Promise<SimulateOutcome> {
     serverEvaluate: (params, round) =>
       evaluator.evaluate(params, { round, batchSize: EVALUATION_BATCH_SIZE }),
     ...(spec.signal ? { signal: spec.signal } : {}),
+    ...(spec.privacy ? { privacy: spec.privacy.policy } : {}),
     ...(spec.subscribe ? { subscribe: spec.subscribe } : {}),
   });
   return { result, prepared, initialParams, model, backend };

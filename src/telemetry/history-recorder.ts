@@ -2,14 +2,18 @@
  * Builds the JSON history of a run from its events: run metadata, every committed round's full record, retries and
  * how the run ended. `json()` is what `flotilla simulate` writes next to its results and what runs are compared by.
  */
-import type { RoundRecordView, RunEventSource, RunEvents } from './run-events.js';
+import type { PrivacySpentView, RoundRecordView, RunEventSource, RunEvents } from './run-events.js';
 
 export interface RunHistory {
   readonly format: 'flotilla-run-history';
   readonly version: 1;
   /** Caller-supplied context (dataset, model, command line...). */
   readonly metadata: Readonly<Record<string, unknown>>;
-  status: 'pending' | 'running' | 'completed' | 'aborted' | 'failed';
+  status: 'pending' | 'running' | 'completed' | 'aborted' | 'failed' | 'budget-exhausted';
+  /** Why the run stopped early ('budget-exhausted'). */
+  reason?: string;
+  /** Differential privacy: spending after the last committed round (each round's record has its own). */
+  privacy?: PrivacySpentView & { readonly round: number; readonly mechanism: string };
   startedAt?: string;
   finishedAt?: string;
   durationMs?: number;
@@ -54,6 +58,7 @@ export class HistoryRecorder {
       }),
       source.on('round-retried', (e) => this.data.retries.push({ round: e.round, reason: e.failed.reason })),
       source.on('round-committed', (e) => this.data.rounds.push(e.record)),
+      source.on('privacy-spent', (e) => (this.data.privacy = { ...e })),
       source.on('run-finished', (e) => this.onFinished(e)),
     ];
     return () => offs.forEach((off) => off());
@@ -83,7 +88,11 @@ export class HistoryRecorder {
   }
 
   private onFinished(e: RunEvents['run-finished']): void {
-    this.data.status = e.status === 'completed' || e.status === 'aborted' ? e.status : 'failed';
+    this.data.status =
+      e.status === 'completed' || e.status === 'aborted' || e.status === 'budget-exhausted'
+        ? e.status
+        : 'failed';
+    if (e.reason) this.data.reason = e.reason;
     this.data.finishedAt = new Date().toISOString();
     this.data.durationMs = e.durationMs;
     if (e.error) this.data.error = { ...e.error };

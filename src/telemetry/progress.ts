@@ -3,7 +3,7 @@
  * line, rewritten as clients report; on anything else (a log file, CI) it prints one plain line per committed round,
  * retry and end of run, so logs stay readable. It only writes to the stream it is given: no console, no `node:`.
  */
-import { headlineMetrics, type RunEventSource, type RunEvents } from './run-events.js';
+import { headlineMetrics, type PrivacySpentView, type RunEventSource, type RunEvents } from './run-events.js';
 
 export interface ProgressStream {
   write(text: string): void;
@@ -29,6 +29,12 @@ export function formatDuration(ms: number): string {
 }
 
 const CLEAR_LINE = '\r\x1b[2K';
+
+/** "eps 1.234/3 (delta 1e-5)": spending so far, against the budget when there is one. */
+export function formatEpsilon(spent: PrivacySpentView): string {
+  const budget = spent.budget ? `/${spent.budget.epsilon}` : '';
+  return `eps ${spent.epsilon.toFixed(3)}${budget} (delta ${spent.delta})`;
+}
 
 export class ProgressRenderer {
   private readonly now: () => number;
@@ -124,6 +130,7 @@ export class ProgressRenderer {
       `clients ${record.participants.length}/${record.selected.length}`,
       ...(metrics.loss !== undefined ? [`${metrics.source} loss ${metrics.loss.toFixed(4)}`] : []),
       ...(metrics.accuracy !== undefined ? [`acc ${(metrics.accuracy * 100).toFixed(2)}%`] : []),
+      ...(record.privacy ? [formatEpsilon(record.privacy)] : []),
       `elapsed ${formatDuration(elapsed)}`,
       `eta ${formatDuration(eta)}`,
     ];
@@ -136,9 +143,11 @@ export class ProgressRenderer {
     const text =
       e.status === 'completed'
         ? `done: ${this.committed} round(s) in ${took}`
-        : e.status === 'aborted'
-          ? `aborted after round ${e.lastRound} (${took})`
-          : `failed after round ${e.lastRound}: ${e.error ? `${e.error.code}: ${e.error.message}` : 'unknown error'}`;
+        : e.status === 'budget-exhausted'
+          ? `stopped after round ${e.lastRound} (${took}): ${e.reason ?? 'privacy budget exhausted'}`
+          : e.status === 'aborted'
+            ? `aborted after round ${e.lastRound} (${took})`
+            : `failed after round ${e.lastRound}: ${e.error ? `${e.error.code}: ${e.error.message}` : 'unknown error'}`;
     // On a TTY the live line ends with the last round's summary; keep it and put the outcome below.
     this.stream.write(
       this.tty ? `${CLEAR_LINE}${this.summary ? this.summary + '\n' : ''}${text}\n` : `${text}\n`,

@@ -20,6 +20,14 @@ export interface RoundRecordView {
   readonly serverEvaluation?: EvaluationSummary;
   readonly federatedEvaluation?: EvaluationSummary;
   readonly durations: { readonly totalMs: number };
+  /** Runs with differential privacy: the epsilon spent after this round. */
+  readonly privacy?: PrivacySpentView;
+}
+
+export interface PrivacySpentView {
+  readonly epsilon: number;
+  readonly delta: number;
+  readonly budget?: { readonly epsilon: number; readonly delta: number };
 }
 
 export interface RunEvents {
@@ -45,8 +53,11 @@ export interface RunEvents {
     readonly failed: { readonly reason: string };
   };
   'round-committed': { readonly record: RoundRecordView };
+  'privacy-spent': PrivacySpentView & { readonly round: number; readonly mechanism: string };
   'run-finished': {
     readonly status: string;
+    /** Why the run stopped early (e.g. its privacy budget was exhausted). */
+    readonly reason?: string;
     readonly lastRound: number;
     readonly durationMs: number;
     readonly error?: { readonly code: string; readonly message: string };

@@ -3,7 +3,7 @@
  * simulated clients decode, validate and encode exactly like deployed ones.
  */
 import { FlotillaError, type Trainer } from '../core/index.js';
-import { ClientRuntime } from '../client/index.js';
+import { ClientRuntime, type ClientRuntimeOptions } from '../client/index.js';
 import type { ClientDescriptor } from '../engine/pool.js';
 import type { DecodeLimits } from '../protocol/index.js';
 import type { ClientHost } from './host.js';
@@ -16,6 +16,8 @@ export interface VirtualClient {
 export interface RuntimeClientHostOptions {
   /** Bounds each runtime applies when decoding task frames. */
   readonly limits?: DecodeLimits;
+  /** Privacy settings of every runtime (noise source, each client's own budget). */
+  readonly privacy?: Pick<ClientRuntimeOptions, 'noise' | 'privacyBudget'>;
 }
 
 export class RuntimeClientHost implements ClientHost {
@@ -27,7 +29,7 @@ export class RuntimeClientHost implements ClientHost {
       if (this.runtimes.has(descriptor.id)) {
         throw new FlotillaError('INVALID_ARGUMENT', `duplicate virtual client id "${descriptor.id}"`);
       }
-      const runtimeOptions = options.limits ? { limits: options.limits } : {};
+      const runtimeOptions = { ...(options.limits ? { limits: options.limits } : {}), ...options.privacy };
       this.runtimes.set(descriptor.id, new ClientRuntime(trainer, runtimeOptions));
     }
     this.descriptors = clients.map((c) => c.descriptor);

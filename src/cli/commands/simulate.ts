@@ -100,6 +100,7 @@ export const simulateCommand: Command = {
         workers: config.workers,
         engine: config.engine,
         strategy: config.strategy,
+        ...(config.privacy ? { privacy: config.privacy } : {}),
         signal: abort.signal,
         subscribe: (events) => {
           recorder.attach(events);
@@ -146,6 +147,12 @@ export const simulateCommand: Command = {
       );
     }
     if (result.status === 'aborted') out.push(`Run stopped after round ${result.lastRound}.`);
+    if (result.privacy) {
+      const { mechanism, epsilon, delta, budget } = result.privacy;
+      const target = budget ? ` of a budget of ${budget.epsilon}` : '';
+      out.push(`Privacy (${mechanism}): epsilon ${epsilon.toFixed(4)}${target} spent at delta ${delta}.`);
+    }
+    if (result.status === 'budget-exhausted') out.push(`Run stopped: ${result.reason}.`);
     process.stdout.write(`${out.join('\n')}\n`);
 
     if (config.compare) {
