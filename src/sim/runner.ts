@@ -15,6 +15,7 @@ import {
   type RunResult,
   type ServerEvaluate,
 } from '../engine/index.js';
+import type { ServerFit } from '../strategy/strategy.js';
 import type { DecodeLimits } from '../protocol/index.js';
 import type { Strategy, StrategyState } from '../strategy/strategy.js';
 import { InProcessPool, WorkerThreadPool, loadClientHostModule } from '../transport/index.js';
@@ -32,6 +33,10 @@ export interface SimulationOptions {
   readonly strategy: Strategy;
   readonly initialParams: ParameterSet;
   readonly serverEvaluate?: ServerEvaluate;
+  /** Training on the server's root data (FLTrust). */
+  readonly serverFit?: ServerFit;
+  /** Wraps the client pool before the engine uses it (the attack suite's AttackPool). */
+  readonly wrapPool?: (pool: ClientPool) => ClientPool;
   readonly committer?: RoundCommitter;
   readonly limits?: DecodeLimits;
   /** Differential privacy: the engine's privacy policy. */
@@ -60,13 +65,15 @@ async function createPool(options: SimulationOptions): Promise<ClientPool> {
 
 export async function runSimulation(options: SimulationOptions): Promise<RunResult> {
   resolveEngineConfig(options.engine); // fail on a bad config before starting any worker
-  const pool = await createPool(options);
+  const inner = await createPool(options);
+  const pool = options.wrapPool ? options.wrapPool(inner) : inner;
   try {
     const engine = new RoundEngine({
       pool,
       strategy: options.strategy,
       config: options.engine,
       ...(options.serverEvaluate ? { serverEvaluate: options.serverEvaluate } : {}),
+      ...(options.serverFit ? { serverFit: options.serverFit } : {}),
       ...(options.committer ? { committer: options.committer } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
       ...(options.privacy ? { privacy: options.privacy } : {}),

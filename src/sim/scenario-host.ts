@@ -6,11 +6,14 @@
  */
 import { SharedModel, TfjsTrainer, initBackend, type BackendName } from '../ml/index.js';
 import { RuntimeClientHost, type ClientHost, type RuntimeClientHostOptions } from '../transport/index.js';
+import { flipLabels } from './attacks.js';
 import { prepareScenario, type PreparedScenario, type ScenarioConfig } from './scenario.js';
 
 export interface ScenarioHostInit {
   readonly scenario: ScenarioConfig;
   readonly backend: BackendName;
+  /** Clients that train on flipped labels (the label-flip attack, see attacks.ts). */
+  readonly labelFlipped?: readonly string[];
   /** Client-side privacy: the noise source and each client's own budget (local DP, DP-SGD). */
   readonly privacy?: RuntimeClientHostOptions['privacy'];
 }
@@ -32,6 +35,7 @@ export function prepareScenarioOnce(scenario: ScenarioConfig): Promise<PreparedS
 export async function createClientHost(init: unknown): Promise<ClientHost> {
   const { scenario, backend, privacy } = init as ScenarioHostInit;
   await initBackend(backend);
+  const flipped = new Set((init as ScenarioHostInit).labelFlipped ?? []);
   const data = await prepareScenarioOnce(scenario);
   const model = SharedModel.create(scenario.model, {
     inputShape: data.featureShape,
@@ -41,7 +45,11 @@ export async function createClientHost(init: unknown): Promise<ClientHost> {
   return new RuntimeClientHost(
     data.clients.map((client) => ({
       descriptor: { id: client.id },
-      trainer: new TfjsTrainer(model, client.train, client.test ? { test: client.test } : {}),
+      trainer: new TfjsTrainer(
+        model,
+        flipped.has(client.id) ? flipLabels(client.train) : client.train,
+        client.test ? { test: client.test } : {},
+      ),
     })),
     privacy ? { privacy } : {},
   );
