@@ -10,13 +10,13 @@ describe('mask expansion (AES-256-CTR)', () => {
 
   it('is deterministic, seed-dependent, and continues the stream across chunks', async () => {
     const seed = randomBytes(32);
-    const long = await expandMask(seed, (1 << 18) * 2 + 7); // spans three 1 MiB chunks
+    const long = await expandMask(seed, (1 << 20) * 2 + 7); // spans three 4 MiB chunks
     const short = await expandMask(seed, 1000);
     expect(long.subarray(0, 1000)).toEqual(short);
     expect(await expandMask(seed, 1000)).toEqual(short);
     expect(await expandMask(randomBytes(32), 1000)).not.toEqual(short);
     // Chunk 1 uses a fresh counter range, not chunk 0's again.
-    expect(long.subarray(1 << 18, (1 << 18) + 4)).not.toEqual(long.subarray(0, 4));
+    expect(long.subarray(1 << 20, (1 << 20) + 4)).not.toEqual(long.subarray(0, 4));
   });
 
   it('produces bytes that look uniform (chi-square of the byte histogram)', async () => {

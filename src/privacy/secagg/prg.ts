@@ -5,8 +5,8 @@
  * pairwise seeds are derived per round from fresh keys), so the fixed counter never repeats under one key.
  *
  * Masks are added to an accumulator in place, modulo 2^32; reducing modulo a smaller power of two 2^m happens once at
- * the end (2^m divides 2^32, so the result is the same). WebCrypto is called on 1 MiB chunks, the next chunk in flight
- * while the previous one is added, which keeps a single core above 1 GB/s.
+ * the end (2^m divides 2^32, so the result is the same). WebCrypto is called on 4 MiB chunks (fewer, larger calls amortise its per-call
+ * copies), the next chunk in flight while the previous one is added.
  *
  * Byte order: the stream is read as little-endian uint32, which is how every supported platform lays out a
  * Uint32Array; a big-endian platform is refused rather than computing masks that do not cancel.
@@ -14,7 +14,7 @@
 import { FlotillaError } from '../../core/index.js';
 import { aesCtr, importAesCtrKey } from './crypto.js';
 
-const CHUNK_BYTES = 1 << 20;
+const CHUNK_BYTES = 4 << 20;
 const BLOCK_BYTES = 16;
 const ZEROS = new Uint8Array(CHUNK_BYTES);
 
@@ -33,21 +33,32 @@ function counterBlock(index: number): Uint8Array {
   return block;
 }
 
-/** Adds (sign +1) or subtracts (sign -1) the mask stream of `seed` to `acc`, modulo 2^32. */
-export async function applyMask(acc: Uint32Array, seed: Uint8Array, sign: 1 | -1): Promise<void> {
+/**
+ * The mask stream of `seed`, `words` uint32 values long, as consecutive chunks (each a fresh array). The next chunk is
+ * requested before the current one is handed out, so AES runs on WebCrypto's thread while the caller adds.
+ */
+export async function* maskStream(seed: Uint8Array, words: number): AsyncGenerator<Uint32Array> {
   assertLittleEndian();
   const key = await importAesCtrKey(seed);
-  const totalBytes = acc.length * 4;
+  const totalBytes = words * 4;
   const chunks = Math.ceil(totalBytes / CHUNK_BYTES);
   const encryptChunk = (i: number): Promise<ArrayBuffer> =>
     aesCtr(key, counterBlock(i), ZEROS.subarray(0, Math.min(CHUNK_BYTES, totalBytes - i * CHUNK_BYTES)));
   let pending = chunks > 0 ? encryptChunk(0) : undefined;
   for (let i = 0; i < chunks; i++) {
-    const stream = new Uint32Array(await pending!);
+    const chunk = new Uint32Array(await pending!);
     pending = i + 1 < chunks ? encryptChunk(i + 1) : undefined;
-    const offset = (i * CHUNK_BYTES) / 4;
+    yield chunk;
+  }
+}
+
+/** Adds (sign +1) or subtracts (sign -1) the mask stream of `seed` to `acc`, modulo 2^32. */
+export async function applyMask(acc: Uint32Array, seed: Uint8Array, sign: 1 | -1): Promise<void> {
+  let offset = 0;
+  for await (const stream of maskStream(seed, acc.length)) {
     if (sign === 1) for (let j = 0; j < stream.length; j++) acc[offset + j] = acc[offset + j]! + stream[j]!;
     else for (let j = 0; j < stream.length; j++) acc[offset + j] = acc[offset + j]! - stream[j]!;
+    offset += stream.length;
   }
 }
 

@@ -214,8 +214,11 @@ export class SecAggServer {
     switch (stage) {
       case 0:
         return this.next(1, (u) => this.directoryFor(u));
-      case 1:
-        return this.next(2, (u) => this.forwardedFor(u));
+      case 1: {
+        const opened = await this.next(2, (u) => this.forwardedFor(u));
+        this.mailbox.clear();
+        return opened;
+      }
       case 2:
         this.classify();
         return this.next(3, (u) => this.unmaskRequestFor(u));
