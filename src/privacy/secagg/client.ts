@@ -9,7 +9,7 @@
  * signatures do not verify, too few group members to stay above the threshold, an unmask request naming one client both
  * as survivor and as dropped) is refused (SECAGG_REFUSED) and ends the client's round: it answers nothing more.
  */
-import { FlotillaError, require, type Rng } from '../../core/index.js';
+import { FlotillaError, require as ensure, type Rng } from '../../core/index.js';
 import type { SecAggRoundParams } from './config.js';
 import {
   aesGcmDecrypt,
@@ -89,6 +89,7 @@ export class SecAggClient {
   readonly index: number;
   readonly notices: ClientNotice[] = [];
   private phaseValue: ClientPhase = 'created';
+  private busy = false;
   private readonly params: SecAggRoundParams;
   private readonly options: SecAggClientOptions;
   private readonly context: Uint8Array;
@@ -104,23 +105,24 @@ export class SecAggClient {
   private sharers: readonly number[] = [];
 
   constructor(options: SecAggClientOptions) {
-    const { params, index, update } = options;
-    require(Number.isSafeInteger(index) &&
-      index >= 0 &&
-      index < params.n, `client index must be in [0, ${params.n})`);
-    require(update.length ===
-      params.dimension, `the update has ${update.length} values, the round aggregates ${params.dimension}`);
-    for (let i = 0; i < update.length; i++) {
-      if (!Number.isFinite(update[i]!)) {
-        throw new FlotillaError('NON_FINITE', `update value at index ${i} is not finite (${update[i]})`);
-      }
+    const { params, index, update, numExamples, identities } = options;
+    ensure(
+      Number.isSafeInteger(index) && index >= 0 && index < params.n,
+      `client index must be in [0, ${params.n}), got ${index}`,
+    );
+    ensure(
+      update.length === params.dimension,
+      `the update has ${update.length} values, the round aggregates ${params.dimension}`,
+    );
+    const bad = update.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      throw new FlotillaError('NON_FINITE', `update value at index ${bad} is not finite (${update[bad]})`);
     }
-    require(Number.isFinite(options.numExamples) &&
-      options.numExamples >= 0, `numExamples must be >= 0, got ${options.numExamples}`);
-    require(!options.identities ||
-      (options.identities.length === params.n &&
-        options.identityKey !==
-          undefined), 'identities must list n public keys, and the client then needs its identity key');
+    ensure(Number.isFinite(numExamples) && numExamples >= 0, `numExamples must be >= 0, got ${numExamples}`);
+    ensure(
+      !identities || (identities.length === params.n && options.identityKey !== undefined),
+      'identities must list n public keys, and the client then needs its identity key',
+    );
     this.index = index;
     this.params = params;
     this.options = options;
@@ -160,8 +162,21 @@ export class SecAggClient {
     });
   }
 
-  /** Handles the server's message for the next stage and returns this client's reply. */
+  /**
+   * Handles the server's message for the next stage and returns this client's reply. One message at a time: a
+   * message arriving while another is handled is rejected, so a replay can never be answered twice.
+   */
   async handle(bytes: Uint8Array): Promise<Uint8Array> {
+    if (this.busy) throw this.reject('a message arrived while the previous one is still being handled');
+    this.busy = true;
+    try {
+      return await this.dispatch(bytes);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async dispatch(bytes: Uint8Array): Promise<Uint8Array> {
     const msg = decodeMessage(bytes);
     if (msg.sender !== SERVER) throw this.reject(`a ${msg.type} message must come from the server`);
     if (msg.round !== this.params.round) {

@@ -8,7 +8,7 @@
  * The permutation comes from a public 32-byte seed through the AES-CTR mask stream, so every party computes the same
  * graph without exchanging it.
  */
-import { require } from '../../core/index.js';
+import { require as ensure } from '../../core/index.js';
 import { expandMask } from './prg.js';
 
 export interface MaskingGraph {
@@ -26,8 +26,8 @@ export function effectiveDegree(n: number, k: number): number {
 }
 
 export async function buildMaskingGraph(n: number, k: number, seed: Uint8Array): Promise<MaskingGraph> {
-  require(Number.isSafeInteger(n) && n >= 2, `a masking graph needs n >= 2 clients, got ${n}`);
-  require(Number.isSafeInteger(k) && k >= 1, `a masking graph needs k >= 1 neighbours, got ${k}`);
+  ensure(Number.isSafeInteger(n) && n >= 2, `a masking graph needs n >= 2 clients, got ${n}`);
+  ensure(Number.isSafeInteger(k) && k >= 1, `a masking graph needs k >= 1 neighbours, got ${k}`);
   const degree = effectiveDegree(n, k);
   const order = await permutation(n, seed);
   const position = new Uint32Array(n);
@@ -52,7 +52,7 @@ export async function buildMaskingGraph(n: number, k: number, seed: Uint8Array):
 
 /** A uniform permutation of 0..n-1 (Fisher-Yates with rejection sampling on the seed's stream). */
 async function permutation(n: number, seed: Uint8Array): Promise<number[]> {
-  require(seed.length === 32, `a graph seed must be 32 bytes, got ${seed.length}`);
+  ensure(seed.length === 32, `a graph seed must be 32 bytes, got ${seed.length}`);
   // Rejections are rare (probability < n / 2^32 per draw); 2n + 64 words cover them except with negligible chance,
   // and running out is detected rather than silently biased.
   const words = await expandMask(seed, 2 * n + 64);
@@ -63,7 +63,7 @@ async function permutation(n: number, seed: Uint8Array): Promise<number[]> {
     const limit = 2 ** 32 - (2 ** 32 % range);
     let r: number;
     do {
-      require(next < words.length, 'the graph seed stream ran out of words (astronomically unlikely)');
+      ensure(next < words.length, 'the graph seed stream ran out of words (astronomically unlikely)');
       r = words[next++]!;
     } while (r >= limit);
     const j = r % range;

@@ -258,6 +258,28 @@ describe('rejections with reasons', () => {
   });
 });
 
+describe('one message at a time', () => {
+  it('a replay racing the original is rejected, and a stage cannot close under a receive', async () => {
+    const r = await makeRound(3);
+    const adverts = await Promise.all(r.clients.map((c) => c.advertise()));
+    const pending = r.server.receive(0, adverts[0]!);
+    await expect(r.server.closeStage()).rejects.toThrow(/while messages are still being received/);
+    expect(await pending).toEqual({ accepted: true });
+    for (const i of [1, 2]) await r.server.receive(i, adverts[i]!);
+    const directory = await r.server.closeStage();
+    if (directory.kind !== 'next') throw new Error('expected the key directory');
+    const message = directory.messages.get(1)!;
+    const [first, second] = await Promise.allSettled([
+      r.clients[1]!.handle(message),
+      r.clients[1]!.handle(message),
+    ]);
+    expect(first.status).toBe('fulfilled');
+    expect(second.status === 'rejected' && String(second.reason)).toMatch(
+      /while the previous one is still being handled/,
+    );
+  });
+});
+
 describe('no code path unmasks a single client', () => {
   it('a client asked for both secrets of one client refuses, and answers nothing more', async () => {
     const r = await makeRound(10);

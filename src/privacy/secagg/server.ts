@@ -12,7 +12,7 @@
  * self-mask seed may be revealed) or as dropped (its masking key may be revealed). Unmask requests follow that
  * classification and every revealed share is checked against it, so the server can never hold both secrets of a client.
  */
-import { FlotillaError, require } from '../../core/index.js';
+import { FlotillaError, require as ensure } from '../../core/index.js';
 import type { SecAggRoundParams } from './config.js';
 import {
   bytesEqual,
@@ -82,6 +82,9 @@ class Refusal extends Error {}
 export class SecAggServer {
   readonly rejections: Rejection[] = [];
   private phaseValue: ServerPhase = 0;
+  /** receive() calls under way, and whether closeStage() is: the two must not overlap. */
+  private inFlight = 0;
+  private closing = false;
   private abortReason: string | undefined;
   private readonly params: SecAggRoundParams;
   private readonly identities: readonly Uint8Array[] | undefined;
@@ -109,8 +112,10 @@ export class SecAggServer {
 
   constructor(options: SecAggServerOptions) {
     const { params, identities } = options;
-    require(!identities ||
-      identities.length === params.n, `identities must list the n = ${params.n} clients' keys`);
+    ensure(
+      !identities || identities.length === params.n,
+      `identities must list the n = ${params.n} clients' keys`,
+    );
     this.params = params;
     this.identities = identities;
     this.context = roundContext(params);
@@ -137,6 +142,16 @@ export class SecAggServer {
 
   /** Takes one client message that arrived from client `from` (as authenticated by the transport). */
   async receive(from: number, bytes: Uint8Array): Promise<ReceiveOutcome> {
+    if (this.closing) return this.refuse(from, 'the stage is closing', false);
+    this.inFlight++;
+    try {
+      return await this.take(from, bytes);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async take(from: number, bytes: Uint8Array): Promise<ReceiveOutcome> {
     if (this.phaseValue === 'completed' || this.phaseValue === 'aborted') {
       return this.refuse(from, `the round is over (${this.phaseValue})`, false);
     }
@@ -200,6 +215,21 @@ export class SecAggServer {
 
   /** Ends the current stage: the next stage's messages, the result, or an abort with its reason. */
   async closeStage(): Promise<StageOutcome> {
+    if (this.inFlight > 0 || this.closing) {
+      throw new FlotillaError(
+        'INVALID_ARGUMENT',
+        'closeStage() while messages are still being received or the stage is closing: await them first',
+      );
+    }
+    this.closing = true;
+    try {
+      return await this.close();
+    } finally {
+      this.closing = false;
+    }
+  }
+
+  private async close(): Promise<StageOutcome> {
     const stage = this.phaseValue;
     if (stage === 'completed' || stage === 'aborted') {
       throw new FlotillaError('INVALID_ARGUMENT', `closeStage() after the round ${stage}`);

@@ -16,7 +16,7 @@
  * checks the secret against a verifier (a commitment or a public key), and names the shareholders whose shares lie off
  * the polynomial, so the server can drop them with a reason instead of failing the round.
  */
-import { require } from '../../core/index.js';
+import { require as ensure } from '../../core/index.js';
 import { randomBytes } from './crypto.js';
 
 export const FIELD_PRIME = (1n << 256n) + 297n;
@@ -96,19 +96,19 @@ function randomElement(): bigint {
 function checkXs(xs: readonly number[]): void {
   const seen = new Set<number>();
   for (const x of xs) {
-    require(Number.isSafeInteger(x) && x >= 1, `shareholder x-coordinates must be integers >= 1, got ${x}`);
-    require(!seen.has(x), `shareholder x-coordinate ${x} appears twice`);
+    ensure(Number.isSafeInteger(x) && x >= 1, `shareholder x-coordinates must be integers >= 1, got ${x}`);
+    ensure(!seen.has(x), `shareholder x-coordinate ${x} appears twice`);
     seen.add(x);
   }
 }
 
 /** Splits a 32-byte secret so that any `threshold` of the shares (one per x in `xs`) recover it. */
 export function split(secret: Uint8Array, threshold: number, xs: readonly number[]): Share[] {
-  require(secret.length === SECRET_BYTES, `a secret must be ${SECRET_BYTES} bytes, got ${secret.length}`);
-  require(Number.isSafeInteger(threshold) &&
-    threshold >= 1 &&
-    threshold <=
-      xs.length, `threshold must be an integer in [1, ${xs.length}] (the number of shareholders), got ${threshold}`);
+  ensure(secret.length === SECRET_BYTES, `a secret must be ${SECRET_BYTES} bytes, got ${secret.length}`);
+  ensure(
+    Number.isSafeInteger(threshold) && threshold >= 1 && threshold <= xs.length,
+    `threshold must be an integer in [1, ${xs.length}] (the number of shareholders), got ${threshold}`,
+  );
   checkXs(xs);
   const coefficients = [bytesToField(secret)];
   for (let i = 1; i < threshold; i++) coefficients.push(randomElement());
@@ -144,7 +144,7 @@ function evalNewton(points: readonly Share[], c: readonly bigint[], x: number): 
  * INVALID_ARGUMENT with fewer than `threshold` shares: t - 1 shares determine nothing about the secret.
  */
 export function combine(shares: readonly Share[], threshold: number): Uint8Array {
-  require(shares.length >= threshold, `recovering a secret needs ${threshold} shares, got ${shares.length}`);
+  ensure(shares.length >= threshold, `recovering a secret needs ${threshold} shares, got ${shares.length}`);
   const points = shares.slice(0, threshold);
   checkXs(points.map((s) => s.x));
   return secretBytes(evalNewton(points, newton(points), 0));
@@ -171,7 +171,7 @@ export async function recover(
   threshold: number,
   verify: (secret: Uint8Array) => Promise<boolean>,
 ): Promise<Recovery | undefined> {
-  require(shares.length >= threshold, `recovering a secret needs ${threshold} shares, got ${shares.length}`);
+  ensure(shares.length >= threshold, `recovering a secret needs ${threshold} shares, got ${shares.length}`);
   checkXs(shares.map((s) => s.x));
   const maxErrors = Math.floor((shares.length - threshold) / 2);
   for (let errors = 0; errors <= maxErrors; errors++) {

@@ -3,7 +3,7 @@
  * messages the real protocol exchanges (so byte counts are real), with chosen clients going silent at chosen stages.
  * It exists for tests, benchmarks and planning; the engine runs the same SecAggClient / SecAggServer through its pool.
  */
-import { FlotillaError, Rng, require } from '../../core/index.js';
+import { FlotillaError, Rng, require as ensure } from '../../core/index.js';
 import { SecAggClient } from './client.js';
 import { resolveRoundParams, type SecAggConfig } from './config.js';
 import { generateEd25519, randomBytes } from './crypto.js';
@@ -18,7 +18,7 @@ export interface SimulationOptions {
   readonly config?: SecAggConfig;
   /** Clients that go silent at a stage: they send nothing from that stage on. */
   readonly dropouts?: Partial<Record<Stage, readonly number[]>>;
-  /** Give every client an Ed25519 identity and require signed keys. Default false. */
+  /** Give every client an Ed25519 identity and require as ensure signed keys. Default false. */
   readonly identities?: boolean;
   /** Seeds the clients' stochastic rounding. Default 1. */
   readonly seed?: number;
@@ -69,8 +69,8 @@ export type SimulationResult =
 export async function runSecureAggregation(options: SimulationOptions): Promise<SimulationResult> {
   const { updates, weights } = options;
   const n = updates.length;
-  require(weights.length === n, `${n} updates but ${weights.length} weights`);
-  require(n >= 2, `secure aggregation needs at least 2 clients, got ${n}`);
+  ensure(weights.length === n, `${n} updates but ${weights.length} weights`);
+  ensure(n >= 2, `secure aggregation needs at least 2 clients, got ${n}`);
   const params = resolveRoundParams(options.config ?? {}, {
     session: options.session ?? 'simulation',
     round: options.round ?? 1,
@@ -81,7 +81,7 @@ export async function runSecureAggregation(options: SimulationOptions): Promise<
   const silentFrom = new Map<number, Stage>();
   for (const [stage, ids] of Object.entries(options.dropouts ?? {}) as [string, readonly number[]][]) {
     for (const id of ids) {
-      require(Number.isSafeInteger(id) && id >= 0 && id < n, `dropout client ${id} is not in [0, ${n})`);
+      ensure(Number.isSafeInteger(id) && id >= 0 && id < n, `dropout client ${id} is not in [0, ${n})`);
       silentFrom.set(id, Math.min(silentFrom.get(id) ?? 3, Number(stage)) as Stage);
     }
   }
