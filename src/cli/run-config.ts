@@ -7,7 +7,9 @@ import { FlotillaError, type FitConfig, type OptimizerName } from '../core/index
 import type { EngineConfig } from '../engine/index.js';
 import type { BackendName, ModelName } from '../ml/index.js';
 import { parseCohorts, type DatasetName, type PartitionName, type ScenarioConfig } from '../sim/scenario.js';
-import { createStrategy, type Strategy } from '../strategy/index.js';
+import type { AttackConfig } from '../sim/attacks.js';
+import { STRATEGY_CATALOG, createStrategy, type Strategy } from '../strategy/index.js';
+import { byzantineFromAttackers, resolveAttack } from './attack-options.js';
 import type { OptionValues } from './options.js';
 import { resolvePrivacy, type ResolvedPrivacy } from './privacy-options.js';
 import { strategyParams } from './strategy-options.js';
@@ -23,6 +25,10 @@ export interface RunConfig {
   readonly compare: boolean;
   /** Local training settings shared by every client (and by the baselines). */
   readonly fit: FitConfig;
+  /** The simulated attack, if any (sim/attacks.ts). */
+  readonly attack: AttackConfig | undefined;
+  /** Examples in the server's root dataset (FLTrust). */
+  readonly rootSize: number;
   /** Differential privacy, when `dp` is not none. */
   readonly privacy: ResolvedPrivacy | undefined;
 }
@@ -102,6 +108,26 @@ export function resolveRunConfig(v: OptionValues): RunConfig {
   };
   const privacy = resolvePrivacy(v, engine.rounds, v.fraction as number);
   const { name, params } = strategyParams(v);
+  const attack = resolveAttack(v);
+  const f = byzantineFromAttackers(v, attack);
+  if (f !== undefined) {
+    if (!STRATEGY_CATALOG.find((s) => s.name === name)?.params.some((p) => p.name === 'f')) {
+      throw new FlotillaError(
+        'CONFIG_INVALID',
+        `"byzantineFromAttackers" does not apply to strategy "${name}"`,
+        {
+          key: 'byzantineFromAttackers',
+        },
+      );
+    }
+    params['f'] = f;
+  }
+  if (name === 'scaffold' && (v.workers as number) > 1) {
+    // Each client's c_i lives in the thread that serves it, and the worker pool moves clients between threads.
+    throw new FlotillaError('CONFIG_INVALID', 'strategy "scaffold" runs with "workers" 1 in simulation', {
+      key: 'workers',
+    });
+  }
   return {
     scenario,
     engine: { ...engine, clientSampling: v.clientSampling as 'fixed-size' | 'poisson' },
@@ -113,5 +139,7 @@ export function resolveRunConfig(v: OptionValues): RunConfig {
     saveModel: v.saveModel as string | undefined,
     compare: v.compare as boolean,
     fit,
+    attack,
+    rootSize: v.rootSize as number,
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { OptionSpec } from './options.js';
 import { PRIVACY_OPTIONS } from './privacy-options.js';
+import { ATTACK_OPTIONS } from './attack-options.js';
 import { STRATEGY_OPTIONS } from './strategy-options.js';
 
 export const SIMULATE_OPTIONS: readonly OptionSpec[] = [
@@ -154,13 +155,6 @@ export const SIMULATE_OPTIONS: readonly OptionSpec[] = [
       'logreg, mlp (2NN 784-200-200-10), cnn (McMahan et al. CNN), tabular-mlp (binary classifier)',
   },
   {
-    key: 'strategy',
-    type: 'enum',
-    values: ['fedavg'],
-    default: 'fedavg',
-    description: 'aggregation strategy',
-  },
-  {
     key: 'evaluateEvery',
     type: 'integer',
     min: 0,
@@ -218,5 +212,6 @@ export const SIMULATE_OPTIONS: readonly OptionSpec[] = [
       "train-central only: epochs of central training (default: the federated run's passes over the data)",
   },
   ...STRATEGY_OPTIONS,
+  ...ATTACK_OPTIONS,
   ...PRIVACY_OPTIONS,
 ];

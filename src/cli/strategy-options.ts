@@ -22,12 +22,15 @@ const KEY_TO_PARAM: Readonly<Record<string, string>> = {
   krumSelect: 'm',
   clippingIterations: 'iterations',
   normBound: 'normBound',
+  mu: 'mu',
+  minLocalEpochs: 'minLocalEpochs',
+  maxLocalEpochs: 'maxLocalEpochs',
 };
 
 const DESCRIPTIONS: Readonly<Record<string, string>> = {
   weightedAggregation:
     'weight client updates by their number of examples (false: every client counts the same)',
-  serverLearningRate: 'fedavgm, fedadagrad, fedadam, fedyogi: server learning rate',
+  serverLearningRate: 'fedavgm, fedadagrad, fedadam, fedyogi, scaffold, fltrust: server learning rate',
   serverMomentum: 'fedavgm: server momentum',
   beta1: 'fedadagrad, fedadam, fedyogi: first-moment decay',
   beta2: 'fedadam, fedyogi: second-moment decay',
@@ -39,6 +42,9 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   krumSelect: 'multi-krum: number of updates averaged (default n - f)',
   clippingIterations: 'centered-clipping: clipping iterations per round',
   normBound: 'norm-bounding: L2 bound applied to every update',
+  mu: 'fedprox: proximal coefficient mu (clients add mu/2 ||w - w_global||^2 to their loss)',
+  minLocalEpochs: 'fednova: fewest local epochs a client is given (random per client and round)',
+  maxLocalEpochs: 'fednova: most local epochs a client is given (random per client and round)',
 };
 
 export const STRATEGY_OPTIONS: readonly OptionSpec[] = [
@@ -60,7 +66,27 @@ export const STRATEGY_OPTIONS: readonly OptionSpec[] = [
       ...(key === 'byzantine' ? { aliases: ['f'] } : {}),
     };
   }),
+  {
+    key: 'localEpochsRange',
+    type: 'string',
+    description:
+      'fednova: MIN-MAX local epochs drawn per client and round, e.g. 1-5 (sets minLocalEpochs, maxLocalEpochs)',
+  },
 ];
+
+/** "1-5" -> [1, 5]; CONFIG_INVALID naming the key otherwise. */
+function parseRange(text: string): [number, number] {
+  const match = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(text);
+  const range = match ? [Number(match[1]), Number(match[2])] : [];
+  if (range.length !== 2 || !(range[0]! >= 1 && range[0]! <= range[1]!)) {
+    throw new FlotillaError(
+      'CONFIG_INVALID',
+      `"localEpochsRange" must look like MIN-MAX with 1 <= MIN <= MAX, got "${text}"`,
+      { key: 'localEpochsRange' },
+    );
+  }
+  return [range[0]!, range[1]!];
+}
 
 /** The chosen strategy's parameters from the run options; refuses keys the strategy does not take. */
 export function strategyParams(options: OptionValues): { name: string; params: Record<string, unknown> } {
@@ -76,6 +102,23 @@ export function strategyParams(options: OptionValues): { name: string; params: R
       throw new FlotillaError('CONFIG_INVALID', `"${key}" does not apply to strategy "${name}"`, { key });
     }
     params[param] = value;
+  }
+  if (options.localEpochsRange !== undefined) {
+    if (!accepted.has('minLocalEpochs')) {
+      throw new FlotillaError('CONFIG_INVALID', `"localEpochsRange" does not apply to strategy "${name}"`, {
+        key: 'localEpochsRange',
+      });
+    }
+    if (params['minLocalEpochs'] !== undefined || params['maxLocalEpochs'] !== undefined) {
+      throw new FlotillaError(
+        'CONFIG_INVALID',
+        'give "localEpochsRange" or minLocalEpochs/maxLocalEpochs, not both',
+        {
+          key: 'localEpochsRange',
+        },
+      );
+    }
+    [params['minLocalEpochs'], params['maxLocalEpochs']] = parseRange(String(options.localEpochsRange));
   }
   return { name, params };
 }

@@ -40,14 +40,19 @@ export interface AttackConfig {
   readonly alieZ?: number;
 }
 
-/** round(fraction * n) clients (at least 1), chosen by the run seed; sorted. */
+/** How many of n clients attack: round(fraction * n), at least 1. */
+export function attackerCount(n: number, fraction: number): number {
+  return Math.max(1, Math.round(fraction * n));
+}
+
+/** attackerCount(n, fraction) clients, chosen by the run seed; sorted. */
 export function chooseAttackers(clientIds: readonly string[], fraction: number, seed: number): string[] {
   if (!(fraction > 0 && fraction < 1)) {
     throw new FlotillaError('CONFIG_INVALID', `"attackers" must be a fraction in (0, 1), got ${fraction}`, {
       key: 'attackers',
     });
   }
-  const count = Math.max(1, Math.round(fraction * clientIds.length));
+  const count = attackerCount(clientIds.length, fraction);
   const sorted = [...clientIds].sort();
   return new Rng(seed).split('attackers').sample(sorted, count).sort();
 }

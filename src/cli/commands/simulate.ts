@@ -100,6 +100,8 @@ export const simulateCommand: Command = {
         workers: config.workers,
         engine: config.engine,
         strategy: config.strategy,
+        ...(config.attack ? { attack: config.attack } : {}),
+        rootSize: config.rootSize,
         ...(config.privacy ? { privacy: config.privacy } : {}),
         signal: abort.signal,
         subscribe: (events) => {
@@ -112,10 +114,12 @@ export const simulateCommand: Command = {
       if (config.output) writeFileSync(config.output, `${recorder.json()}\n`);
     }
     const { result, prepared } = outcome;
+    // The attack and the seeded attackers go into the history next to the rounds they shaped.
+    const attackRecord = config.attack ? { attack: { ...config.attack, attackers: outcome.attackers } } : {};
     const stats = prepared.partitionStats.summary;
     const out: string[] = [
       '',
-      `Federation: ${prepared.clients.length} clients (${stats.minSize}-${stats.maxSize} examples each, mean label skew ${stats.meanLabelTv.toFixed(3)} TV), ${config.strategy.name}, ${outcome.backend} backend`,
+      `Federation: ${prepared.clients.length} clients (${stats.minSize}-${stats.maxSize} examples each, mean label skew ${stats.meanLabelTv.toFixed(3)} TV), ${config.strategy.name}, ${outcome.backend} backend${config.attack ? `, attack ${config.attack.name} by ${outcome.attackers.join(', ')}` : ''}`,
       '',
     ];
     const [header, rows] = dropEmptyColumns(
@@ -170,13 +174,13 @@ export const simulateCommand: Command = {
         const history = recorder.history();
         writeFileSync(
           config.output,
-          `${JSON.stringify({ ...history, comparison: report, partitions: prepared.partitionStats }, null, 2)}\n`,
+          `${JSON.stringify({ ...history, ...attackRecord, comparison: report, partitions: prepared.partitionStats }, null, 2)}\n`,
         );
       }
     } else if (config.output) {
       writeFileSync(
         config.output,
-        `${JSON.stringify({ ...recorder.history(), partitions: prepared.partitionStats }, null, 2)}\n`,
+        `${JSON.stringify({ ...recorder.history(), ...attackRecord, partitions: prepared.partitionStats }, null, 2)}\n`,
       );
     }
     if (config.output) process.stdout.write(`History written to ${config.output}\n`);
