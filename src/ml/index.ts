@@ -32,3 +32,5 @@ export {
   type BinaryConfusion,
   type BinaryMetrics,
 } from './metrics.js';
+export { clippedGradientSum, denseStack, trainDpSgd } from './dp-sgd.js';
+export type { DpNoiseFactory, GaussianNoise } from './dp-sgd.js';

@@ -25,7 +25,7 @@ export interface EpochStats {
 }
 
 /** Copies rows of a dataset, in a given order, into reusable minibatch buffers. */
-class Batcher {
+export class Batcher {
   private readonly width: number;
   private readonly x: Float32Array;
   private readonly y: Int32Array;
@@ -56,7 +56,7 @@ class Batcher {
 }
 
 /** A fresh optimizer for one fit, and how to free all of its tensors afterwards. */
-function createOptimizer(config: FitConfig): { optimizer: tf.Optimizer; dispose: () => void } {
+export function createOptimizer(config: FitConfig): { optimizer: tf.Optimizer; dispose: () => void } {
   if (config.optimizer === 'adam') {
     const adam = tf.train.adam(config.learningRate);
     return { optimizer: adam, dispose: () => adam.dispose() };

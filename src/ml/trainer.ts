@@ -18,6 +18,7 @@ import type {
   OptimizerName,
   Trainer,
 } from '../core/trainer.js';
+import { trainDpSgd, type DpNoiseFactory } from './dp-sgd.js';
 import { evaluateCurrent, trainEpochs, type EpochStats, type GradientTerms } from './loop.js';
 import type { SharedModel } from './shared-model.js';
 
@@ -86,10 +87,16 @@ function assertFits(model: SharedModel, data: Dataset): void {
 export interface TfjsTrainerOptions {
   /** Data that `evaluate` uses (a client's held-out split); defaults to the training data. */
   readonly test?: Dataset;
+  /**
+   * Noise for DP-SGD (FitConfig.exampleClipNorm/exampleNoiseMultiplier): privacy's SecureNoise for real clients, a
+   * SeededNoise from the fit seed for reproducible simulations. A DP-SGD fit without it is refused.
+   */
+  readonly dpNoise?: DpNoiseFactory;
 }
 
 export class TfjsTrainer implements Trainer {
   private readonly test: Dataset;
+  private readonly dpNoise: DpNoiseFactory | undefined;
 
   /** `train` is the client's data (rows are read, never modified); feature sizes and classes must fit the model. */
   constructor(
@@ -98,6 +105,7 @@ export class TfjsTrainer implements Trainer {
     options: TfjsTrainerOptions = {},
   ) {
     this.test = options.test ?? train;
+    this.dpNoise = options.dpNoise;
     assertFits(model, train);
     if (this.test !== train) assertFits(model, this.test);
   }
@@ -111,6 +119,16 @@ export class TfjsTrainer implements Trainer {
    * `extras.gradientCorrection` (SCAFFOLD) adds a constant. The reported loss is the data loss alone. With
    * `config.reportInitialLoss`, metrics.initialLoss is the training-data loss of `params` before any step.
    */
+  private requireDpNoise(): DpNoiseFactory {
+    if (!this.dpNoise) {
+      throw new FlotillaError(
+        'CONFIG_INVALID',
+        'DP-SGD needs a noise source: pass TfjsTrainerOptions.dpNoise',
+      );
+    }
+    return this.dpNoise;
+  }
+
   async fit(params: ParameterSet, config: FitConfig, extras?: FitExtras): Promise<FitOutput> {
     validateFitConfig(config);
     this.model.layout.assertEquals(params.layout, 'model and fit parameters');
@@ -129,7 +147,11 @@ export class TfjsTrainer implements Trainer {
         ? { initialLoss: evaluateCurrent(this.model, this.train, config.batchSize).loss }
         : {};
       let localSteps = 0;
-      const last = trainEpochs(this.model, this.train, config, (epoch) => (localSteps += epoch.steps), terms);
+      const onEpoch = (epoch: EpochStats) => (localSteps += epoch.steps);
+      const last =
+        config.exampleClipNorm === undefined
+          ? trainEpochs(this.model, this.train, config, onEpoch, terms)
+          : trainDpSgd(this.model, this.train, config, this.requireDpNoise(), onEpoch);
       const trained = this.model.getParameters();
       return {
         // Reuse the caller's layout object so aggregators can compare layouts by identity.
