@@ -7,6 +7,7 @@
 import { SharedModel, TfjsTrainer, initBackend, type BackendName } from '../ml/index.js';
 import { RuntimeClientHost, type ClientHost, type RuntimeClientHostOptions } from '../transport/index.js';
 import { flipLabels } from './attacks.js';
+import { dpNoiseFactory } from './dp-noise.js';
 import { prepareScenario, type PreparedScenario, type ScenarioConfig } from './scenario.js';
 
 export interface ScenarioHostInit {
@@ -37,6 +38,7 @@ export async function createClientHost(init: unknown): Promise<ClientHost> {
   await initBackend(backend);
   const flipped = new Set((init as ScenarioHostInit).labelFlipped ?? []);
   const data = await prepareScenarioOnce(scenario);
+  const dpNoise = dpNoiseFactory(privacy?.noise ?? 'secure');
   const model = SharedModel.create(scenario.model, {
     inputShape: data.featureShape,
     numClasses: data.numClasses,
@@ -48,7 +50,7 @@ export async function createClientHost(init: unknown): Promise<ClientHost> {
       trainer: new TfjsTrainer(
         model,
         flipped.has(client.id) ? flipLabels(client.train) : client.train,
-        client.test ? { test: client.test } : {},
+        { ...(client.test ? { test: client.test } : {}), dpNoise },
       ),
     })),
     privacy ? { privacy } : {},
