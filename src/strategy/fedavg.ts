@@ -14,7 +14,7 @@ import type {
   Strategy,
   StrategyState,
 } from './strategy.js';
-import { checkUpdate } from './intake.js';
+import { nonFiniteUpdate } from './intake.js';
 
 export interface FedAvgOptions {
   /** Weight each update by its number of examples (default) or give every client the same weight. */
@@ -61,10 +61,16 @@ export class MeanUpdateAggregator implements RoundAggregator {
   }
 
   add(result: ClientFitResult): void {
-    // A NaN or infinity would poison the running sum for every client; refuse it here, naming the client.
-    checkUpdate(this.context.global, result);
+    const global = this.context.global;
+    global.layout.assertEquals(
+      result.update.layout,
+      `update from client "${result.clientId}" and global model`,
+    );
     const weight = this.weighted ? result.numExamples : 1;
-    this.accumulator.add(result.update, weight);
+    // A NaN or infinity would poison the running sum for every client: the accumulator checks while it folds
+    // (one pass over the update) and this refuses the result, naming the client.
+    const bad = this.accumulator.addFinite(result.update, weight);
+    if (bad >= 0) throw nonFiniteUpdate(result, bad);
     this.examples += result.numExamples;
     // Client training metrics are averaged by examples whatever the aggregation weights.
     for (const [name, value] of Object.entries(result.metrics)) {

@@ -4,7 +4,13 @@
  * and fold the client's training metrics into an example-weighted mean. Errors thrown from `accept` name the client
  * so the engine can record a failure for it and carry on with the round.
  */
-import { FlotillaError, type MetricValues, type ParameterSet } from '../core/index.js';
+import {
+  FlotillaError,
+  createSimdFolder,
+  type MetricValues,
+  type ParameterSet,
+  type SimdFolder,
+} from '../core/index.js';
 import type { ClientFailure, ClientFitResult, RoundContext } from './strategy.js';
 
 export class RoundIntake {
@@ -74,17 +80,23 @@ export class RoundIntake {
  * infinity; both name the client, so the engine can record the failure against it.
  */
 export function checkUpdate(global: ParameterSet, result: ClientFitResult): void {
-  const client = result.clientId;
-  global.layout.assertEquals(result.update.layout, `update from client "${client}" and global model`);
+  global.layout.assertEquals(
+    result.update.layout,
+    `update from client "${result.clientId}" and global model`,
+  );
   const bad = result.update.firstNonFinite();
-  if (bad >= 0) {
-    throw new FlotillaError(
-      'NON_FINITE',
-      `client "${client}" sent an update with a non-finite value (${result.update.data[bad]}) in tensor ` +
-        `"${result.update.tensorNameAt(bad)}"`,
-      { clientId: client, index: bad },
-    );
-  }
+  if (bad >= 0) throw nonFiniteUpdate(result, bad);
+}
+
+/** NON_FINITE naming the client and the tensor holding the non-finite value at flat index `bad`. */
+export function nonFiniteUpdate(result: ClientFitResult, bad: number): FlotillaError {
+  const client = result.clientId;
+  return new FlotillaError(
+    'NON_FINITE',
+    `client "${client}" sent an update with a non-finite value (${result.update.data[bad]}) in tensor ` +
+      `"${result.update.tensorNameAt(bad)}"`,
+    { clientId: client, index: bad },
+  );
 }
 
 /** The new global model: the round's global parameters plus `step`, rounded to float32 once. */
@@ -102,13 +114,21 @@ export function applyStep(global: ParameterSet, step: Float64Array | Float32Arra
  */
 export class UpdateSum {
   readonly sum: Float64Array;
+  /** The WebAssembly SIMD kernel that owns `sum`, where available (see core/simd-fold.ts). */
+  private readonly folder: SimdFolder | undefined;
 
   constructor(size: number) {
-    this.sum = new Float64Array(size);
+    this.folder = createSimdFolder(size);
+    this.sum = this.folder?.sum ?? new Float64Array(size);
   }
 
-  /** sum <- sum + coefficient * update */
+  /** sum <- sum + coefficient * update (the update was checked finite by the caller). */
   add(update: ParameterSet, coefficient: number): void {
+    if (this.folder) {
+      const bad = this.folder.fold(update.data, coefficient);
+      if (bad >= 0) throw new FlotillaError('NON_FINITE', `update holds a non-finite value at index ${bad}`);
+      return;
+    }
     const s = this.sum;
     const x = update.data;
     for (let i = 0; i < s.length; i++) s[i] = s[i]! + coefficient * x[i]!;
