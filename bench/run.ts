@@ -5,13 +5,14 @@
  */
 import * as core from './core.js';
 import * as dpSgd from './dp-sgd.js';
+import * as strategies from './strategies.js';
 
 interface Benchmark {
   readonly name: string;
   run(): Promise<object>;
 }
 
-const BENCHMARKS: readonly Benchmark[] = [core, dpSgd];
+const BENCHMARKS: readonly Benchmark[] = [core, strategies, dpSgd];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((n) => !BENCHMARKS.some((b) => b.name === n));
