@@ -4,10 +4,13 @@ import { certsCommand } from './commands/certs.js';
 import { clientCommand } from './commands/client.js';
 import { clientsCommand } from './commands/clients.js';
 import { configCommand } from './commands/config.js';
+import { federationCommand } from './commands/federation.js';
 import { inspectCommand } from './commands/inspect.js';
 import { privacyCommand } from './commands/privacy.js';
+import { runsCommand } from './commands/runs.js';
 import { serverCommand } from './commands/server.js';
 import { simulateCommand } from './commands/simulate.js';
+import { statusCommand } from './commands/status.js';
 import { trainCentralCommand } from './commands/train-central.js';
 
 export const commands: readonly Command[] = [
@@ -16,10 +19,13 @@ export const commands: readonly Command[] = [
   inspectCommand,
   configCommand,
   privacyCommand,
+  federationCommand,
   serverCommand,
   clientCommand,
   clientsCommand,
   certsCommand,
+  statusCommand,
+  runsCommand,
 ];
 
 export function usage(): string {

@@ -3,8 +3,10 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { FlotillaError } from '../core/index.js';
 import { readTextFile } from './files.js';
 import { parseStrokeCsv, strokeRecordsToCsv, type StrokeRecord } from './stroke.js';
+import { parseTabularPreprocessing } from './tabular-json.js';
 import {
   applyTabularCsv,
   loadTabularCsv,
@@ -47,4 +49,24 @@ export async function loadStrokeCsv(
 export async function writeStrokeCsv(path: string, records: readonly StrokeRecord[]): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, strokeRecordsToCsv(records), 'utf8');
+}
+
+/** Reads and checks a preprocessing JSON file written by `writeTabularPreprocessingFile`. */
+export async function readTabularPreprocessingFile(path: string): Promise<TabularPreprocessing> {
+  const text = await readTextFile(path);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new FlotillaError('DATA_INVALID', `${path}: not valid JSON: ${(error as Error).message}`);
+  }
+  return parseTabularPreprocessing(raw, path);
+}
+
+export async function writeTabularPreprocessingFile(
+  path: string,
+  preprocessing: TabularPreprocessing,
+): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, `${JSON.stringify(preprocessing, null, 2)}\n`, 'utf8');
 }

@@ -47,7 +47,15 @@ export {
   type TabularSplit,
 } from './tabular.js';
 export { readDataFile, readTextFile } from './files.js';
-export { applyTabularCsvFile, loadStrokeCsv, loadTabularCsvFile, writeStrokeCsv } from './csv-files.js';
+export {
+  applyTabularCsvFile,
+  loadStrokeCsv,
+  loadTabularCsvFile,
+  readTabularPreprocessingFile,
+  writeStrokeCsv,
+  writeTabularPreprocessingFile,
+} from './csv-files.js';
+export { parseTabularPreprocessing, tabularSchemaSpec } from './tabular-json.js';
 export {
   GENDERS,
   RESIDENCE_TYPES,

@@ -6,7 +6,7 @@
  * browser-safe.
  */
 import { FlotillaError, Rng, validateDataset, type Dataset, type TrainTestSplit } from '../core/index.js';
-import { parseCsv, type CsvTable } from './csv.js';
+import { formatCsv, parseCsv, type CsvTable } from './csv.js';
 import { stratifiedSplit } from './split.js';
 import {
   IssueLog,
@@ -292,6 +292,18 @@ export class DecodedTabular {
     if (index < 0) throw new FlotillaError('DATA_INVALID', `${this.source} has no column "${name}"`);
     const byLine = new Map(this.table.records.map((r) => [r.line, r.fields[index] ?? '']));
     return this.rows.map((r) => byLine.get(r.line) ?? '');
+  }
+
+  /**
+   * The given rows as CSV text with the original header and fields, e.g. to hand each party of a deployment exactly
+   * the rows a simulation gives it; re-reading the text decodes to the same rows.
+   */
+  toCsv(rows: ArrayLike<number>): string {
+    const byLine = new Map(this.table.records.map((r) => [r.line, r.fields]));
+    return formatCsv(
+      this.table.header,
+      this.pick(rows).map((r) => byLine.get(r.line) ?? []),
+    );
   }
 
   /** Fits imputation, standardization and categories on the given rows only. */

@@ -3,3 +3,4 @@ export * from './app.js';
 export * from './auth.js';
 export * from './tls.js';
 export * from './certs.js';
+export * from './admin-client.js';

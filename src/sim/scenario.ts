@@ -25,6 +25,7 @@ import {
   type PartitionDescription,
   type PartitionSpec,
   type StrokeProfileName,
+  type TabularPreprocessing,
   type TabularSchema,
 } from '../data/index.js';
 import type { ModelName } from '../ml/index.js';
@@ -245,7 +246,20 @@ function derivedAttribute(table: DecodedTabular, name: string): string[] {
   return table.column(name);
 }
 
-async function prepareTabular(config: ScenarioConfig): Promise<PreparedScenario> {
+/** A tabular scenario at the level of rows: each client's training and held-out rows and the shared statistics. */
+export interface TabularRows {
+  readonly table: DecodedTabular;
+  readonly clients: readonly {
+    readonly id: string;
+    readonly train: Uint32Array;
+    readonly test: Uint32Array;
+  }[];
+  /** Fitted on the union of the clients' training rows (in a deployment: federated aggregate statistics). */
+  readonly preprocessing: TabularPreprocessing;
+}
+
+/** Partitions and splits a tabular scenario's rows; `prepareTabular` encodes them, a deployment writes them out. */
+export async function splitTabularScenario(config: ScenarioConfig): Promise<TabularRows> {
   const root = new Rng(config.seed);
   const source = await tabularSource(config);
   const { table } = source;
@@ -262,19 +276,27 @@ async function prepareTabular(config: ScenarioConfig): Promise<PreparedScenario>
       ? attributeClientIds(groups)
       : parts.map((_, k) => clientId(k, parts.length));
   const split = splitClients(table.labels, parts, config.testFraction ?? 0.25, root);
-  const allTrain = Uint32Array.from(split.flatMap((s) => Array.from(s.train)));
-  const allTest = Uint32Array.from(split.flatMap((s) => Array.from(s.test)));
-  const preprocessing = table.fit(allTrain);
-  const clients = split.map(({ train, test }, k) => ({
-    id: ids[k]!,
-    train: table.encode(preprocessing, train, `${ids[k]}-train`),
-    ...(test.length > 0 ? { test: table.encode(preprocessing, test, `${ids[k]}-test`) } : {}),
-  }));
-  if (allTest.length === 0) {
+  if (split.every((s) => s.test.length === 0)) {
     throw new FlotillaError('CONFIG_INVALID', 'tabular data needs testFraction > 0 to evaluate the model', {
       key: 'testFraction',
     });
   }
+  const allTrain = Uint32Array.from(split.flatMap((s) => Array.from(s.train)));
+  return {
+    table,
+    clients: split.map((s, k) => ({ id: ids[k]!, ...s })),
+    preprocessing: table.fit(allTrain),
+  };
+}
+
+async function prepareTabular(config: ScenarioConfig): Promise<PreparedScenario> {
+  const { table, clients: rows, preprocessing } = await splitTabularScenario(config);
+  const clients = rows.map(({ id, train, test }) => ({
+    id,
+    train: table.encode(preprocessing, train, `${id}-train`),
+    ...(test.length > 0 ? { test: table.encode(preprocessing, test, `${id}-test`) } : {}),
+  }));
+  const allTest = Uint32Array.from(rows.flatMap((s) => Array.from(s.test)));
   const serverTest = table.encode(preprocessing, allTest, 'pooled-test');
   return {
     clients,
@@ -283,7 +305,7 @@ async function prepareTabular(config: ScenarioConfig): Promise<PreparedScenario>
     numClasses: serverTest.numClasses,
     partitionStats: describePartitions(
       table.labels,
-      split.map((s) => s.train),
+      rows.map((s) => s.train),
       serverTest.numClasses,
     ),
   };

@@ -8,14 +8,30 @@ import { ClientRuntime, runWithReconnect } from '../../client/index.js';
 import { FileModelCache, nodeWebSocketFactory } from '../../client/node/index.js';
 import { MODEL_NAMES, type ModelName } from '../../ml/index.js';
 import type { Command } from '../command.js';
-import { strokeTrainer } from '../local-trainer.js';
+import { preprocessedTrainer, strokeTrainer } from '../local-trainer.js';
 import { formatOptionHelp, mergeOptions, parseFlags, usageError, type OptionSpec } from '../options.js';
 
 const OPTIONS: readonly OptionSpec[] = [
   { key: 'server', type: 'string', description: 'server endpoint, e.g. wss://127.0.0.1:8443/ws' },
   { key: 'id', type: 'string', description: "this client's registered name" },
   { key: 'token', type: 'string', description: 'token from `flotilla clients add` (env FLOTILLA_TOKEN)' },
-  { key: 'data', type: 'string', description: 'local stroke CSV (Kaggle layout)' },
+  {
+    key: 'data',
+    type: 'string',
+    description:
+      'local CSV: a stroke CSV (Kaggle layout) split locally, or with --preprocessing the training rows',
+  },
+  {
+    key: 'preprocessing',
+    type: 'string',
+    description:
+      'preprocessing JSON shared by the federation: encode --data and --test-data with it instead of local statistics',
+  },
+  {
+    key: 'testData',
+    type: 'string',
+    description: 'held-out CSV for federated evaluation (with --preprocessing)',
+  },
   {
     key: 'model',
     type: 'enum',
@@ -32,7 +48,12 @@ const OPTIONS: readonly OptionSpec[] = [
     default: '.flotilla-cache',
     description: 'where the latest global model is kept',
   },
-  { key: 'dataSeed', type: 'integer', default: 0, description: 'seed of the local train/test split' },
+  {
+    key: 'dataSeed',
+    type: 'integer',
+    default: 0,
+    description: 'seed of the local train/test split (without --preprocessing)',
+  },
   { key: 'quiet', type: 'boolean', default: false, description: 'print nothing but errors' },
 ];
 
@@ -42,6 +63,7 @@ export const clientCommand: Command = {
   help: () =>
     [
       'Usage: flotilla client --server wss://HOST:PORT/ws --id NAME --token T --data PATH [--ca FILE]',
+      '       [--preprocessing FILE --test-data PATH]',
       '',
       formatOptionHelp(OPTIONS),
     ].join('\n'),
@@ -55,7 +77,19 @@ export const clientCommand: Command = {
     }
     const clientId = v.id as string;
     const say = (text: string) => v.quiet || process.stderr.write(`[${clientId}] ${text}\n`);
-    const local = await strokeTrainer(v.data as string, v.model as ModelName, v.dataSeed as number);
+    if (v.testData !== undefined && v.preprocessing === undefined) {
+      throw usageError('--test-data needs --preprocessing (without it the client splits --data itself)');
+    }
+    const local = v.preprocessing
+      ? await preprocessedTrainer(
+          {
+            train: v.data as string,
+            ...(v.testData ? { test: v.testData as string } : {}),
+            preprocessing: v.preprocessing as string,
+          },
+          v.model as ModelName,
+        )
+      : await strokeTrainer(v.data as string, v.model as ModelName, v.dataSeed as number);
     say(`${local.trainSize} training and ${local.testSize} test rows, ${local.inputSize} features`);
     const cache = new FileModelCache(join(v.cacheDir as string, `${clientId}.model`));
     const cached = await cache.load();

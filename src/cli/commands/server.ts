@@ -17,6 +17,7 @@ import {
   type OptionSpec,
   type OptionValues,
 } from '../options.js';
+import { STRATEGY_OPTIONS, strategyParams } from '../strategy-options.js';
 
 export const SERVER_OPTIONS: readonly OptionSpec[] = [
   { key: 'host', type: 'string', default: '127.0.0.1', description: 'address to listen on' },
@@ -79,7 +80,6 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
   },
   { key: 'numClasses', type: 'integer', default: 2, min: 2, description: 'number of classes' },
   { key: 'modelSeed', type: 'integer', default: 0, description: 'seed of the initial weights' },
-  { key: 'strategy', type: 'string', default: 'fedavg', description: 'aggregation strategy' },
   { key: 'rounds', type: 'integer', default: 10, min: 1, description: 'rounds in the run' },
   {
     key: 'minClients',
@@ -171,6 +171,7 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
     above: 0,
     description: 'per-connection rate limit',
   },
+  ...STRATEGY_OPTIONS,
 ];
 
 const PATH_KEYS = ['db', 'tlsDir', 'cert', 'key', 'ca'];
@@ -223,6 +224,7 @@ export function serverConfigFromOptions(v: OptionValues): ServerConfig {
     seed: v.seed as number,
   };
   const adminToken = (v.adminToken as string | undefined) ?? process.env.FLOTILLA_ADMIN_TOKEN;
+  const strategy = strategyParams(v);
   return {
     host: v.host as string,
     port: v.port as number,
@@ -238,7 +240,8 @@ export function serverConfigFromOptions(v: OptionValues): ServerConfig {
       numClasses: v.numClasses as number,
       seed: v.modelSeed as number,
     },
-    strategy: v.strategy as string,
+    strategy: strategy.name,
+    strategyParams: strategy.params,
     engine,
     minClients: v.minClients as number,
     limits: {

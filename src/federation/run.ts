@@ -1,0 +1,200 @@
+/**
+ * A federation on this machine as separate OS processes: one `flotilla server` and one `flotilla client` per party,
+ * on 127.0.0.1 over TLS WebSockets, exactly as a deployment on several machines would run them. Live progress comes
+ * from the server's log (listening, connections) and its admin API (committed rounds). Every process started here is
+ * stopped before `runFederation` settles, whether the run completed, failed or was aborted.
+ */
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FlotillaError } from '../core/index.js';
+import { AdminClient } from '../server/index.js';
+import type { ScenarioConfig } from '../sim/scenario.js';
+import type { StoredRound } from '../storage/index.js';
+import { SqliteStorage } from '../storage/sqlite/index.js';
+import { ProcessGroup, type ManagedProcess } from './processes.js';
+import { prepareWorkspace, type Workspace } from './workspace.js';
+
+export interface FederationSpec {
+  /** Working folder (certificates, database, the parties' files); see workspace.ts. */
+  readonly dir: string;
+  readonly scenario: ScenarioConfig;
+  /**
+   * Keys of the server's config file (`flotilla server --config`) for the run: rounds, local training, strategy.
+   * Host, port, storage, TLS, the model's shape and the minimum clients are filled in here.
+   */
+  readonly server: Readonly<Record<string, string | number | boolean>>;
+  readonly signal?: AbortSignal;
+}
+
+export interface FederationHooks {
+  readonly log: (text: string) => void;
+  /** Each committed round, in order, as the server stored it. */
+  readonly round: (round: StoredRound) => void;
+}
+
+export interface FederationOutcome {
+  readonly workspace: Workspace;
+  readonly runId: string;
+  readonly status: 'completed' | 'aborted';
+  readonly lastRound: number;
+}
+
+const POLL_MS = 250;
+
+function failure(proc: ManagedProcess, code: number | null): FlotillaError {
+  return new FlotillaError(
+    'CLIENT_FAILED',
+    `${proc.name} (pid ${proc.child.pid}) exited with ${code ?? proc.child.signalCode}:\n${proc.tail()}`,
+  );
+}
+
+/** Resolves with the value of `ready`, or fails when `proc` exits first or the run is aborted. */
+function beforeExit<T>(ready: Promise<T>, proc: ManagedProcess, signal: AbortSignal | undefined): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    ready.then(resolve, reject);
+    void proc.exited.then((code) => reject(failure(proc, code)));
+    signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
+function runIdNow(): string {
+  return `federation-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
+}
+
+export async function runFederation(
+  spec: FederationSpec,
+  hooks: FederationHooks,
+): Promise<FederationOutcome> {
+  const group = new ProcessGroup();
+  try {
+    const workspace = await prepareWorkspace(spec.dir, spec.scenario);
+    const { parties } = workspace;
+    if (workspace.createdCertificates)
+      hooks.log(`created a CA and a server certificate in ${workspace.tlsDir}`);
+    hooks.log(
+      `parties: ${parties.map((p) => `${p.id} (${p.trainRows} training, ${p.testRows} held-out rows)`).join(', ')}`,
+    );
+    const runId = runIdNow();
+    const serverConfig = join(spec.dir, 'server.json');
+    await writeFile(
+      serverConfig,
+      `${JSON.stringify(
+        {
+          ...spec.server,
+          host: '127.0.0.1',
+          port: 0,
+          db: 'server.db',
+          tlsDir: 'tls',
+          runId,
+          inputSize: workspace.inputSize,
+          numClasses: workspace.numClasses,
+          minClients: parties.length,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    // A fresh admin token per run, handed over in the environment so it never shows in a process listing.
+    const adminToken = randomBytes(24).toString('base64url');
+    let listening: (url: string) => void;
+    const url = new Promise<string>((resolve) => (listening = resolve));
+    const server = group.start('server', ['server', '--config', serverConfig], {
+      env: { FLOTILLA_ADMIN_TOKEN: adminToken },
+      onLine: (line) => {
+        if (!line.startsWith('{')) return;
+        let event: { event?: string; url?: string; clientId?: string; code?: string; message?: string };
+        try {
+          event = JSON.parse(line) as typeof event;
+        } catch {
+          return;
+        }
+        if (event.event === 'listening' && event.url) listening(event.url);
+        if (event.event === 'connected') hooks.log(`${event.clientId} connected`);
+        // The end of the run reaches every client as a refusal too; only real refusals are news.
+        if (event.event === 'refused' && event.code !== 'RUN_FINISHED') {
+          hooks.log(`server refused ${event.clientId ?? 'a connection'}: ${event.code}: ${event.message}`);
+        }
+      },
+    });
+    hooks.log(`server: pid ${server.child.pid}, run ${runId}`);
+    const endpoint = await beforeExit(url, server, spec.signal);
+    hooks.log(`server listening at ${endpoint}`);
+
+    const clients = parties.map((party) => {
+      const proc = group.start(
+        party.id,
+        [
+          'client',
+          '--server',
+          endpoint,
+          '--id',
+          party.id,
+          '--data',
+          party.train,
+          ...(party.testRows > 0 ? ['--test-data', party.test] : []),
+          '--preprocessing',
+          workspace.preprocessing,
+          '--model',
+          String(spec.scenario.model),
+          '--ca',
+          join(workspace.tlsDir, 'ca.crt'),
+          '--cache-dir',
+          join(spec.dir, 'cache'),
+          '--quiet',
+        ],
+        { env: { FLOTILLA_TOKEN: party.token } },
+      );
+      hooks.log(`${party.id}: pid ${proc.child.pid}`);
+      return proc;
+    });
+
+    const admin = new AdminClient({
+      server: endpoint,
+      adminToken,
+      caFile: join(workspace.tlsDir, 'ca.crt'),
+    });
+    let shown = 0;
+    const show = (rounds: readonly StoredRound[]) => {
+      for (const round of rounds) {
+        if (round.round <= shown) continue;
+        hooks.round(round);
+        shown = round.round;
+      }
+    };
+    let serverCode: number | null | undefined;
+    void server.exited.then((code) => (serverCode = code));
+    while (serverCode === undefined) {
+      if (spec.signal?.aborted) return { workspace, runId, status: 'aborted', lastRound: shown };
+      // A client that dies (bad data, a refused credential) fails the run rather than leaving it waiting.
+      const dead = clients.find((c) => (c.child.exitCode ?? 0) !== 0 || c.child.signalCode !== null);
+      if (dead) throw failure(dead, dead.child.exitCode);
+      try {
+        const status = await admin.get<{ lastRound: number }>('status');
+        if (status.lastRound > shown) {
+          show((await admin.get<{ rounds: StoredRound[] }>(`runs/${encodeURIComponent(runId)}`)).rounds);
+        }
+      } catch {
+        // The server may be between its last round and its exit; the rounds are read from storage below.
+      }
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+    if (serverCode !== 0) throw failure(server, serverCode);
+    const storage = SqliteStorage.open(workspace.db);
+    try {
+      show(await storage.rounds(runId));
+      const run = await storage.getRun(runId);
+      if (run?.status !== 'completed') {
+        throw new FlotillaError(
+          'ROUND_FAILED',
+          `run ${runId} ended ${run?.status ?? 'unrecorded'}${run?.statusMessage ? `: ${run.statusMessage}` : ''}`,
+        );
+      }
+    } finally {
+      await storage.close();
+    }
+    return { workspace, runId, status: 'completed', lastRound: shown };
+  } finally {
+    await group.stop();
+  }
+}

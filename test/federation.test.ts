@@ -1,0 +1,115 @@
+/**
+ * `flotilla federation` end to end (a server and three client processes on 127.0.0.1 over TLS, then the report),
+ * stopping on Ctrl-C, and `flotilla status` / `flotilla runs` against a real server process and its database.
+ * Every process a federation starts is named with its pid in the output; none may outlive the command.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { flotilla, prepareFederation, waitFor, type Federation, type Proc } from './support/federation.js';
+
+const CONFIG = new URL('../examples/hospitals/config.yaml', import.meta.url).pathname;
+
+let dir: string | undefined;
+let federation: Federation | undefined;
+const started: Proc[] = [];
+afterEach(async () => {
+  for (const p of started.splice(0)) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+  await federation?.stop();
+  federation = undefined;
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+function startedPids(output: string): number[] {
+  return [...output.matchAll(/: pid (\d+)/g)].map((m) => Number(m[1]));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function run(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; output: string }> {
+  const p = flotilla(args, env);
+  started.push(p);
+  const code = await p.exited;
+  return { code, output: p.output };
+}
+
+describe('flotilla federation', () => {
+  it('runs a server and three hospital processes over TLS, reports, and leaves no process behind', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'flotilla-federation-'));
+    const { code, output } = await run(['federation', CONFIG, '--rounds', '3', '--dir', dir]);
+    expect(code, output).toBe(0);
+    expect(output).toContain('created a CA and a server certificate');
+    for (const id of ['A', 'B', 'C']) expect(output).toContain(`${id} connected`);
+    expect(output).toMatch(/round 3\/3 {2}3\/3 parties/);
+    for (const model of ['federated', 'central', 'local-only'])
+      expect(output).toMatch(new RegExp(`^${model} .* pooled`, 'm'));
+    const pids = startedPids(output);
+    expect(pids).toHaveLength(4);
+    expect(pids.filter(alive)).toEqual([]);
+
+    // The run is recorded in the working folder's database.
+    const runId = /Run (federation-\S+) is recorded/.exec(output)![1]!;
+    const runs = await run(['runs', 'list', '--db', join(dir, 'server.db'), '--json']);
+    expect(runs.code).toBe(0);
+    expect(JSON.parse(runs.output).runs).toMatchObject([{ runId, status: 'completed', lastRound: 3 }]);
+    const shown = await run(['runs', 'show', runId, '--db', join(dir, 'server.db')]);
+    expect(shown.code).toBe(0);
+    expect(shown.output).toMatch(/^ +3 +3\/3 /m);
+  });
+
+  it('stops every process it started on Ctrl-C', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'flotilla-federation-'));
+    const p = flotilla(['federation', CONFIG, '--rounds', '200', '--dir', dir]);
+    started.push(p);
+    await waitFor(() => /round +1\/200/.test(p.output), 90_000, 'the first round');
+    p.child.kill('SIGINT');
+    expect(await p.exited, p.output).toBe(130);
+    const pids = startedPids(p.output);
+    expect(pids).toHaveLength(4);
+    expect(pids.filter(alive)).toEqual([]);
+  });
+});
+
+describe('flotilla status and runs', () => {
+  it('reports a waiting server through the admin API, and the run from its database', async () => {
+    const f = (federation = await prepareFederation(1, 50));
+    const server = f.startServer(['--min-clients', '2', '--admin-token', 'adm1n']);
+    await waitFor(() => server.output.includes('"event":"waiting"'), 60_000, 'the server to listen');
+    const ca = join(f.tlsDir, 'ca.crt');
+    const status = await run(['status', '--server', f.url, '--ca', ca, '--json'], {
+      FLOTILLA_ADMIN_TOKEN: 'adm1n',
+    });
+    expect(status.code, status.output).toBe(0);
+    expect(JSON.parse(status.output)).toMatchObject({
+      runId: 'default',
+      phase: 'waiting',
+      lastRound: 0,
+      connected: [],
+    });
+
+    const wrong = await run(['status', '--server', f.url, '--ca', ca, '--admin-token', 'nope']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.output).toMatch(/401/);
+    const untrusted = await run(['status', '--server', f.url, '--admin-token', 'adm1n']);
+    expect(untrusted.code).toBe(2);
+    expect(untrusted.output).toMatch(/--ca/);
+
+    const list = await run(['runs', 'list', '--db', f.db]);
+    expect(list.output).toMatch(/^default +created +0 +fedavg/m);
+    const missing = await run(['runs', 'show', 'nope', '--db', f.db]);
+    expect(missing.code).toBe(2);
+    expect(missing.output).toMatch(/no run "nope"/);
+  });
+});
