@@ -176,6 +176,8 @@ export class DpFedAvgPolicy implements PrivacyPolicy {
   readonly sampling: ClientSamplingKind;
   readonly delta: number;
   readonly budget: PrivacyBudget | undefined;
+  /** z: the total noise multiplier on the update sum, in units of the clip norm. */
+  readonly noiseMultiplier: number;
   private readonly options: DpFedAvgOptions;
   private accountant: PrivacyAccountant;
   private clipNorm: number;
@@ -193,6 +195,7 @@ export class DpFedAvgPolicy implements PrivacyPolicy {
       throw new FlotillaError('CONFIG_INVALID', `target epsilon must be > 0, got ${options.budget.epsilon}`);
     }
     this.options = options;
+    this.noiseMultiplier = options.noiseMultiplier;
     // Validates z, C and the adaptive settings once, before any round runs.
     this.stageFor({ kind: options.sampling, rate: 1, clientsPerRound: 1e6 }, options.clipNorm, undefined);
     this.sampling = options.sampling;
