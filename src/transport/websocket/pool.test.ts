@@ -3,14 +3,8 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { ParameterSet, type FitConfig, type Trainer } from '../../core/index.js';
 import { ClientConnection, ClientRuntime, type WebSocketLike } from '../../client/index.js';
 import type { TaskEnvelope, TaskOutcome } from '../../engine/pool.js';
-import {
-  PROTOCOL_VERSION,
-  decodeControl,
-  decodeMessage,
-  encodeControl,
-  encodeMessage,
-  type RefusalMessage,
-} from '../../protocol/index.js';
+import { PROTOCOL_VERSION, decodeMessage, encodeControl, encodeMessage } from '../../protocol/index.js';
+import { helloFrame as hello, rawPeer } from '../../../test/support/raw-peer.js';
 import { WebSocketClientPool, type Authenticator, type SessionLimits } from './index.js';
 
 const TOKENS: Record<string, string> = { a: 'ta', b: 'tb', c: 'tc' };
@@ -96,44 +90,6 @@ function connect(url: string, clientId: string, trainer: Trainer, token = TOKENS
     await connection.done;
   });
   return connection;
-}
-
-/**
- * A raw socket that sends `frames` and reports the refusal and close code it gets. With `welcomed`, the first frame
- * is a hello and the rest are sent after the welcome.
- */
-async function raw(
-  url: string,
-  frames: (Uint8Array | string)[],
-  welcomed = false,
-): Promise<{ refusal?: RefusalMessage; code: number }> {
-  const socket = new WebSocket(url);
-  let refusal: RefusalMessage | undefined;
-  let welcome: () => void = () => {};
-  const welcomedNow = new Promise<void>((r) => (welcome = r));
-  socket.on('message', (data: Buffer) => {
-    const message = decodeControl(new Uint8Array(data));
-    if (message.type === 'refusal') refusal = message;
-    if (message.type === 'welcome') welcome();
-  });
-  const closed = new Promise<number>((r) => socket.once('close', (c: number) => r(c)));
-  await new Promise((r) => socket.once('open', r));
-  const [first, ...rest] = frames;
-  socket.send(first!);
-  if (welcomed) await welcomedNow;
-  for (const f of welcomed ? rest : frames.slice(1)) socket.send(f);
-  const code = await closed;
-  return { ...(refusal ? { refusal } : {}), code };
-}
-
-function hello(clientId: string, token: string, protocolVersion = PROTOCOL_VERSION): Uint8Array {
-  return encodeControl({
-    type: 'hello',
-    protocolVersion,
-    clientId,
-    token,
-    capabilities: { tasks: ['fit'], maxFrameBytes: 1 << 20, runtime: 'test' },
-  });
 }
 
 describe('WebSocketClientPool', () => {
@@ -227,7 +183,7 @@ describe('WebSocketClientPool', () => {
       ['text message', ['hello'], 'MESSAGE_INVALID'],
     ];
     for (const [name, frames, code] of cases) {
-      const { refusal, code: closeCode } = await raw(url, frames);
+      const { refusal, code: closeCode } = await rawPeer(url, frames);
       expect(refusal?.code, name).toBe(code);
       expect(closeCode, name).toBe(1008);
     }
@@ -243,7 +199,7 @@ describe('WebSocketClientPool', () => {
       ['oversized frame', new Uint8Array(128 * 1024), undefined, 1009],
     ];
     for (const [name, frame, code, closeCode] of afterHello) {
-      const result = await raw(url, [hello('c', TOKENS.c!), frame], true);
+      const result = await rawPeer(url, [hello('c', TOKENS.c!), frame], { welcomed: true });
       expect(result.refusal?.code, name).toBe(code);
       expect(result.code, name).toBe(closeCode);
     }
@@ -257,7 +213,9 @@ describe('WebSocketClientPool', () => {
   it('cuts off a client that floods the server', async () => {
     const { url } = await startPool({ messagesPerSecond: 5, messageBurst: 10 });
     const ping = encodeControl({ type: 'ping', seq: 1 });
-    const result = await raw(url, [hello('a', 'ta'), ...Array.from({ length: 30 }, () => ping)], true);
+    const result = await rawPeer(url, [hello('a', 'ta'), ...Array.from({ length: 30 }, () => ping)], {
+      welcomed: true,
+    });
     expect(result.refusal?.code).toBe('RATE_LIMITED');
   });
 });
