@@ -47,11 +47,10 @@ export async function createClientHost(init: unknown): Promise<ClientHost> {
   return new RuntimeClientHost(
     data.clients.map((client) => ({
       descriptor: { id: client.id },
-      trainer: new TfjsTrainer(
-        model,
-        flipped.has(client.id) ? flipLabels(client.train) : client.train,
-        { ...(client.test ? { test: client.test } : {}), dpNoise },
-      ),
+      trainer: new TfjsTrainer(model, flipped.has(client.id) ? flipLabels(client.train) : client.train, {
+        ...(client.test ? { test: client.test } : {}),
+        dpNoise,
+      }),
     })),
     privacy ? { privacy } : {},
   );
