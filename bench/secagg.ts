@@ -2,8 +2,8 @@
  * Secure-aggregation benchmark (JSON on stdout): mask expansion throughput on one core, then simulated SecAgg+ rounds
  * with client time, server time and bytes per client per stage, next to the plain float32 update.
  *
- *   node --import tsx bench/secagg.ts            # d = 1e5 with n = 10, 100, 500; d = 1e6 with n = 10, 100
- *   node --import tsx bench/secagg.ts --large    # also d = 1e6 with n = 500
+ *   npm run bench -- secagg                          # d = 1e5 with n = 10, 100, 500; d = 1e6 with n = 10, 100
+ *   FLOTILLA_BENCH_LARGE=1 npm run bench -- secagg   # also d = 1e6 with n = 500
  */
 import { Rng } from '../src/core/index.js';
 import {
@@ -93,24 +93,25 @@ async function protocolRun(n: number, d: number, dropoutFraction: number): Promi
   };
 }
 
-const large = process.argv.includes('--large');
-const runs: [number, number, number][] = [
-  [10, 100_000, 0],
-  [100, 100_000, 0],
-  [100, 100_000, 0.05],
-  [500, 100_000, 0],
-  [10, 1_000_000, 0],
-  [100, 1_000_000, 0],
-  ...(large ? ([[500, 1_000_000, 0]] as [number, number, number][]) : []),
-];
-const report: Record<string, unknown> = {
-  node: process.version,
-  config: CONFIG,
-  maskExpansion: await maskThroughput(),
-  rounds: [] as unknown[],
-};
-for (const [n, d, drop] of runs) {
-  (report.rounds as unknown[]).push(await protocolRun(n, d, drop));
-  process.stderr.write(`done n=${n} d=${d} dropouts=${drop}\n`);
+export const name = 'secagg';
+
+/** d = 1e5 with n = 10, 100 (also 5% dropouts), 500; d = 1e6 with n = 10, 100. FLOTILLA_BENCH_LARGE=1 adds n = 500, d = 1e6. */
+export async function run(): Promise<object> {
+  const large = process.env.FLOTILLA_BENCH_LARGE === '1';
+  const runs: [number, number, number][] = [
+    [10, 100_000, 0],
+    [100, 100_000, 0],
+    [100, 100_000, 0.05],
+    [500, 100_000, 0],
+    [10, 1_000_000, 0],
+    [100, 1_000_000, 0],
+    ...(large ? ([[500, 1_000_000, 0]] as [number, number, number][]) : []),
+  ];
+  const rounds: unknown[] = [];
+  const maskExpansion = await maskThroughput();
+  for (const [n, d, drop] of runs) {
+    rounds.push(await protocolRun(n, d, drop));
+    process.stderr.write(`secagg: done n=${n} d=${d} dropouts=${drop}\n`);
+  }
+  return { config: CONFIG, maskExpansion, rounds };
 }
-console.log(JSON.stringify(report, null, 2));
