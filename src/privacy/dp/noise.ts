@@ -21,7 +21,18 @@ export interface NoiseSource {
   addGaussian(target: Float32Array | Float64Array, stddev: number): void;
 }
 
-function addScaledNormals(source: NoiseSource, target: Float32Array | Float64Array, stddev: number): void {
+/**
+ * target[i] += stddev * N(0, 1), Box-Muller on pairs of uniforms: `open()` in (0, 1] (its log is finite) and
+ * `half()` in [0, 1). Both coordinates of each pair are used in place, without the single-draw spare: DP-SGD noises
+ * every parameter every step, and this halves the time of per-draw calls.
+ */
+function addScaledNormals(
+  target: Float32Array | Float64Array,
+  stddev: number,
+  open: () => number,
+  half: () => number,
+  single: () => number,
+): void {
   if (!(stddev >= 0) || !Number.isFinite(stddev)) {
     throw new FlotillaError(
       'INVALID_ARGUMENT',
@@ -29,7 +40,14 @@ function addScaledNormals(source: NoiseSource, target: Float32Array | Float64Arr
     );
   }
   if (stddev === 0) return;
-  for (let i = 0; i < target.length; i++) target[i] = target[i]! + stddev * source.standardNormal();
+  let i = 0;
+  for (; i + 1 < target.length; i += 2) {
+    const radius = stddev * Math.sqrt(-2 * Math.log(open()));
+    const angle = 2 * Math.PI * half();
+    target[i] = target[i]! + radius * Math.cos(angle);
+    target[i + 1] = target[i + 1]! + radius * Math.sin(angle);
+  }
+  if (i < target.length) target[i] = target[i]! + stddev * single();
 }
 
 /** Reproducible noise from a seeded core Rng (for simulation; not for protecting real data). */
@@ -43,7 +61,14 @@ export class SeededNoise implements NoiseSource {
   }
 
   addGaussian(target: Float32Array | Float64Array, stddev: number): void {
-    addScaledNormals(this, target, stddev);
+    const rng = this.rng;
+    addScaledNormals(
+      target,
+      stddev,
+      () => 1 - rng.next(),
+      () => rng.next(),
+      () => rng.normal(),
+    );
   }
 }
 
@@ -90,7 +115,13 @@ export class SecureNoise implements NoiseSource {
   }
 
   addGaussian(target: Float32Array | Float64Array, stddev: number): void {
-    addScaledNormals(this, target, stddev);
+    addScaledNormals(
+      target,
+      stddev,
+      () => 1 - this.uniform(),
+      () => this.uniform(),
+      () => this.standardNormal(),
+    );
   }
 
   /** Uniform on [0, 1) with 53 random bits (27 from one word, 26 from the next). */
