@@ -97,4 +97,20 @@ describe('ParameterSet', () => {
     expect(p.size).toBe(1);
     expect(p.tensor('empty').length).toBe(0);
   });
+  it('finds the first non-finite value at any position, across check blocks', () => {
+    const size = 3 * 4096 + 3;
+    for (const index of [0, 3, 4095, 4096, 8193, size - 1]) {
+      for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+        const values = new Float32Array(size).fill(-0.5);
+        values[index] = bad;
+        if (index + 5 < size) values[index + 5] = Number.NaN; // a later one must not win
+        const p = ParameterSet.fromTensors([{ name: 'w', shape: [size], values }]);
+        expect(p.firstNonFinite()).toBe(index);
+      }
+    }
+    const finite = ParameterSet.fromTensors([
+      { name: 'w', shape: [size], values: new Float32Array(size).fill(3.4e38) },
+    ]);
+    expect(finite.firstNonFinite()).toBe(-1);
+  });
 });
