@@ -1,6 +1,6 @@
 import { FlotillaError } from './errors.js';
 import { ParameterSet, type ParameterLayout } from './parameters.js';
-import { createSimdFolder, type SimdFolder } from './simd-fold.js';
+import { SIMD_FOLD_MIN_SIZE, createSimdFolder, type SimdFolder } from './simd-fold.js';
 
 /**
  * Streaming weighted mean: fold in one ParameterSet at a time, read the mean at the end. Its memory is one float64
@@ -17,7 +17,7 @@ export class WeightedMeanAccumulator {
 
   constructor(layout: ParameterLayout) {
     this.layout = layout;
-    this.folder = createSimdFolder(layout.totalSize);
+    this.folder = layout.totalSize >= SIMD_FOLD_MIN_SIZE ? createSimdFolder(layout.totalSize) : undefined;
     this.sum = this.folder?.sum ?? new Float64Array(layout.totalSize);
   }
 

@@ -171,6 +171,12 @@ const MODULE = new Uint8Array([
   ...section(10, [0x01, ...leb(FOLD_BODY.length), ...FOLD_BODY]),
 ]);
 
+/**
+ * Below this many values callers keep the JS loop: it is as fast there, and every WebAssembly memory reserves a
+ * large range of address space until it is collected.
+ */
+export const SIMD_FOLD_MIN_SIZE = 4096;
+
 const PAGE = 65536;
 /** Floats of the update staged in wasm memory per call: small enough to stay in cache between copy and fold. */
 const STAGE_FLOATS = 16384;

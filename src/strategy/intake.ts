@@ -6,6 +6,7 @@
  */
 import {
   FlotillaError,
+  SIMD_FOLD_MIN_SIZE,
   createSimdFolder,
   type MetricValues,
   type ParameterSet,
@@ -118,7 +119,7 @@ export class UpdateSum {
   private readonly folder: SimdFolder | undefined;
 
   constructor(size: number) {
-    this.folder = createSimdFolder(size);
+    this.folder = size >= SIMD_FOLD_MIN_SIZE ? createSimdFolder(size) : undefined;
     this.sum = this.folder?.sum ?? new Float64Array(size);
   }
 
