@@ -1,38 +1,33 @@
 /**
  * The engine's RoundCommitter, backed by Storage. Storage may not import the engine (DESIGN layering), so this class
  * only has the same method shape: `commitRound(record, params, strategyState)`, which the engine's interface accepts
- * structurally. The privacy ledger is not part of that call; a run that tracks privacy passes a function that
- * snapshots its accountant, and the snapshot is committed in the same transaction as the round.
+ * structurally. A run with differential privacy passes its privacy checkpoint (the ledger of what it has spent) as
+ * the fourth argument; it is committed in the same transaction as the round, so a restart neither forgets nor
+ * double-counts spending.
  */
 import type { ParameterSet } from '../core/index.js';
 import type { Storage, StoredStrategyState } from './storage.js';
 
-export interface StorageCommitterOptions {
-  /** Called once per commit, after the round's spending was recorded: e.g. `() => accountant.toJSON()`. */
-  readonly privacyLedger?: () => unknown;
-}
-
 export class StorageCommitter {
   readonly runId: string;
   private readonly storage: Storage;
-  private readonly privacyLedger: (() => unknown) | undefined;
 
-  constructor(storage: Storage, runId: string, options: StorageCommitterOptions = {}) {
+  constructor(storage: Storage, runId: string) {
     this.storage = storage;
     this.runId = runId;
-    this.privacyLedger = options.privacyLedger;
   }
 
   async commitRound(
     record: { readonly round: number },
     params: ParameterSet,
     strategyState: StoredStrategyState,
+    privacy?: unknown,
   ): Promise<void> {
     await this.storage.commitRound(this.runId, {
       record,
       params,
       strategyState,
-      ...(this.privacyLedger && { privacyLedger: this.privacyLedger() }),
+      ...(privacy !== undefined && { privacyLedger: privacy }),
     });
   }
 }

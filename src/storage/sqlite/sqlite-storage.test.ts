@@ -225,19 +225,17 @@ describe('SqliteStorage runs and rounds', () => {
     expect(await codeOf(storage.recordEvent('run-1', { kind: '' }))).toBe('INVALID_ARGUMENT');
   });
 
-  it('StorageCommitter commits the engine call shape with the ledger in the same transaction', async () => {
+  it('StorageCommitter commits the engine call shape with the privacy checkpoint in the same transaction', async () => {
     await newRun();
-    let spent = 0;
-    const committer = new StorageCommitter(storage, 'run-1', { privacyLedger: () => ({ spent }) });
+    const committer = new StorageCommitter(storage, 'run-1');
     for (let round = 1; round <= 2; round++) {
-      spent += 0.5;
       const { record, params, strategyState } = commitFor(round);
-      await committer.commitRound(record, params, strategyState);
+      await committer.commitRound(record, params, strategyState, { spent: round * 0.5 });
     }
     const latest = (await storage.latestCheckpoint('run-1'))!;
     expect(latest.privacyLedger).toEqual({ spent: 1 });
     expectSame(latest.params, modelForRound(2, SIZE));
-    // Without a ledger callback nothing is stored as the ledger.
+    // Without a privacy checkpoint nothing is stored as the ledger.
     await new StorageCommitter(storage, 'run-1').commitRound(commitFor(3).record, modelForRound(3, SIZE), {
       json: null,
       tensors: {},
