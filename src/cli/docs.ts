@@ -2,7 +2,12 @@
  * Markdown reference of a command's options, generated from its option table (`npm run docs` prints them for the
  * README; test/readme.test.ts checks that the README documents every flag).
  */
+import { CLIENT_OPTIONS } from './commands/client.js';
+import { FEDERATION_OPTIONS } from './commands/federation.js';
 import { EPSILON_OPTIONS, NOISE_OPTIONS } from './commands/privacy.js';
+import { RUNS_OPTIONS } from './commands/runs.js';
+import { SERVER_OPTIONS } from './commands/server.js';
+import { STATUS_OPTIONS } from './commands/status.js';
 import { flagName, type OptionSpec } from './options.js';
 import { SIMULATE_OPTIONS } from './simulate-options.js';
 
@@ -22,6 +27,11 @@ export const README_TABLES: Readonly<Record<string, () => readonly OptionSpec[]>
   simulate: () => SIMULATE_OPTIONS,
   'privacy-epsilon': () => EPSILON_OPTIONS,
   'privacy-noise': () => NOISE_OPTIONS,
+  federation: () => FEDERATION_OPTIONS,
+  server: () => SERVER_OPTIONS,
+  client: () => CLIENT_OPTIONS,
+  status: () => STATUS_OPTIONS,
+  runs: () => RUNS_OPTIONS,
 };
 
 /** Replaces the body of every `<!-- options:NAME -->` ... `<!-- /options:NAME -->` region with its table. */

@@ -11,7 +11,7 @@ import type { Command } from '../command.js';
 import { preprocessedTrainer, strokeTrainer } from '../local-trainer.js';
 import { formatOptionHelp, mergeOptions, parseFlags, usageError, type OptionSpec } from '../options.js';
 
-const OPTIONS: readonly OptionSpec[] = [
+export const CLIENT_OPTIONS: readonly OptionSpec[] = [
   { key: 'server', type: 'string', description: 'server endpoint, e.g. wss://127.0.0.1:8443/ws' },
   { key: 'id', type: 'string', description: "this client's registered name" },
   { key: 'token', type: 'string', description: 'token from `flotilla clients add` (env FLOTILLA_TOKEN)' },
@@ -65,12 +65,12 @@ export const clientCommand: Command = {
       'Usage: flotilla client --server wss://HOST:PORT/ws --id NAME --token T --data PATH [--ca FILE]',
       '       [--preprocessing FILE --test-data PATH]',
       '',
-      formatOptionHelp(OPTIONS),
+      formatOptionHelp(CLIENT_OPTIONS),
     ].join('\n'),
   async run(args) {
-    const parsed = parseFlags(OPTIONS, args);
+    const parsed = parseFlags(CLIENT_OPTIONS, args);
     if (parsed.positionals.length > 0) throw usageError(`unexpected argument "${parsed.positionals[0]}"`);
-    const v = mergeOptions(OPTIONS, parsed.values);
+    const v = mergeOptions(CLIENT_OPTIONS, parsed.values);
     const token = (v.token as string | undefined) ?? process.env.FLOTILLA_TOKEN ?? '';
     for (const key of ['server', 'id', 'data'] as const) {
       if (v[key] === undefined) throw usageError(`client needs --${key}`);
