@@ -3,8 +3,10 @@
  * exports `name` and `run(): Promise<object>`. `npm run bench -- NAME...` runs only the named ones.
  * Performance targets are checked here, in numbers, not in timed tests.
  */
+import * as connections from './connections.js';
 import * as core from './core.js';
 import * as dpSgd from './dp-sgd.js';
+import * as roundOverhead from './round-overhead.js';
 import * as strategies from './strategies.js';
 
 interface Benchmark {
@@ -12,7 +14,7 @@ interface Benchmark {
   run(): Promise<object>;
 }
 
-const BENCHMARKS: readonly Benchmark[] = [core, strategies, dpSgd];
+const BENCHMARKS: readonly Benchmark[] = [core, strategies, dpSgd, roundOverhead, connections];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((n) => !BENCHMARKS.some((b) => b.name === n));
