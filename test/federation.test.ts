@@ -80,6 +80,16 @@ describe('flotilla federation', () => {
     expect(pids).toHaveLength(4);
     expect(pids.filter(alive)).toEqual([]);
   });
+
+  it('refuses, in one line, what the server does not run', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'flotilla-federation-'));
+    const images = await run(['federation', '--dataset', 'mnist', '--dir', dir]);
+    expect(images.code).toBe(2);
+    expect(images.output.trim()).toMatch(/^flotilla federation: error: federation runs tabular data/);
+    const dp = await run(['federation', CONFIG, '--dp', 'central', '--dir', dir]);
+    expect(dp.code).toBe(2);
+    expect(dp.output.trim()).toMatch(/^flotilla federation: error: federation does not run "dp" yet/);
+  });
 });
 
 describe('flotilla status and runs', () => {
