@@ -11,7 +11,7 @@ export const name = 'round-overhead';
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 export async function run(): Promise<object> {
-  const rounds = 40;
+  const rounds = 100;
   const r = await runDeploymentBench({
     clients: 50,
     rounds,
@@ -20,7 +20,7 @@ export async function run(): Promise<object> {
     numClasses: 10,
   });
   // The first rounds warm the JIT and the connections up; the steady state is what a long run pays.
-  const steady = r.roundSeconds.slice(5);
+  const steady = r.roundSeconds.slice(10);
   return {
     clients: 50,
     parameters: r.parameters,
