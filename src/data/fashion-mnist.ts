@@ -62,9 +62,8 @@ export async function loadFashionMnist(options: FashionMnistOptions = {}): Promi
       ...(limit !== undefined ? { limit } : {}),
     });
   };
-  const [train, test] = await Promise.all([
-    load('train', 'fashion-mnist-train', options.trainLimit),
-    load('t10k', 'fashion-mnist-test', options.testLimit),
-  ]);
+  // Train before test, so that a folder with several bad files always reports the same one first.
+  const train = await load('train', 'fashion-mnist-train', options.trainLimit);
+  const test = await load('t10k', 'fashion-mnist-test', options.testLimit);
   return { train, test };
 }
