@@ -103,6 +103,9 @@ describe('TfjsTrainer gradient terms', () => {
     await expect(new TfjsTrainer(shared, data).fit(x0, { ...CONFIG, proximalMu: -1 })).rejects.toThrow(
       /proximalMu/,
     );
+    await expect(
+      new TfjsTrainer(shared, data).fit(x0, { ...CONFIG, proximalMu: 0.1, exampleClipNorm: 1 }),
+    ).rejects.toThrow(/DP-SGD/);
     const other = ParameterSet.fromTensors([{ name: 'w', shape: [1], values: new Float32Array(1) }]);
     await expect(
       new TfjsTrainer(shared, data).fit(x0, CONFIG, { gradientCorrection: other }),

@@ -135,6 +135,14 @@ export class TfjsTrainer implements Trainer {
     const correction = extras?.gradientCorrection;
     if (correction) this.model.layout.assertEquals(correction.layout, 'model and gradient correction');
     const mu = config.proximalMu ?? 0;
+    if (config.exampleClipNorm !== undefined && (mu > 0 || correction)) {
+      // The DP-SGD step clips per-example gradients; it does not add these terms, and silently dropping them
+      // would run a different algorithm than the one configured.
+      throw new FlotillaError(
+        'CONFIG_INVALID',
+        'fit config: DP-SGD (exampleClipNorm) cannot be combined with FedProx (proximalMu) or SCAFFOLD yet',
+      );
+    }
     const terms: GradientTerms = {
       ...(mu > 0 ? { proximal: { mu, anchor: params.clone() } } : {}),
       ...(correction ? { correction } : {}),
