@@ -1,6 +1,6 @@
 import { FlotillaError } from './errors.js';
 import { ParameterSet, type ParameterLayout } from './parameters.js';
-import { SIMD_FOLD_MIN_SIZE, createSimdFolder, type SimdFolder } from './simd-fold.js';
+import { RunningSum } from './running-sum.js';
 
 /**
  * Streaming weighted mean: fold in one ParameterSet at a time, read the mean at the end. Its memory is one float64
@@ -9,16 +9,13 @@ import { SIMD_FOLD_MIN_SIZE, createSimdFolder, type SimdFolder } from './simd-fo
  */
 export class WeightedMeanAccumulator {
   readonly layout: ParameterLayout;
-  private readonly sum: Float64Array;
-  /** The WebAssembly SIMD kernel that owns `sum`, where available (see simd-fold.ts). */
-  private readonly folder: SimdFolder | undefined;
+  private readonly sum: RunningSum;
   private weightSum = 0;
   private folded = 0;
 
   constructor(layout: ParameterLayout) {
     this.layout = layout;
-    this.folder = layout.totalSize >= SIMD_FOLD_MIN_SIZE ? createSimdFolder(layout.totalSize) : undefined;
-    this.sum = this.folder?.sum ?? new Float64Array(layout.totalSize);
+    this.sum = new RunningSum(layout.totalSize);
   }
 
   /** Number of sets folded in so far. */
@@ -44,17 +41,7 @@ export class WeightedMeanAccumulator {
   addFinite(values: ParameterSet, weight: number): number {
     this.checkWeight(weight);
     this.layout.assertEquals(values.layout, 'accumulated update and model');
-    let bad: number;
-    if (this.folder) {
-      bad = this.folder.fold(values.data, weight);
-    } else {
-      bad = values.firstNonFinite();
-      if (bad < 0) {
-        const s = this.sum;
-        const x = values.data;
-        for (let i = 0; i < s.length; i++) s[i] = s[i]! + weight * x[i]!;
-      }
-    }
+    const bad = this.sum.addFinite(values.data, weight);
     if (bad >= 0) return bad;
     this.weightSum += weight;
     this.folded += 1;
@@ -77,7 +64,7 @@ export class WeightedMeanAccumulator {
     }
     const out = new ParameterSet(this.layout);
     const inv = 1 / this.weightSum;
-    const s = this.sum;
+    const s = this.sum.values;
     const o = out.data;
     for (let i = 0; i < s.length; i++) o[i] = s[i]! * inv;
     return out;

@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './parameters.js';
 export * from './kernels.js';
 export * from './accumulator.js';
+export * from './running-sum.js';
 export * from './simd-fold.js';
 export * from './rng.js';
 export * from './events.js';

@@ -3,7 +3,7 @@
  * weighted by each client's number of examples (or unweighted). Results are folded in as they arrive, so the
  * server holds one accumulator the size of the model however many clients report.
  */
-import { FlotillaError, WeightedMeanAccumulator, axpy, type MetricValues } from '../core/index.js';
+import { WeightedMeanAccumulator, axpy } from '../core/index.js';
 import type {
   AggregateOutput,
   ClientFailure,
@@ -14,7 +14,7 @@ import type {
   Strategy,
   StrategyState,
 } from './strategy.js';
-import { nonFiniteUpdate } from './intake.js';
+import { RoundIntake, nonFiniteUpdate } from './intake.js';
 
 export interface FedAvgOptions {
   /** Weight each update by its number of examples (default) or give every client the same weight. */
@@ -50,14 +50,14 @@ export class FedAvg implements Strategy {
 /** Streams updates into a weighted mean and applies it to the round's global parameters. */
 export class MeanUpdateAggregator implements RoundAggregator {
   private readonly accumulator: WeightedMeanAccumulator;
-  private readonly metricSums = new Map<string, number>();
-  private examples = 0;
+  private readonly intake: RoundIntake;
 
   constructor(
     private readonly context: RoundContext,
     private readonly weighted: boolean,
   ) {
     this.accumulator = new WeightedMeanAccumulator(context.global.layout);
+    this.intake = new RoundIntake(context);
   }
 
   add(result: ClientFitResult): void {
@@ -71,26 +71,14 @@ export class MeanUpdateAggregator implements RoundAggregator {
     // (one pass over the update) and this refuses the result, naming the client.
     const bad = this.accumulator.addFinite(result.update, weight);
     if (bad >= 0) throw nonFiniteUpdate(result, bad);
-    this.examples += result.numExamples;
-    // Client training metrics are averaged by examples whatever the aggregation weights.
-    for (const [name, value] of Object.entries(result.metrics)) {
-      this.metricSums.set(name, (this.metricSums.get(name) ?? 0) + value * result.numExamples);
-    }
+    // Not `intake.check`: the fold above already checked the update in the same pass.
+    this.intake.record(result);
   }
 
-  finish(_failures: readonly ClientFailure[]): AggregateOutput {
-    if (this.accumulator.count === 0) {
-      throw new FlotillaError(
-        'STRATEGY_FAILED',
-        `round ${this.context.round}: no client updates to aggregate`,
-      );
-    }
+  finish(failures: readonly ClientFailure[]): AggregateOutput {
+    this.intake.assertNotEmpty(failures);
     const params = this.context.global.clone();
     axpy(params, 1, this.accumulator.mean());
-    const metrics: MetricValues = {};
-    if (this.examples > 0) {
-      for (const [name, sum] of this.metricSums) metrics[name] = sum / this.examples;
-    }
-    return { params, metrics };
+    return { params, metrics: this.intake.metrics() };
   }
 }

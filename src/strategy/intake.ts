@@ -4,14 +4,7 @@
  * and fold the client's training metrics into an example-weighted mean. Errors thrown from `accept` name the client
  * so the engine can record a failure for it and carry on with the round.
  */
-import {
-  FlotillaError,
-  SIMD_FOLD_MIN_SIZE,
-  createSimdFolder,
-  type MetricValues,
-  type ParameterSet,
-  type SimdFolder,
-} from '../core/index.js';
+import { FlotillaError, RunningSum, type MetricValues, type ParameterSet } from '../core/index.js';
 import type { ClientFailure, ClientFitResult, RoundContext } from './strategy.js';
 
 export class RoundIntake {
@@ -114,31 +107,28 @@ export function applyStep(global: ParameterSet, step: Float64Array | Float32Arra
  * folded in as it arrives and dropped, so memory is one model-sized vector whatever the number of clients.
  */
 export class UpdateSum {
-  readonly sum: Float64Array;
-  /** The WebAssembly SIMD kernel that owns `sum`, where available (see core/simd-fold.ts). */
-  private readonly folder: SimdFolder | undefined;
+  private readonly running: RunningSum;
 
   constructor(size: number) {
-    this.folder = size >= SIMD_FOLD_MIN_SIZE ? createSimdFolder(size) : undefined;
-    this.sum = this.folder?.sum ?? new Float64Array(size);
+    this.running = new RunningSum(size);
   }
 
-  /** sum <- sum + coefficient * update (the update was checked finite by the caller). */
+  /** The running sum. */
+  get sum(): Float64Array {
+    return this.running.values;
+  }
+
+  /** sum <- sum + coefficient * update; throws NON_FINITE (sum unchanged) if the update holds NaN or an infinity. */
   add(update: ParameterSet, coefficient: number): void {
-    if (this.folder) {
-      const bad = this.folder.fold(update.data, coefficient);
-      if (bad >= 0) throw new FlotillaError('NON_FINITE', `update holds a non-finite value at index ${bad}`);
-      return;
-    }
-    const s = this.sum;
-    const x = update.data;
-    for (let i = 0; i < s.length; i++) s[i] = s[i]! + coefficient * x[i]!;
+    const bad = this.running.addFinite(update.data, coefficient);
+    if (bad >= 0) throw new FlotillaError('NON_FINITE', `update holds a non-finite value at index ${bad}`);
   }
 
   /** The sum multiplied by `factor`, as a new vector. */
   scaled(factor: number): Float64Array {
-    const out = new Float64Array(this.sum.length);
-    for (let i = 0; i < out.length; i++) out[i] = this.sum[i]! * factor;
+    const sum = this.running.values;
+    const out = new Float64Array(sum.length);
+    for (let i = 0; i < out.length; i++) out[i] = sum[i]! * factor;
     return out;
   }
 }
