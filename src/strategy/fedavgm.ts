@@ -9,7 +9,7 @@
 import type { ParameterSet } from '../core/index.js';
 import { resolveParams, type ParamSpec } from './params.js';
 import { StateReader } from './state.js';
-import { StreamingAggregator, WeightTotal } from './streaming.js';
+import { meanUpdateAggregator } from './streaming.js';
 import type { FitAssignment, RoundAggregator, RoundContext, Strategy, StrategyState } from './strategy.js';
 
 export const FEDAVGM_PARAMS: readonly ParamSpec[] = [
@@ -60,11 +60,7 @@ export class FedAvgM implements Strategy {
   }
 
   beginAggregation(context: RoundContext): RoundAggregator {
-    const weights = new WeightTotal(this.weighted, context.round);
-    return new StreamingAggregator(context, {
-      coefficient: (result) => weights.weightOf(result),
-      step: (sum) => ({ step: this.momentumStep(context.global, sum.scaled(weights.inverse())) }),
-    });
+    return meanUpdateAggregator(context, this.weighted, (mean) => this.momentumStep(context.global, mean));
   }
 
   /** Advances the velocity with this round's mean update and returns the step serverLearningRate * v. */

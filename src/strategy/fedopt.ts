@@ -13,7 +13,7 @@
 import { ParameterSet } from '../core/index.js';
 import { resolveParams, type ParamSpec } from './params.js';
 import { StateReader } from './state.js';
-import { StreamingAggregator, WeightTotal } from './streaming.js';
+import { meanUpdateAggregator } from './streaming.js';
 import type { FitAssignment, RoundAggregator, RoundContext, Strategy, StrategyState } from './strategy.js';
 
 export type FedOptVariant = 'fedadagrad' | 'fedadam' | 'fedyogi';
@@ -109,11 +109,7 @@ export class FedOpt implements Strategy {
   }
 
   beginAggregation(context: RoundContext): RoundAggregator {
-    const weights = new WeightTotal(this.weighted, context.round);
-    return new StreamingAggregator(context, {
-      coefficient: (result) => weights.weightOf(result),
-      step: (sum) => ({ step: this.adaptiveStep(context.global, sum.scaled(weights.inverse())) }),
-    });
+    return meanUpdateAggregator(context, this.weighted, (delta) => this.adaptiveStep(context.global, delta));
   }
 
   /** Advances m and v with this round's mean update Delta and returns the step to add to the global model. */

@@ -6,7 +6,7 @@
  */
 import { resolveParams, type ParamSpec } from './params.js';
 import { StateReader } from './state.js';
-import { StreamingAggregator, WeightTotal } from './streaming.js';
+import { meanUpdateAggregator } from './streaming.js';
 import type { FitAssignment, RoundAggregator, RoundContext, Strategy, StrategyState } from './strategy.js';
 
 export const FEDPROX_PARAMS: readonly ParamSpec[] = [
@@ -41,11 +41,7 @@ export class FedProx implements Strategy {
   }
 
   beginAggregation(context: RoundContext): RoundAggregator {
-    const weights = new WeightTotal(this.weighted, context.round);
-    return new StreamingAggregator(context, {
-      coefficient: (result) => weights.weightOf(result),
-      step: (sum) => ({ step: sum.scaled(weights.inverse()) }),
-    });
+    return meanUpdateAggregator(context, this.weighted, (mean) => mean);
   }
 
   saveState(): StrategyState {

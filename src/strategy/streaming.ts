@@ -76,3 +76,19 @@ export class WeightTotal {
     return 1 / this.total;
   }
 }
+
+/**
+ * The aggregator of the rules that take a step from the weighted mean update (FedProx, FedAvgM, FedOpt): weights are
+ * numExamples (or 1 each), and `toStep` turns the mean into the step added to the global model.
+ */
+export function meanUpdateAggregator(
+  context: RoundContext,
+  weighted: boolean,
+  toStep: (mean: Float64Array) => Float64Array | Float32Array,
+): StreamingAggregator {
+  const weights = new WeightTotal(weighted, context.round);
+  return new StreamingAggregator(context, {
+    coefficient: (result) => weights.weightOf(result),
+    step: (sum) => ({ step: toStep(sum.scaled(weights.inverse())) }),
+  });
+}
