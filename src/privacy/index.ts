@@ -2,3 +2,4 @@
 export * from './accountant/index.js';
 export * from './dp/index.js';
 export * as secagg from './secagg/index.js';
+export * as he from './he/index.js';
