@@ -21,6 +21,28 @@ import {
   type PrivacyBudget,
 } from '../privacy/index.js';
 
+/**
+ * How much secure aggregation's stochastic rounding can lengthen a clipped update before the server adds central
+ * noise: under 1 step per coordinate, so at most sqrt(d) steps in L2. Clipping to C minus this keeps the rounded
+ * update within the C the accountant assumes. Noise added before rounding (local or distributed DP) makes the
+ * rounding post-processing, so it needs no margin.
+ */
+export function quantizationMargin(config: FitConfig, dimension: number): number {
+  const secure = config.secureAggregation;
+  if (!secure || config.localNoiseMultiplier !== undefined || config.distributedNoiseStddev !== undefined)
+    return 0;
+  const step = (2 * secure.clippingRange) / (2 ** secure.quantizationBits - 1);
+  const margin = Math.sqrt(dimension) * step;
+  if (config.clipNorm !== undefined && margin >= config.clipNorm) {
+    throw new FlotillaError(
+      'INVALID_ARGUMENT',
+      `secure aggregation's rounding (up to ${margin.toPrecision(3)} in L2 over ${dimension} values) exceeds the ` +
+        `clip norm ${config.clipNorm}: raise quantizationBits or lower clippingRange`,
+    );
+  }
+  return margin;
+}
+
 /** 'secure': the platform CSPRNG (real clients). 'seeded': from the task's seed (reproducible simulations only). */
 export type ClientNoise = 'secure' | 'seeded';
 
@@ -66,7 +88,7 @@ export class ClientPrivacy {
     if (config.clipNorm !== undefined) {
       const clip =
         config.localNoiseMultiplier === undefined
-          ? clipUpdate(update, config.clipNorm)
+          ? clipUpdate(update, config.clipNorm - quantizationMargin(config, update.size))
           : new LocalGaussianNoise({
               clipNorm: config.clipNorm,
               noiseMultiplier: config.localNoiseMultiplier,
@@ -74,6 +96,7 @@ export class ClientPrivacy {
             }).apply(update);
       metrics[CLIPPED_METRIC] = clip.clipped ? 1 : 0;
     }
+    if (config.distributedNoiseStddev !== undefined) this.addNoiseShare(update, config);
     for (const entry of entries) this.accountant.add({ ...entry, label: `round ${config.round}` });
     if (this.accountant.entries.length > 0) {
       metrics[CLIENT_EPSILON_METRIC] = this.accountant.getEpsilon(delta).epsilon;
@@ -81,8 +104,24 @@ export class ClientPrivacy {
     return metrics;
   }
 
-  private noiseFor(config: FitConfig): NoiseSource {
-    if (this.noise === 'seeded') return new SeededNoise(new Rng(config.seed).split('local-dp'));
+  /**
+   * Distributed DP: this client's share of the noise on the securely summed round. Alone it protects nothing (the
+   * sum carries the full noise, one share does not), which is why it is only sent masked and why it is charged to
+   * the server's accountant rather than this client's ledger.
+   */
+  private addNoiseShare(update: ParameterSet, config: FitConfig): void {
+    if (!config.secureAggregation || config.clipNorm === undefined) {
+      throw new FlotillaError(
+        'INVALID_ARGUMENT',
+        'distributed DP noise needs secure aggregation and clipNorm: unmasked, a single noise share would leave ' +
+          'the update under-protected',
+      );
+    }
+    this.noiseFor(config, 'distributed-dp').addGaussian(update.data, config.distributedNoiseStddev!);
+  }
+
+  private noiseFor(config: FitConfig, stream = 'local-dp'): NoiseSource {
+    if (this.noise === 'seeded') return new SeededNoise(new Rng(config.seed).split(stream));
     this.secure ??= new SecureNoise();
     return this.secure;
   }

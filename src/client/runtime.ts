@@ -17,10 +17,13 @@ import {
   type FitResultMessage,
   type FitTaskMessage,
   type Message,
+  type StageResultMessage,
+  type StageTaskMessage,
   type TaskFailedMessage,
 } from '../protocol/index.js';
 import { ClientControlVariate } from './control-variate.js';
 import { ClientPrivacy, type ClientNoise } from './privacy.js';
+import { SecureAggregationSession } from './secure-aggregation.js';
 
 export interface ClientRuntimeOptions {
   /** Bounds applied to incoming frames (default DEFAULT_DECODE_LIMITS). */
@@ -37,6 +40,8 @@ export class ClientRuntime {
   private readonly controlVariate = new ClientControlVariate();
   /** The client-side privacy stage and this client's own ledger. */
   readonly privacy: ClientPrivacy;
+  /** The secure-aggregation round in progress, if any (one at a time: a new fit task replaces it). */
+  private secureSession: SecureAggregationSession | undefined;
 
   constructor(
     private readonly trainer: Trainer,
@@ -53,12 +58,17 @@ export class ClientRuntime {
    */
   async handle(frame: Uint8Array): Promise<Uint8Array> {
     const task = decodeMessage(frame, this.limits);
-    if (task.type !== 'fit-task' && task.type !== 'evaluate-task') {
+    if (task.type !== 'fit-task' && task.type !== 'evaluate-task' && task.type !== 'stage-task') {
       throw new FlotillaError('MESSAGE_INVALID', `a client cannot handle a ${task.type} message`);
     }
     let reply: Message;
     try {
-      reply = task.type === 'fit-task' ? await this.fit(task) : await this.evaluate(task);
+      reply =
+        task.type === 'fit-task'
+          ? await this.fit(task)
+          : task.type === 'evaluate-task'
+            ? await this.evaluate(task)
+            : await this.stage(task);
     } catch (error) {
       return encodeMessage(taskFailed(task, error));
     }
@@ -70,7 +80,9 @@ export class ClientRuntime {
     }
   }
 
-  private async fit(task: FitTaskMessage): Promise<FitResultMessage> {
+  private async fit(task: FitTaskMessage): Promise<FitResultMessage | StageResultMessage> {
+    // A new task ends whatever secure round this client was in: its server has moved on.
+    this.secureSession = undefined;
     // A copy, so a trainer that trains in place cannot change the global parameters the update is measured from.
     const control = task.control;
     if (control) task.params.layout.assertEquals(control.layout, 'the global model and the control variate');
@@ -86,6 +98,29 @@ export class ClientRuntime {
     update.assertFinite('the update (trained - global)');
     // The privacy stage runs on exactly what leaves; it throws (nothing sent) when the client's budget is spent.
     const privacyMetrics = this.privacy.process(update, task.config, out);
+    const secure = task.config.secureAggregation;
+    if (secure) {
+      if (control) throw new FlotillaError('SECAGG_REFUSED', 'SCAFFOLD cannot run under secure aggregation');
+      const { session, advertisement } = await SecureAggregationSession.start(
+        secure,
+        task.round,
+        task.config.seed,
+        update,
+        out.numExamples,
+      );
+      this.secureSession = session;
+      return {
+        type: 'stage-result',
+        round: task.round,
+        taskId: task.taskId,
+        protocol: 'secagg',
+        stage: 0,
+        numExamples: out.numExamples,
+        localSteps: out.localSteps,
+        metrics: { ...out.metrics, ...privacyMetrics },
+        payload: advertisement,
+      };
+    }
     const controlDelta = control
       ? this.controlVariate.advance(control, update, out.localSteps, task.config.learningRate)
       : undefined;
@@ -98,6 +133,27 @@ export class ClientRuntime {
       metrics: { ...out.metrics, ...privacyMetrics },
       update,
       ...(controlDelta ? { controlDelta } : {}),
+    };
+  }
+
+  /** A later stage of the secure round this client's last fit task started. */
+  private async stage(task: StageTaskMessage): Promise<StageResultMessage> {
+    const session = this.secureSession;
+    if (task.protocol !== 'secagg' || !session || session.round !== task.round || session.finished) {
+      throw new FlotillaError(
+        'SECAGG_REJECTED',
+        `no ${task.protocol} round ${task.round} in progress on this client for a stage-${task.stage} task`,
+      );
+    }
+    const payload = await session.handle(task.payload);
+    if (session.finished) this.secureSession = undefined;
+    return {
+      type: 'stage-result',
+      round: task.round,
+      taskId: task.taskId,
+      protocol: 'secagg',
+      stage: task.stage,
+      payload,
     };
   }
 
@@ -128,7 +184,7 @@ async function runTrainer<T>(method: 'fit' | 'evaluate', call: () => Promise<T>)
 }
 
 function taskFailed(
-  task: FitTaskMessage | EvaluateTaskMessage,
+  task: FitTaskMessage | EvaluateTaskMessage | StageTaskMessage,
   error: unknown,
   prefix = '',
 ): TaskFailedMessage {

@@ -43,6 +43,37 @@ export interface FitConfig {
   readonly exampleSampling?: 'poisson' | 'shuffle';
   /** The delta at which a client reports the epsilon of its own ledger (local DP, DP-SGD). */
   readonly privacyDelta?: number;
+  /**
+   * Distributed DP with secure aggregation: after clipping to `clipNorm` the client adds N(0, s^2) to every coordinate,
+   * its share of the noise the round's sum must carry, so the server never sees an unnoised sum. The server's
+   * accountant charges it (not this client's ledger); a client refuses it without `secureAggregation`.
+   */
+  readonly distributedNoiseStddev?: number;
+  /** Secure aggregation of this round's update: the client masks it (SecAgg+) instead of sending it. */
+  readonly secureAggregation?: SecureAggregationTask;
+}
+
+/**
+ * What one client must know of a SecAgg+ round (plain data: it travels in the fit task's JSON header). The client
+ * re-derives the round's parameters from it and refuses values that would let the server unmask one client.
+ */
+export interface SecureAggregationTask {
+  /** Names the run and attempt; bound into every key, ciphertext and signature with the round. */
+  readonly session: string;
+  /** Clients in the round; this one is `index` in 0..n-1. */
+  readonly n: number;
+  readonly index: number;
+  /** k: neighbours in the masking graph, and t: shares needed to recover a secret. */
+  readonly neighbours: number;
+  readonly threshold: number;
+  readonly clippingRange: number;
+  readonly quantizationBits: number;
+  readonly modulusBits: number;
+  readonly maxWeight: number;
+  /** The 32 public random bytes the masking graph is derived from, as 64 hex digits. */
+  readonly graphSeed: string;
+  /** Every client weighs 1 rather than its example count (unweighted strategies, DP-FedAvg). */
+  readonly unitWeights: boolean;
 }
 
 export interface EvaluateConfig {

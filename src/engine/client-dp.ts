@@ -18,8 +18,10 @@ import type {
   ClientFailure,
   ClientFitResult,
   RoundAggregator,
+  SecureSum,
 } from '../strategy/strategy.js';
 import type { PrivacyCheckpoint, PrivacyPolicy, PrivacyRoundPlan, RoundPrivacy } from './privacy.js';
+import { meanResult } from './secure-aggregation.js';
 
 export type ClientDpOptions = (
   | {
@@ -53,11 +55,17 @@ class ParticipationRecorder implements RoundAggregator {
 
   add(result: ClientFitResult): void {
     this.inner.add(result);
-    this.participants.push({
-      clientId: result.clientId,
-      numExamples: result.numExamples,
-      localSteps: result.localSteps,
-    });
+    this.record(result);
+  }
+
+  addSecureSum(sum: SecureSum): void {
+    if (this.inner.addSecureSum) this.inner.addSecureSum(sum);
+    else this.inner.add(meanResult(sum));
+    for (const contribution of sum.contributions) this.record(contribution);
+  }
+
+  private record({ clientId, numExamples, localSteps }: Participation): void {
+    this.participants.push({ clientId, numExamples, localSteps });
   }
 
   finish(failures: readonly ClientFailure[]): AggregateOutput {
@@ -101,6 +109,11 @@ export class ClientDpPolicy implements PrivacyPolicy {
   private readonly fields: Partial<FitConfig>;
   private ledgers = new Map<string, PrivacyAccountant>();
   private lastCost = new Map<string, LedgerEntry[]>();
+
+  /** Client-side DP happens before masking, so it composes with secure aggregation unchanged. */
+  secureAggregation(): { readonly unitWeights: boolean } {
+    return { unitWeights: false };
+  }
 
   constructor(options: ClientDpOptions) {
     const delta = options.delta ?? options.budget?.delta;

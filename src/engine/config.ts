@@ -4,6 +4,11 @@
  * defaults, so the engine itself never re-checks a field.
  */
 import { FlotillaError, type OptimizerName } from '../core/index.js';
+import {
+  resolveSecureAggregation,
+  type ResolvedSecureAggregation,
+  type SecureAggregationConfig,
+} from './secure-aggregation.js';
 
 /**
  * How many valid results a round needs to commit: a number below 1 is a fraction of the selected clients, a number
@@ -48,17 +53,20 @@ export interface EngineConfig {
   readonly momentum?: number;
   /** Run seed: selection, per-client seeds and strategy streams all derive from it. Default 0. */
   readonly seed?: number;
+  /** SecAgg+ (secure-aggregation.ts): the server learns only the sum of each round's updates. Absent: off. */
+  readonly secureAggregation?: SecureAggregationConfig;
 }
 
 export type ClientSamplingKind = 'fixed-size' | 'poisson';
 
 export type ResolvedEngineConfig = Required<
-  Omit<EngineConfig, 'fractionFit' | 'clientsPerRound' | 'minResults'>
+  Omit<EngineConfig, 'fractionFit' | 'clientsPerRound' | 'minResults' | 'secureAggregation'>
 > & {
   /** Exactly one of the two is set. */
   readonly fractionFit: number | undefined;
   readonly clientsPerRound: number | undefined;
   readonly minResults: { readonly fraction: number } | { readonly count: number };
+  readonly secureAggregation: ResolvedSecureAggregation | undefined;
 };
 
 function invalid(key: string, message: string): never {
@@ -142,6 +150,8 @@ export function resolveEngineConfig(config: EngineConfig): ResolvedEngineConfig 
     optimizer,
     momentum,
     seed,
+    secureAggregation:
+      config.secureAggregation === undefined ? undefined : resolveSecureAggregation(config.secureAggregation),
   };
 }
 

@@ -34,6 +34,7 @@ import type {
   ClientFitResult,
   RoundAggregator,
   RoundContext,
+  SecureSum,
 } from '../strategy/strategy.js';
 import type { ClientSamplingKind } from './config.js';
 import type { PrivacyCheckpoint, PrivacyPolicy, PrivacyRoundPlan, RoundPrivacy } from './privacy.js';
@@ -57,6 +58,12 @@ export interface DpFedAvgOptions {
   readonly clipNorm: number;
   /** Who clips: the client before sending ('client', default) or a trusted server on receipt ('server'). */
   readonly clipOn?: 'client' | 'server';
+  /**
+   * Who adds the noise: the server after aggregation ('server', default; after unmasking under secure aggregation),
+   * or the clients ('clients': distributed DP, needs secure aggregation): each adds its share so that the sum of the
+   * fewest results a round commits with carries the full noise, and the server never sees an unnoised sum.
+   */
+  readonly noiseOn?: 'server' | 'clients';
   /** Must equal the engine config's clientSampling. */
   readonly sampling: ClientSamplingKind;
   /** Stop before a round that would exceed it. */
@@ -89,14 +96,20 @@ class DpFedAvgPlan implements PrivacyRoundPlan {
     readonly stage: RoundStage,
     readonly clipNorm: number,
     clipOnClient: boolean,
+    readonly noiseOnClients: boolean,
   ) {
     this.allowsEmptyRound = stage.sampling.kind === 'poisson';
     // Adaptive clipping needs each client's bit whoever clips, so the client always learns C then.
     this.clientClips = clipOnClient || stage instanceof AdaptiveClipping;
   }
 
-  configure(config: FitConfig): FitConfig {
-    return this.clientClips ? { ...config, clipNorm: this.clipNorm } : config;
+  configure(config: FitConfig, _clientId: string, contributors: number): FitConfig {
+    if (!this.clientClips) return config;
+    if (!this.noiseOnClients) return { ...config, clipNorm: this.clipNorm };
+    // The noise on the average is N(0, stddev^2): on the sum, (stddev m)^2, split over the fewest contributors.
+    const share =
+      (this.stage.stddev * this.stage.sampling.clientsPerRound) / Math.sqrt(Math.max(1, contributors));
+    return { ...config, clipNorm: this.clipNorm, distributedNoiseStddev: share };
   }
 
   wrap(inner: RoundAggregator, context: RoundContext): RoundAggregator {
@@ -126,11 +139,19 @@ export class DpAggregator implements RoundAggregator {
   add(result: ClientFitResult): void {
     // The decoded update is this aggregator's own copy: clipping it in place changes nothing the client sent.
     const clip = clipUpdate(result.update, this.plan.clipNorm);
-    // A client sent C reports its bit; a missing report counts as clipped (b_i = 0), the conservative reading.
-    const clientClipped = this.plan.clientClips && result.metrics[CLIPPED_METRIC] !== 0;
-    if (!clip.clipped && !clientClipped) this.unclipped += 1;
     const data = result.update.data;
     for (let i = 0; i < data.length; i++) this.sum[i] = this.sum[i]! + data[i]!;
+    this.countClient(result, clip.clipped);
+  }
+
+  /** Counts a client, its examples and metrics, and whether it was clipped (by the server or by itself). */
+  private countClient(
+    result: Pick<ClientFitResult, 'numExamples' | 'metrics'>,
+    clippedByServer: boolean,
+  ): void {
+    // A client sent C reports its bit; a missing report counts as clipped (b_i = 0), the conservative reading.
+    const clientClipped = this.plan.clientClips && result.metrics[CLIPPED_METRIC] !== 0;
+    if (!clippedByServer && !clientClipped) this.unclipped += 1;
     this.count += 1;
     this.examples += result.numExamples;
     for (const [name, value] of Object.entries(result.metrics)) {
@@ -138,12 +159,31 @@ export class DpAggregator implements RoundAggregator {
     }
   }
 
+  /**
+   * A securely summed round: the clients clipped (and, with distributed DP, noised) their updates before masking,
+   * so the server adds the sum as it is; it cannot re-clip updates it never sees.
+   */
+  addSecureSum(sum: SecureSum): void {
+    if (sum.weightTotal !== sum.contributions.length) {
+      throw new FlotillaError(
+        'STRATEGY_FAILED',
+        `DP-FedAvg sums with unit weights, but the secure sum has total weight ${sum.weightTotal} for ` +
+          `${sum.contributions.length} clients`,
+      );
+    }
+    const data = sum.weightedSum.data;
+    for (let i = 0; i < data.length; i++) this.sum[i] = this.sum[i]! + data[i]!;
+    for (const c of sum.contributions) this.countClient(c, false);
+  }
+
   finish(failures: readonly ClientFailure[]): AggregateOutput {
     const { stage } = this.plan;
     const m = stage.sampling.clientsPerRound;
     const average = new ParameterSet(this.context.global.layout);
     for (let i = 0; i < this.sum.length; i++) average.data[i] = this.sum[i]! / m;
-    if (stage instanceof AdaptiveClipping) {
+    if (this.plan.noiseOnClients) {
+      // The clients' shares are already in the sum.
+    } else if (stage instanceof AdaptiveClipping) {
       stage.noiseAverage(average);
       const update = stage.updateClipNorm(this.unclipped);
       this.nextClipNorm = update.clipNorm;
@@ -201,9 +241,39 @@ export class DpFedAvgPolicy implements PrivacyPolicy {
     this.sampling = options.sampling;
     this.delta = delta;
     this.budget = options.budget;
+    if (options.noiseOn === 'clients' && options.adaptive) {
+      throw new FlotillaError(
+        'CONFIG_INVALID',
+        'distributed DP (noise added by the clients) does not support adaptive clipping: its count noise is the ' +
+          "server's; use a fixed clip norm",
+      );
+    }
     this.accountant = new PrivacyAccountant(options.conversion ? { conversion: options.conversion } : {});
     this.clipNorm = options.clipNorm;
     this.secureNoise = options.noiseSeed === undefined ? new SecureNoise() : undefined;
+  }
+
+  secureAggregation(enabled: boolean): { readonly refusal?: string; readonly unitWeights: boolean } {
+    const clipOn = this.options.clipOn ?? 'client';
+    const noiseOn = this.options.noiseOn ?? 'server';
+    if (enabled && clipOn === 'server') {
+      return {
+        refusal:
+          'DP-FedAvg with clipOn "server" cannot run under secure aggregation: the server never sees an ' +
+          'update to clip; clip on the clients',
+        unitWeights: true,
+      };
+    }
+    if (!enabled && noiseOn === 'clients') {
+      return {
+        refusal:
+          'distributed DP (noiseOn "clients") needs secure aggregation: unmasked, each update would carry ' +
+          'only its small share of the noise',
+        unitWeights: true,
+      };
+    }
+    // The sensitivity analysis sums clipped updates with equal weights.
+    return { unitWeights: true };
   }
 
   planRound(round: number, available: number, expected: number): PrivacyRoundPlan {
@@ -227,6 +297,7 @@ export class DpFedAvgPolicy implements PrivacyPolicy {
       stage,
       this.clipNorm,
       (this.options.clipOn ?? 'client') === 'client',
+      this.options.noiseOn === 'clients',
     );
   }
 
@@ -238,6 +309,8 @@ export class DpFedAvgPolicy implements PrivacyPolicy {
     if (aggregator.nextClipNorm !== undefined) this.clipNorm = aggregator.nextClipNorm;
     const details: Record<string, number | string> = {
       clipOn: this.options.clipOn ?? 'client',
+      // Which party's noise the accountant charges: the server's after aggregation, or the clients' shares.
+      noiseOn: this.options.noiseOn ?? 'server',
       clipNorm: plan.clipNorm,
       noiseStddev: plan.stage.stddev,
       noiseMultiplier: this.options.noiseMultiplier,

@@ -48,7 +48,8 @@ import {
   type PrivacyRoundPlan,
   type RoundPrivacy,
 } from './privacy.js';
-import { readEvaluateReply, readFitReply, type Checked, type SentTask } from './replies.js';
+import { readEvaluateReply, readFitReply, readStageReply, type Checked, type SentTask } from './replies.js';
+import { SecureRound, checkCapacity, checkSecureStrategy, meanResult } from './secure-aggregation.js';
 
 /**
  * Makes a committed round durable before the next one starts (the durable server implements it with SQLite).
@@ -125,6 +126,19 @@ interface CommittableAttempt {
   readonly privacy: { readonly plan: PrivacyRoundPlan; readonly aggregator: RoundAggregator } | undefined;
 }
 
+/** What both ways of collecting an attempt's results (plain or secure) start from. */
+interface AttemptSetup {
+  readonly round: number;
+  readonly attempt: number;
+  readonly global: ParameterSet;
+  readonly traffic: Traffic;
+  readonly context: RoundContext;
+  readonly assignments: readonly FitAssignment[];
+  readonly selected: readonly string[];
+  readonly needed: number;
+  readonly plan: PrivacyRoundPlan | undefined;
+}
+
 type AttemptOutcome =
   | CommittableAttempt
   | { readonly ok: false; readonly failed: FailedAttempt }
@@ -146,6 +160,9 @@ export class RoundEngine {
   private readonly limits: DecodeLimits | undefined;
   private readonly root: Rng;
   private readonly privacy: PrivacyPolicy | undefined;
+  /** Secure aggregation: whether clients weigh 1 each, and the engine's session name bound into every round. */
+  private readonly unitWeights: boolean;
+  private readonly session: string;
 
   constructor(options: RoundEngineOptions) {
     this.config = resolveEngineConfig(options.config);
@@ -166,6 +183,16 @@ export class RoundEngine {
     this.committer = options.committer;
     this.limits = options.limits;
     this.root = new Rng(this.config.seed);
+    const secure = this.config.secureAggregation !== undefined;
+    if (secure) checkSecureStrategy(this.strategy);
+    const composition = this.privacy?.secureAggregation(secure);
+    if (composition?.refusal) {
+      throw new FlotillaError('CONFIG_INVALID', composition.refusal, { key: 'secureAggregation' });
+    }
+    this.unitWeights = composition?.unitWeights === true || this.strategy.meanUpdate?.weighted === false;
+    this.session = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) =>
+      b.toString(16).padStart(2, '0'),
+    ).join('');
   }
 
   async run(options: RunOptions): Promise<RunResult> {
@@ -178,6 +205,9 @@ export class RoundEngine {
       );
     }
     options.initialParams.assertFinite('initial parameters');
+    if (this.config.secureAggregation) {
+      checkCapacity(this.config.secureAggregation, this.pool.available().length);
+    }
     if (options.strategyState) this.strategy.loadState(options.strategyState);
     if (options.privacyState) {
       if (!this.privacy) {
@@ -402,23 +432,55 @@ export class RoundEngine {
       return failAttempt(selected, `${selected.length} client(s) selected, ${needed} result(s) needed`);
     }
 
-    // Task ids name the round, attempt and position, not the client: client ids need not be valid task ids.
-    const tasks = assignments.map((a, i) => {
-      const taskId = `${round}.${attempt}.${i}`;
-      return {
-        clientId: a.clientId,
-        taskId,
-        frame: encodeMessage({
-          type: 'fit-task',
-          round,
-          taskId,
-          config: plan ? plan.configure(a.config, a.clientId) : a.config,
-          params: global,
-          ...(a.control ? { control: a.control } : {}),
-        }),
-      };
-    });
+    const setup: AttemptSetup = {
+      round,
+      attempt,
+      global,
+      traffic,
+      context,
+      assignments,
+      selected,
+      needed,
+      plan,
+    };
+    // An empty Poisson draw under DP has no update to protect: its release is noise alone.
+    return this.config.secureAggregation && selected.length > 0
+      ? this.secureAttempt(setup)
+      : this.plainAttempt(setup);
+  }
 
+  private failedAttempt(
+    setup: AttemptSetup,
+    reason: string,
+    failures: readonly ClientFailure[] = [],
+  ): AttemptOutcome {
+    return { ok: false, failed: { attempt: setup.attempt, selected: setup.selected, reason, failures } };
+  }
+
+  /** The fit task for an assignment; its task id names the round, attempt and position, not the client. */
+  private fitTask(setup: AttemptSetup, index: number, extra: Partial<FitConfig> = {}): TaskEnvelope {
+    const { round, attempt, plan, global } = setup;
+    const a = setup.assignments[index]!;
+    const taskId = `${round}.${attempt}.${index}`;
+    const config = plan ? plan.configure(a.config, a.clientId, setup.needed) : a.config;
+    return {
+      clientId: a.clientId,
+      taskId,
+      frame: encodeMessage({
+        type: 'fit-task',
+        round,
+        taskId,
+        config: { ...config, ...extra },
+        params: global,
+        ...(a.control ? { control: a.control } : {}),
+      }),
+    };
+  }
+
+  /** Each client sends its update; each valid one is folded into the aggregator as it arrives. */
+  private async plainAttempt(setup: AttemptSetup): Promise<AttemptOutcome> {
+    const { round, global, context, plan } = setup;
+    const tasks = setup.assignments.map((_, i) => this.fitTask(setup, i));
     const inner = this.strategy.beginAggregation(context);
     const aggregator = plan ? plan.wrap(inner, context) : inner;
     const participants: string[] = [];
@@ -430,7 +492,7 @@ export class RoundEngine {
       round,
       tasks,
       this.config.fitDeadlineMs,
-      traffic,
+      setup.traffic,
       (frame, task) => {
         const checked = readFitReply(frame, task, global.layout, this.limits);
         if (!checked.ok) return checked;
@@ -452,10 +514,123 @@ export class RoundEngine {
       },
     );
     const fitMs = performance.now() - fitStart;
+    return this.finishAttempt(setup, aggregator, {
+      participants,
+      failures,
+      numExamples,
+      fitMs,
+      aggregationMs,
+    });
+  }
 
+  /**
+   * SecAgg+: the fit tasks open the protocol (each client answers with its stage-0 keys), the later stages run as
+   * stage tasks with their own deadline, and the aggregator receives the unmasked sum, never an individual update.
+   */
+  private async secureAttempt(setup: AttemptSetup): Promise<AttemptOutcome> {
+    const { round, attempt, global, context, plan, selected, needed } = setup;
+    const config = this.config.secureAggregation!;
+    if (selected.length < 2) {
+      return this.failedAttempt(
+        setup,
+        `secure aggregation needs at least 2 clients, ${selected.length} selected`,
+      );
+    }
+    const secure = new SecureRound(config, {
+      session: `${this.session}/${attempt}`,
+      round,
+      attempt,
+      clientIds: selected,
+      layout: global.layout,
+      unitWeights: this.unitWeights,
+      needed,
+    });
+    const tasks = selected.map((clientId, i) =>
+      this.fitTask(setup, i, { secureAggregation: secure.taskFor(clientId) }),
+    );
+    const fitStart = performance.now();
+    const failures = await this.dispatch(
+      'fit',
+      round,
+      tasks,
+      this.config.fitDeadlineMs,
+      setup.traffic,
+      async (frame, task) => {
+        const checked = readStageReply(frame, task, 'secagg', 0, this.limits);
+        if (!checked.ok) return checked;
+        const { payload, numExamples, localSteps, metrics } = checked.value;
+        return secure.receive(task.clientId, payload, {
+          numExamples: numExamples!,
+          localSteps: localSteps!,
+          metrics: metrics!,
+        });
+      },
+    );
+    let step = await secure.next();
+    while (step.kind === 'tasks') {
+      const stage = step.stage;
+      failures.push(
+        ...(await this.dispatch(
+          'secure-aggregation',
+          round,
+          step.tasks,
+          config.stageTimeoutMs,
+          setup.traffic,
+          async (frame, task) => {
+            const checked = readStageReply(frame, task, 'secagg', stage, this.limits);
+            return checked.ok ? secure.receive(task.clientId, checked.value.payload) : checked;
+          },
+        )),
+      );
+      step = await secure.next();
+    }
+    // Clients the server dropped inside the protocol (e.g. inconsistent shares) are failures too, with its reason.
+    const failed = new Set(failures.map((f) => f.clientId));
+    for (const { clientId, reason } of secure.rejections()) {
+      if (failed.has(clientId)) continue;
+      failed.add(clientId);
+      const failure: ClientFailure = { clientId, cause: 'secagg-dropped', message: reason };
+      failures.push(failure);
+      this.events.emit('client-failed', { round, phase: 'secure-aggregation', failure });
+    }
+    if (step.kind === 'aborted') return this.failedAttempt(setup, step.reason, failures);
+    // The protocol's later stages are part of collecting the round's results.
+    const fitMs = performance.now() - fitStart;
+
+    const sum = step.sum;
+    const participants = sum.contributions.map((c) => c.clientId);
+    const aggregationStart = performance.now();
+    const inner = this.strategy.beginAggregation(context);
+    const aggregator = plan ? plan.wrap(inner, context) : inner;
+    if (participants.length >= needed) {
+      if (aggregator.addSecureSum) aggregator.addSecureSum(sum);
+      else aggregator.add(meanResult(sum));
+    }
+    return this.finishAttempt(setup, aggregator, {
+      participants,
+      failures,
+      numExamples: sum.contributions.reduce((total, c) => total + c.numExamples, 0),
+      fitMs,
+      aggregationMs: performance.now() - aggregationStart,
+    });
+  }
+
+  private finishAttempt(
+    setup: AttemptSetup,
+    aggregator: RoundAggregator,
+    collected: {
+      readonly participants: readonly string[];
+      readonly failures: readonly ClientFailure[];
+      readonly numExamples: number;
+      readonly fitMs: number;
+      readonly aggregationMs: number;
+    },
+  ): AttemptOutcome {
+    const { selected, needed, plan } = setup;
+    const { participants, failures } = collected;
     if (participants.length < needed) {
-      return failAttempt(
-        selected,
+      return this.failedAttempt(
+        setup,
         `${participants.length} of ${selected.length} client(s) returned a valid result, ${needed} needed`,
         failures,
       );
@@ -467,18 +642,17 @@ export class RoundEngine {
     } catch (error) {
       // The strategy could not aggregate these results (e.g. too few for a robust rule): retry like a short round.
       if (!isFlotillaError(error, 'STRATEGY_FAILED')) throw error;
-      return failAttempt(selected, `aggregation failed: ${error.message}`, failures);
+      return this.failedAttempt(setup, `aggregation failed: ${error.message}`, failures);
     }
-    aggregationMs += performance.now() - finishStart;
     return {
       ok: true,
       selected,
       participants,
       failures,
-      numExamples,
+      numExamples: collected.numExamples,
       output,
-      fitMs,
-      aggregationMs,
+      fitMs: collected.fitMs,
+      aggregationMs: collected.aggregationMs + performance.now() - finishStart,
       privacy: plan && { plan, aggregator },
     };
   }
@@ -591,7 +765,7 @@ export class RoundEngine {
     tasks: readonly TaskEnvelope[],
     deadlineMs: number,
     traffic: Traffic,
-    accept: (frame: Uint8Array, task: SentTask) => Checked<number>,
+    accept: (frame: Uint8Array, task: SentTask) => Checked<number> | Promise<Checked<number>>,
   ): Promise<ClientFailure[]> {
     const pending = new Map<string, SentTask>();
     for (const t of tasks) {
@@ -617,7 +791,7 @@ export class RoundEngine {
         continue;
       }
       traffic.received += outcome.frame.byteLength;
-      const accepted = accept(outcome.frame, task);
+      const accepted = await accept(outcome.frame, task);
       if (!accepted.ok) {
         failed(accepted.failure);
         continue;

@@ -43,8 +43,11 @@ export interface PrivacyRoundPlan {
   readonly epsilonAfter: number;
   /** True when a selection of zero clients still makes a valid round (a noise-only release under Poisson sampling). */
   readonly allowsEmptyRound: boolean;
-  /** The fit config sent to `clientId`, with the policy's fields added. */
-  configure(config: FitConfig, clientId: string): FitConfig;
+  /**
+   * The fit config sent to `clientId`, with the policy's fields added. `contributors` is the fewest results the
+   * round can commit with (distributed noise is split so that that many shares carry the full noise).
+   */
+  configure(config: FitConfig, clientId: string, contributors: number): FitConfig;
   /** Wraps the strategy's aggregator for this attempt (clipping, noise); identity for client-side modes. */
   wrap(inner: RoundAggregator, context: RoundContext): RoundAggregator;
 }
@@ -57,6 +60,11 @@ export interface PrivacyPolicy {
   readonly budget: PrivacyBudget | undefined;
   /** Plans a round with `available` clients of which `expected` are to be selected (the expectation under Poisson). */
   planRound(round: number, available: number, expected: number): PrivacyRoundPlan;
+  /**
+   * How the policy composes with secure aggregation, on or off: a reason it cannot run so (a server cannot clip
+   * updates it never sees; distributed noise is only safe when masked), and whether clients must weigh 1 each.
+   */
+  secureAggregation(enabled: boolean): { readonly refusal?: string; readonly unitWeights: boolean };
   /** Charges a committed round's plan; `aggregator` is what `plan.wrap` returned for the committed attempt. */
   commit(plan: PrivacyRoundPlan, aggregator: RoundAggregator): RoundPrivacy;
   /** Epsilon spent so far at `delta`. */

@@ -4,7 +4,14 @@
  * wrong layout and non-finite numbers all become ClientFailures, which the round records and survives.
  */
 import { isFlotillaError, type EvaluateOutput, type ParameterLayout } from '../core/index.js';
-import { decodeMessage, type DecodeLimits, type Message, type MessageType } from '../protocol/index.js';
+import {
+  decodeMessage,
+  type DecodeLimits,
+  type Message,
+  type MessageType,
+  type StageProtocol,
+  type StageResultMessage,
+} from '../protocol/index.js';
 import type { ClientFailure, ClientFitResult } from '../strategy/strategy.js';
 
 /** The task a reply must answer. */
@@ -115,4 +122,28 @@ export function readEvaluateReply(
     return fail(task, 'invalid-result', `numExamples must be a positive integer, got ${reply.numExamples}`);
   }
   return { ok: true, value: { loss: reply.loss, numExamples: reply.numExamples, metrics: reply.metrics } };
+}
+
+/** A stage-protocol reply: the payload of `protocol`'s `stage` (and, at stage 0, the client's reported counts). */
+export function readStageReply(
+  frame: Uint8Array,
+  task: SentTask,
+  protocol: StageProtocol,
+  stage: number,
+  limits?: DecodeLimits,
+): Checked<StageResultMessage> {
+  const decoded = decodeReply(frame, task, 'stage-result', limits);
+  if (!decoded.ok) return decoded;
+  const reply = decoded.value;
+  if (reply.protocol !== protocol || reply.stage !== stage) {
+    return fail(
+      task,
+      'invalid-result',
+      `expected a ${protocol} stage-${stage} result, got ${reply.protocol} stage ${reply.stage}`,
+    );
+  }
+  if (stage === 0 && !positiveCount(reply.numExamples!)) {
+    return fail(task, 'invalid-result', `numExamples must be a positive integer, got ${reply.numExamples}`);
+  }
+  return { ok: true, value: reply };
 }

@@ -263,7 +263,7 @@ describe('decoder checks', () => {
     expectError(
       () => decodeParameters(partial.subarray(0, partial.length - 1)),
       'CODEC_CORRUPT',
-      'payload of 3 bytes is not a whole number of float32 values',
+      'parameters payload has 3 bytes for its parameter sets, not a whole number of float32 values',
     );
     const notUtf8 = rawFrame({ code: 64, header: 'xx' });
     notUtf8[16] = 0xff;
@@ -418,6 +418,75 @@ describe('decoder checks', () => {
       () => decodeMessage(rawFrame({ code: 2, header: dtype })),
       'MESSAGE_INVALID',
       'fit-result header.sets[0].dtype: expected "float32", got "float64"',
+    );
+  });
+});
+
+describe('stage messages (opaque blobs)', () => {
+  const payload = Uint8Array.from({ length: 37 }, (_, i) => (i * 89) & 0xff);
+  const stageTask: Message = {
+    type: 'stage-task',
+    round: 4,
+    taskId: '4.1.2.s1',
+    protocol: 'secagg',
+    stage: 1,
+    payload,
+  };
+  const stageZero: Message = {
+    type: 'stage-result',
+    round: 4,
+    taskId: '4.1.2',
+    protocol: 'secagg',
+    stage: 0,
+    numExamples: 12,
+    localSteps: 3,
+    metrics: { loss: 0.5 },
+    payload,
+  };
+
+  it('round-trips payloads of any length, byte for byte', () => {
+    for (const message of [stageTask, stageZero, { ...stageTask, payload: new Uint8Array(0) }]) {
+      const decoded = decodeMessage(encodeMessage(message));
+      expect(decoded).toEqual(message);
+    }
+  });
+
+  it('refuses a blob that disagrees with the payload or the kind', () => {
+    const frame = encodeMessage(stageTask);
+    // One byte short: the blob declares more than the frame holds.
+    expectError(() => decodeMessage(frame.subarray(0, frame.length - 1)), 'CODEC_TRUNCATED', /declares/);
+    const noBlob = rawFrame({
+      code: 6,
+      header: { fields: { round: 4, taskId: 't', protocol: 'secagg', stage: 1 }, sets: [] },
+    });
+    expectError(
+      () => decodeMessage(noBlob),
+      'MESSAGE_INVALID',
+      'a stage-task frame carries blobs [payload], got []',
+    );
+    const oversized = rawFrame({
+      code: 6,
+      header: {
+        fields: { round: 4, taskId: 't', protocol: 'secagg', stage: 1 },
+        sets: [],
+        blobs: [{ role: 'payload', length: 9 }],
+      },
+      payload: [1],
+    });
+    expectError(
+      () => decodeMessage(oversized),
+      'CODEC_CORRUPT',
+      /blobs declare 9 bytes, more than the 4-byte payload/,
+    );
+    expectError(
+      () => encodeMessage({ ...stageZero, stage: 2 } as Message),
+      'INVALID_ARGUMENT',
+      /belong to stage 0, not stage 2/,
+    );
+    expectError(
+      () => encodeMessage({ ...stageTask, protocol: 'other' } as unknown as Message),
+      'INVALID_ARGUMENT',
+      /protocol/,
     );
   });
 });

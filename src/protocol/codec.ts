@@ -28,8 +28,9 @@ export function encodeMessage(msg: Message): Uint8Array {
   const source = msg as unknown as Record<string, unknown>;
   const rawFields: Record<string, unknown> = {};
   const optionalSets = kind.optionalSets ?? [];
+  const blobRoles = kind.blobs ?? [];
   for (const key of Object.keys(source)) {
-    if (key !== 'type' && !kind.sets.includes(key) && !optionalSets.includes(key))
+    if (key !== 'type' && !kind.sets.includes(key) && !optionalSets.includes(key) && !blobRoles.includes(key))
       rawFields[key] = source[key];
   }
   const fields = parse(kind.fields, rawFields, kind.type, 'INVALID_ARGUMENT');
@@ -44,12 +45,19 @@ export function encodeMessage(msg: Message): Uint8Array {
     }
     return { role, params };
   });
-  return encodeFrame(kind.code, fields, sets);
+  const blobs = blobRoles.map((role) => {
+    const bytes = source[role];
+    if (!(bytes instanceof Uint8Array)) {
+      throw new FlotillaError('INVALID_ARGUMENT', `${kind.type}.${role} must be a Uint8Array`);
+    }
+    return { role, bytes };
+  });
+  return encodeFrame(kind.code, fields, sets, blobs);
 }
 
 /** Decodes and fully validates a message frame; throws a FlotillaError (CODEC_*, MESSAGE_INVALID, NON_FINITE). */
 export function decodeMessage(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Message {
-  const { spec, fields, sets, roles } = decodeFrame(bytes, limits, (code) => {
+  const { spec, fields, sets, roles, blobs } = decodeFrame(bytes, limits, (code) => {
     const kind = kindByCode(code);
     if (kind) return messageSpec(kind);
     if (code === PARAMETERS_CODE) {
@@ -59,6 +67,7 @@ export function decodeMessage(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_
   });
   const message: Record<string, unknown> = { type: spec.name, ...fields };
   roles.forEach((role, i) => (message[role] = sets[i]));
+  (spec.blobs ?? []).forEach((role, i) => (message[role] = blobs[i]));
   return message as unknown as Message;
 }
 

@@ -8,12 +8,16 @@
  *   7       1     flags (none defined in version 1; must be 0)
  *   8       4     JSON header length in bytes (u32 LE)
  *   12      4     payload length in bytes (u32 LE)
- *   16      h     UTF-8 JSON header: { fields: {...}, sets: [{ role, dtype: "float32", tensors: [{ name, shape }] }] }
+ *   16      h     UTF-8 JSON header: { fields: {...}, sets: [{ role, dtype: "float32", tensors: [{ name, shape }] }],
+ *                 blobs?: [{ role, length }] }
  *   ...     0-7   zero padding so the payload starts on an 8-byte boundary
- *   ...     p     the float32 values of every set, little-endian, back to back in `sets` order
+ *   ...     p     the float32 values of every set, little-endian, back to back in `sets` order, then the bytes of
+ *                 every blob, back to back in `blobs` order
  *
- * Numbers never go through JSON or base64: encoding a ParameterSet is one copy of its flat buffer. The decoder checks
- * every length, the header and the tensor layout against the frame and the DecodeLimits before it allocates tensors.
+ * Numbers never go through JSON or base64: encoding a ParameterSet is one copy of its flat buffer. Blobs carry opaque
+ * bytes the float32 sets cannot (secure-aggregation messages of uint32 masked values and ciphertexts, CKKS
+ * ciphertexts); their meaning and validation belong to the protocol that reads them. The decoder checks every length,
+ * the header and the tensor layout against the frame and the DecodeLimits before it allocates tensors.
  */
 import {
   FlotillaError,
@@ -24,6 +28,7 @@ import {
   int,
   literal,
   obj,
+  optional,
   parse,
   str,
   type ErrorCode,
@@ -45,6 +50,8 @@ export interface FrameSpec {
   readonly sets: readonly string[];
   /** Sets a frame may carry after `sets`, in this order (e.g. SCAFFOLD's control variate on fit tasks). */
   readonly optionalSets?: readonly string[];
+  /** Opaque byte payloads the frame must carry after its sets, in this order. */
+  readonly blobs?: readonly string[];
   readonly fields: Schema<object>;
   consistency?(fields: object): string | undefined;
 }
@@ -67,6 +74,13 @@ export interface FrameSet {
   readonly params: ParameterSet;
 }
 
+export interface FrameBlob {
+  readonly role: string;
+  readonly bytes: Uint8Array;
+}
+
+const MAX_BLOBS = 4;
+
 const tensorSpecSchema = obj({
   name: str({ minLength: 1, maxLength: 256 }),
   shape: arr(int({ min: 0 }), { maxLength: 32 }),
@@ -79,6 +93,11 @@ const envelopeSchema = obj({
     {
       maxLength: 16,
     },
+  ),
+  blobs: optional(
+    arr(obj({ role: str({ maxLength: 64 }), length: int({ min: 0, max: U32_MAX }) }), {
+      maxLength: MAX_BLOBS,
+    }),
   ),
 });
 
@@ -94,7 +113,12 @@ function codecError(code: ErrorCode, message: string): FlotillaError {
 }
 
 /** Builds a frame. `fields` must already be validated: it is written as JSON as is. */
-export function encodeFrame(code: number, fields: object, sets: readonly FrameSet[]): Uint8Array {
+export function encodeFrame(
+  code: number,
+  fields: object,
+  sets: readonly FrameSet[],
+  blobs: readonly FrameBlob[] = [],
+): Uint8Array {
   const header = {
     fields,
     sets: sets.map(({ role, params }) => ({
@@ -102,9 +126,12 @@ export function encodeFrame(code: number, fields: object, sets: readonly FrameSe
       dtype: 'float32',
       tensors: params.layout.specs.map((s) => ({ name: s.name, shape: s.shape })),
     })),
+    ...(blobs.length > 0 ? { blobs: blobs.map(({ role, bytes }) => ({ role, length: bytes.length })) } : {}),
   };
   const headerBytes = utf8Encoder.encode(JSON.stringify(header));
-  const payloadLength = sets.reduce((total, s) => total + s.params.data.byteLength, 0);
+  const payloadLength =
+    sets.reduce((total, s) => total + s.params.data.byteLength, 0) +
+    blobs.reduce((total, b) => total + b.bytes.length, 0);
   if (headerBytes.length > U32_MAX || payloadLength > U32_MAX) {
     throw codecError(
       'CODEC_OVERSIZED',
@@ -127,6 +154,10 @@ export function encodeFrame(code: number, fields: object, sets: readonly FrameSe
     writeFloat32LE(out, offset, params.data);
     offset += params.data.byteLength;
   }
+  for (const { bytes } of blobs) {
+    out.set(bytes, offset);
+    offset += bytes.length;
+  }
   return out;
 }
 
@@ -139,7 +170,14 @@ export function decodeFrame(
   bytes: Uint8Array,
   limits: DecodeLimits,
   resolve: (code: number) => FrameSpec,
-): { code: number; spec: FrameSpec; fields: object; sets: ParameterSet[]; roles: string[] } {
+): {
+  code: number;
+  spec: FrameSpec;
+  fields: object;
+  sets: ParameterSet[];
+  roles: string[];
+  blobs: Uint8Array[];
+} {
   if (!(bytes instanceof Uint8Array)) {
     throw codecError('INVALID_ARGUMENT', 'a frame must be a Uint8Array');
   }
@@ -199,13 +237,6 @@ export function decodeFrame(
   for (let i = headerEnd; i < payloadOffset; i++) {
     if (bytes[i] !== 0) throw codecError('CODEC_CORRUPT', `frame padding byte at offset ${i} is not zero`);
   }
-  if (payloadLength % 4 !== 0) {
-    throw codecError(
-      'CODEC_CORRUPT',
-      `payload of ${payloadLength} bytes is not a whole number of float32 values`,
-    );
-  }
-
   let json: unknown;
   try {
     json = JSON.parse(utf8Decoder.decode(bytes.subarray(PREAMBLE_BYTES, headerEnd)));
@@ -222,12 +253,36 @@ export function decodeFrame(
       `a ${spec.name} frame carries parameter sets [${spec.sets.join(', ')}]${optional}, got [${roles.join(', ')}]`,
     );
   }
+  const blobSpecs = envelope.blobs ?? [];
+  const blobRoles = blobSpecs.map((b) => b.role);
+  const expectedBlobs = spec.blobs ?? [];
+  if (blobRoles.length !== expectedBlobs.length || expectedBlobs.some((role, i) => blobRoles[i] !== role)) {
+    throw codecError(
+      'MESSAGE_INVALID',
+      `a ${spec.name} frame carries blobs [${expectedBlobs.join(', ')}], got [${blobRoles.join(', ')}]`,
+    );
+  }
   const fields = parse(spec.fields, envelope.fields, spec.name);
   const inconsistency = spec.consistency?.(fields);
   if (inconsistency !== undefined) throw codecError('MESSAGE_INVALID', `${spec.name}: ${inconsistency}`);
 
+  const blobBytes = blobSpecs.reduce((total, b) => total + b.length, 0);
+  if (blobBytes > payloadLength) {
+    throw codecError(
+      'CODEC_CORRUPT',
+      `${spec.name} blobs declare ${blobBytes} bytes, more than the ${payloadLength}-byte payload`,
+    );
+  }
+  const floatBytes = payloadLength - blobBytes;
+  if (floatBytes % 4 !== 0) {
+    throw codecError(
+      'CODEC_CORRUPT',
+      `${spec.name} payload has ${floatBytes} bytes for its parameter sets, not a whole number of float32 values`,
+    );
+  }
+
   // Check the whole layout against the payload before allocating any tensor.
-  let remaining = payloadLength / 4;
+  let remaining = floatBytes / 4;
   for (const set of envelope.sets) {
     if (set.tensors.length > limits.maxTensors) {
       throw codecError(
@@ -268,7 +323,13 @@ export function decodeFrame(
     }
     sets.push(params);
   }
-  return { code, spec, fields, sets, roles };
+  // Copies: the caller may keep a blob after the frame's buffer is reused or transferred.
+  const blobs = blobSpecs.map((b) => {
+    const blob = bytes.slice(offset, offset + b.length);
+    offset += b.length;
+    return blob;
+  });
+  return { code, spec, fields, sets, roles, blobs };
 }
 
 /** Product of `shape`, failing as soon as it exceeds `available` (so huge declared shapes never overflow). */

@@ -18,6 +18,8 @@ describe('message kind table', () => {
       ['evaluate-task', 3],
       ['evaluate-result', 4],
       ['task-failed', 5],
+      ['stage-task', 6],
+      ['stage-result', 7],
     ]);
     expect(kindByType('fit-result')?.sets).toEqual(['update']);
     expect(kindByType('nope')).toBeUndefined();

@@ -9,7 +9,7 @@
  * table of their own (control.ts); 64 a standalone parameter set (checkpoints, model caches; see codec.ts); 0 and the
  * rest unassigned. Codes are part of the wire format: never renumber one.
  */
-import { num, obj, type Schema } from '../core/index.js';
+import { int, num, obj, oneOf, optional, type Schema } from '../core/index.js';
 import type { ParameterSet } from '../core/index.js';
 import type {
   EvaluateResultMessage,
@@ -18,6 +18,8 @@ import type {
   FitTaskMessage,
   Message,
   MessageType,
+  StageResultMessage,
+  StageTaskMessage,
   TaskFailedMessage,
 } from './messages.js';
 import {
@@ -31,14 +33,23 @@ import {
   taskIdSchema,
 } from './schemas.js';
 
+const stageProtocolSchema = oneOf(['secagg', 'he'] as const);
+const stageSchema = int({ min: 0, max: 15 });
+
 /** Keys of M whose values are ParameterSets. */
 export type ParameterKeys<M> = {
   [K in keyof M]-?: NonNullable<M[K]> extends ParameterSet ? K : never;
 }[keyof M] &
   string;
 
-/** What a message carries in the JSON header: everything but its type and its parameter sets. */
-export type MessageFields<M extends Message> = Omit<M, 'type' | ParameterKeys<M>>;
+/** Keys of M whose values are opaque byte blobs. */
+export type BlobKeys<M> = {
+  [K in keyof M]-?: NonNullable<M[K]> extends Uint8Array ? K : never;
+}[keyof M] &
+  string;
+
+/** What a message carries in the JSON header: everything but its type, its parameter sets and its blobs. */
+export type MessageFields<M extends Message> = Omit<M, 'type' | ParameterKeys<M> | BlobKeys<M>>;
 
 export interface MessageKind {
   readonly code: number;
@@ -47,6 +58,8 @@ export interface MessageKind {
   readonly sets: readonly string[];
   /** Keys of optional parameter sets, carried after `sets` when present. */
   readonly optionalSets?: readonly string[];
+  /** Keys holding opaque byte blobs, in payload order after the sets. */
+  readonly blobs?: readonly string[];
   readonly fields: Schema<object>;
   /** Cross-field rules a schema cannot state; returns what is wrong, or undefined. */
   consistency?(fields: object): string | undefined;
@@ -57,6 +70,7 @@ interface TypedKind<M extends Message> {
   readonly type: M['type'];
   readonly sets: readonly ParameterKeys<M>[];
   readonly optionalSets?: readonly ParameterKeys<M>[];
+  readonly blobs?: readonly BlobKeys<M>[];
   readonly fields: Schema<MessageFields<M>>;
   consistency?(fields: MessageFields<M>): string | undefined;
 }
@@ -123,6 +137,43 @@ export const MESSAGE_KINDS: readonly MessageKind[] = [
       code: failureCodeSchema,
       message: failureMessageSchema,
     }),
+  }),
+  kind<StageTaskMessage>({
+    code: 6,
+    type: 'stage-task',
+    sets: [],
+    blobs: ['payload'],
+    fields: obj({
+      round: roundSchema,
+      taskId: taskIdSchema,
+      protocol: stageProtocolSchema,
+      stage: stageSchema,
+    }),
+  }),
+  kind<StageResultMessage>({
+    code: 7,
+    type: 'stage-result',
+    sets: [],
+    blobs: ['payload'],
+    fields: obj({
+      round: roundSchema,
+      taskId: taskIdSchema,
+      protocol: stageProtocolSchema,
+      stage: stageSchema,
+      numExamples: optional(countSchema),
+      localSteps: optional(countSchema),
+      metrics: optional(metricsSchema),
+    }),
+    consistency: (fields) => {
+      const training = [fields.numExamples, fields.localSteps, fields.metrics].filter((v) => v !== undefined);
+      if (fields.stage === 0 && training.length !== 3) {
+        return 'a stage-0 result answers a fit task and needs numExamples, localSteps and metrics';
+      }
+      if (fields.stage !== 0 && training.length !== 0) {
+        return `numExamples, localSteps and metrics belong to stage 0, not stage ${fields.stage}`;
+      }
+      return undefined;
+    },
   }),
 ];
 

@@ -58,8 +58,47 @@ export interface TaskFailedMessage {
   readonly message: string;
 }
 
+/**
+ * Multi-stage aggregation protocols run inside a round after the fit task: 'secagg' (SecAgg+, whose stages 1-3 follow
+ * the client's stage-0 key advertisement) and 'he' (CKKS; stage 1 asks a client to decrypt the summed ciphertexts).
+ * Their payloads are the protocol's own encoded messages, opaque to this layer and validated by the protocol.
+ */
+export type StageProtocol = 'secagg' | 'he';
+
+/** The server's message for one stage of a multi-stage protocol. */
+export interface StageTaskMessage {
+  readonly type: 'stage-task';
+  readonly round: number;
+  readonly taskId: string;
+  readonly protocol: StageProtocol;
+  readonly stage: number;
+  readonly payload: Uint8Array;
+}
+
+/**
+ * A client's message for one stage. Stage 0 answers the fit task itself, so it also carries what a fit-result
+ * reports besides the update (which travels masked or encrypted in `payload`).
+ */
+export interface StageResultMessage {
+  readonly type: 'stage-result';
+  readonly round: number;
+  readonly taskId: string;
+  readonly protocol: StageProtocol;
+  readonly stage: number;
+  readonly numExamples?: number;
+  readonly localSteps?: number;
+  readonly metrics?: MetricValues;
+  readonly payload: Uint8Array;
+}
+
 export type Message =
-  FitTaskMessage | FitResultMessage | EvaluateTaskMessage | EvaluateResultMessage | TaskFailedMessage;
+  | FitTaskMessage
+  | FitResultMessage
+  | EvaluateTaskMessage
+  | EvaluateResultMessage
+  | TaskFailedMessage
+  | StageTaskMessage
+  | StageResultMessage;
 
 export type MessageType = Message['type'];
 

@@ -38,6 +38,22 @@ export const fitConfigSchema: Schema<FitConfig> = obj({
   privacyDelta: optional(num({ above: 0, below: 1 })),
   proximalMu: optional(num({ min: 0 })),
   reportInitialLoss: optional(bool()),
+  distributedNoiseStddev: optional(num({ above: 0 })),
+  secureAggregation: optional(
+    obj({
+      session: str({ minLength: 1, maxLength: 128 }),
+      n: int({ min: 2, max: 1_000_000 }),
+      index: int({ min: 0, max: 999_999 }),
+      neighbours: int({ min: 1, max: 999_999 }),
+      threshold: int({ min: 2, max: 1_000_000 }),
+      clippingRange: num({ above: 0 }),
+      quantizationBits: int({ min: 1, max: 31 }),
+      modulusBits: int({ min: 2, max: 32 }),
+      maxWeight: int({ min: 1, max: 2 ** 31 }),
+      graphSeed: str({ minLength: 64, maxLength: 64, pattern: /^[0-9a-f]+$/, patternName: 'lowercase hex' }),
+      unitWeights: bool(),
+    }),
+  ),
 });
 
 export const evaluateConfigSchema: Schema<EvaluateConfig> = obj({

@@ -60,6 +60,8 @@ async function createPool(options: SimulationOptions): Promise<ClientPool> {
     hostModule: options.hostModule,
     init: options.hostInit,
     tasksPerWorker: concurrency,
+    // A secure-aggregation round's keys live in the client that advertised them: its later stages must reach it.
+    stickyClients: options.engine.secureAggregation !== undefined,
   });
 }
 

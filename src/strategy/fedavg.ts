@@ -23,10 +23,12 @@ export interface FedAvgOptions {
 
 export class FedAvg implements Strategy {
   readonly name: string;
+  readonly meanUpdate: { readonly weighted: boolean };
   private readonly weighted: boolean;
 
   constructor(options: FedAvgOptions = {}) {
     this.weighted = options.weighted ?? true;
+    this.meanUpdate = { weighted: this.weighted };
     this.name = 'fedavg';
   }
 

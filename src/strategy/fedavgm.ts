@@ -43,6 +43,7 @@ export class FedAvgM implements Strategy {
   readonly name = 'fedavgm';
   private readonly learningRate: number;
   private readonly momentum: number;
+  readonly meanUpdate: { readonly weighted: boolean };
   private readonly weighted: boolean;
   /** Undefined until the first aggregation, when the model's layout becomes known. */
   private velocity: ParameterSet | undefined;
@@ -53,6 +54,7 @@ export class FedAvgM implements Strategy {
     this.learningRate = p.number('serverLearningRate');
     this.momentum = p.number('momentum');
     this.weighted = p.boolean('weighted');
+    this.meanUpdate = { weighted: this.weighted };
   }
 
   configureFit(_context: RoundContext, proposals: readonly FitAssignment[]): FitAssignment[] {

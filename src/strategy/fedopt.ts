@@ -88,6 +88,7 @@ export class FedOpt implements Strategy {
   private readonly beta2: number;
   private readonly tau: number;
   private readonly initialV: number;
+  readonly meanUpdate: { readonly weighted: boolean };
   private readonly weighted: boolean;
   /** Undefined until the first aggregation, when the model's layout becomes known. */
   private moments: { m: ParameterSet; v: ParameterSet } | undefined;
@@ -102,6 +103,7 @@ export class FedOpt implements Strategy {
     this.tau = p.number('tau');
     this.initialV = p.optionalNumber('initialV') ?? this.tau * this.tau;
     this.weighted = p.boolean('weighted');
+    this.meanUpdate = { weighted: this.weighted };
   }
 
   configureFit(_context: RoundContext, proposals: readonly FitAssignment[]): FitAssignment[] {

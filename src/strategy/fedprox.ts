@@ -28,12 +28,14 @@ export interface FedProxOptions {
 export class FedProx implements Strategy {
   readonly name = 'fedprox';
   readonly mu: number;
+  readonly meanUpdate: { readonly weighted: boolean };
   private readonly weighted: boolean;
 
   constructor(options: FedProxOptions = {}) {
     const p = resolveParams(this.name, FEDPROX_PARAMS, options);
     this.mu = p.number('mu');
     this.weighted = p.boolean('weighted');
+    this.meanUpdate = { weighted: this.weighted };
   }
 
   configureFit(_context: RoundContext, proposals: readonly FitAssignment[]): FitAssignment[] {

@@ -55,8 +55,26 @@ export interface AggregateOutput {
 }
 
 /** Aggregation state for one round. `add` is called once per valid result, in arrival order. */
+/**
+ * A round's results as secure aggregation (or homomorphic encryption) delivers them: the server learns the weighted
+ * sum of the clients' updates and each client's reported counts and metrics, never an individual update.
+ */
+export interface SecureSum {
+  /** sum_k w_k update_k over the contributing clients (dequantized or decrypted). */
+  readonly weightedSum: ParameterSet;
+  /** sum_k w_k: example counts (capped by the protocol's maxWeight), or 1 each with unit weights. */
+  readonly weightTotal: number;
+  /** The contributing clients with what they reported in the clear; their updates stay hidden. */
+  readonly contributions: readonly Omit<ClientFitResult, 'update' | 'controlDelta'>[];
+}
+
 export interface RoundAggregator {
   add(result: ClientFitResult): void;
+  /**
+   * Takes a securely summed round instead of individual results. Optional: an aggregator without it is given the
+   * weighted mean as one result, which is only right for strategies that declare `meanUpdate`.
+   */
+  addSecureSum?(sum: SecureSum): void;
   /** Produces the new global parameters. `failures` lists clients that did not deliver. */
   finish(failures: readonly ClientFailure[]): AggregateOutput;
 }
@@ -70,6 +88,12 @@ export interface StrategyState {
 export interface Strategy {
   /** The name used in configs and on the command line, e.g. "fedavg". */
   readonly name: string;
+  /**
+   * Present when the rule depends on the clients' results only through their mean update (example-weighted or not)
+   * and their metrics, as FedAvg, FedProx, FedAvgM and FedOpt do. Secure aggregation then hands it that mean as one
+   * result; rules that need each update (robust rules, SCAFFOLD, FedNova, q-FedAvg) cannot run under it.
+   */
+  readonly meanUpdate?: { readonly weighted: boolean };
   /** Adjusts the engine's proposed per-client configs (e.g. adds a proximal term). Identity by default. */
   configureFit(context: RoundContext, proposals: readonly FitAssignment[]): FitAssignment[];
   /** Asynchronous work before configureFit, once per attempt with the attempt's context (FLTrust's root update). */

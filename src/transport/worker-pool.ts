@@ -30,6 +30,12 @@ export interface WorkerThreadPoolOptions {
   readonly init: unknown;
   /** Tasks one worker runs at once. Default 1 (one TensorFlow.js computation per thread at a time). */
   readonly tasksPerWorker?: number;
+  /**
+   * Serve each client from one fixed worker (its position in the client list modulo the workers) instead of the
+   * least busy one, for clients that keep state between tasks: a secure-aggregation round's keys, SCAFFOLD's c_i.
+   * Default false.
+   */
+  readonly stickyClients?: boolean;
 }
 
 export interface WorkerCrash {
@@ -80,13 +86,17 @@ export class WorkerThreadPool implements ClientPool {
   private readonly crashList: WorkerCrash[] = [];
   private seq = 0;
   private closing = false;
+  /** With stickyClients: the one worker that serves each client. */
+  private readonly homes: ReadonlyMap<string, Slot> | undefined;
 
   private constructor(
     slots: Slot[],
     private readonly clientList: readonly ClientDescriptor[],
     private readonly tasksPerWorker: number,
+    sticky: boolean,
   ) {
     this.slots = slots;
+    this.homes = sticky ? new Map(clientList.map((c, i) => [c.id, slots[i % slots.length]!])) : undefined;
     for (const slot of slots) {
       slot.worker.on('message', (message: WorkerMessage) => this.onMessage(slot, message));
       slot.worker.on('error', (error) => this.onCrash(slot, error.message));
@@ -131,7 +141,7 @@ export class WorkerThreadPool implements ClientPool {
         inFlight: new Map<number, Job>(),
         alive: true,
       }));
-      return new WorkerThreadPool(slots, lists[0]!, tasksPerWorker);
+      return new WorkerThreadPool(slots, lists[0]!, tasksPerWorker, options.stickyClients ?? false);
     } catch (error) {
       await Promise.all(started.map((w) => w.terminate()));
       throw error;
@@ -174,28 +184,49 @@ export class WorkerThreadPool implements ClientPool {
     return outcomes;
   }
 
-  /** Sends queued jobs to the least busy live workers. */
+  /** Sends queued jobs to the least busy live workers (or each to its client's worker, with stickyClients). */
   private pump(): void {
-    while (this.queue.length > 0) {
-      let best: Slot | undefined;
-      for (const slot of this.slots) {
-        if (
-          slot.alive &&
-          slot.inFlight.size < this.tasksPerWorker &&
-          (!best || slot.inFlight.size < best.inFlight.size)
-        ) {
-          best = slot;
-        }
+    for (let q = 0; q < this.queue.length;) {
+      const job = this.queue[q]!;
+      if (job.outcomes.isSettled(job.index)) {
+        this.queue.splice(q, 1);
+        continue;
       }
-      if (!best) return;
-      const job = this.queue.shift()!;
-      if (job.outcomes.isSettled(job.index)) continue;
+      const home = this.homes?.get(job.task.clientId);
+      if (home && !home.alive) {
+        this.queue.splice(q, 1);
+        job.outcomes.settle(
+          job.index,
+          failed(job, 'worker-crashed', `worker ${home.index}, which serves this client, has crashed`),
+        );
+        continue;
+      }
+      const slot = home ? (this.hasRoom(home) ? home : undefined) : this.leastBusy();
+      if (!slot) {
+        // Without homes every worker is full; with them, a later job's worker may still have room.
+        if (!home) return;
+        q++;
+        continue;
+      }
+      this.queue.splice(q, 1);
       const seq = ++this.seq;
       job.started = performance.now();
-      best.inFlight.set(seq, job);
+      slot.inFlight.set(seq, job);
       const { frame, transfer } = forTransfer(job.task.frame);
-      best.worker.postMessage({ seq, clientId: job.task.clientId, frame }, transfer);
+      slot.worker.postMessage({ seq, clientId: job.task.clientId, frame }, transfer);
     }
+  }
+
+  private hasRoom(slot: Slot): boolean {
+    return slot.alive && slot.inFlight.size < this.tasksPerWorker;
+  }
+
+  private leastBusy(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const slot of this.slots) {
+      if (this.hasRoom(slot) && (!best || slot.inFlight.size < best.inFlight.size)) best = slot;
+    }
+    return best;
   }
 
   private onMessage(slot: Slot, message: WorkerMessage): void {

@@ -14,7 +14,7 @@ export {
   type SecAggConfig,
   type SecAggRoundParams,
 } from './config.js';
-export { generateEd25519, type Ed25519KeyPair } from './crypto.js';
+export { generateEd25519, randomBytes, type Ed25519KeyPair } from './crypto.js';
 export { buildMaskingGraph, effectiveDegree, type MaskingGraph } from './graph.js';
 export {
   SERVER,

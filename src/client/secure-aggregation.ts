@@ -1,0 +1,92 @@
+/**
+ * The client's half of a SecAgg+ round inside the engine's protocol. A fit task that carries `secureAggregation`
+ * makes the client train as usual and then, instead of sending its update, start a SecAggClient on it and answer
+ * with its stage-0 key advertisement; the server's stage tasks (key directory, forwarded shares, unmask request)
+ * are then answered by the same SecAggClient until the round ends.
+ *
+ * The client does not take the server's word for the round's parameters: it re-derives them with the same checks the
+ * server ran (threshold above half of every group, a modulus that holds the sum) and refuses a task whose values
+ * differ, since a low threshold or a small group would let the server recover one client's masks.
+ */
+import { FlotillaError, Rng, type ParameterSet, type SecureAggregationTask } from '../core/index.js';
+import { secagg } from '../privacy/index.js';
+
+/** Parses the graph seed's 64 hex digits (the schema has checked the form). */
+function hexBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+/** The round's SecAgg+ parameters as this client computes them, or SECAGG_REFUSED when the task's differ. */
+export function verifiedRoundParams(
+  task: SecureAggregationTask,
+  round: number,
+  dimension: number,
+): secagg.SecAggRoundParams {
+  let params: secagg.SecAggRoundParams;
+  try {
+    params = secagg.resolveRoundParams(
+      {
+        neighbours: task.neighbours,
+        threshold: task.threshold,
+        clippingRange: task.clippingRange,
+        quantizationBits: task.quantizationBits,
+        modulusBits: task.modulusBits,
+        maxWeight: task.maxWeight,
+      },
+      { session: task.session, round, n: task.n, dimension, graphSeed: hexBytes(task.graphSeed) },
+    );
+  } catch (error) {
+    throw new FlotillaError('SECAGG_REFUSED', `unsafe secure-aggregation task: ${(error as Error).message}`);
+  }
+  if (params.neighbours !== task.neighbours || task.index >= task.n) {
+    throw new FlotillaError(
+      'SECAGG_REFUSED',
+      `inconsistent secure-aggregation task: ${task.neighbours} neighbours for n = ${task.n} ` +
+        `(a valid graph has ${params.neighbours}), index ${task.index}`,
+    );
+  }
+  return params;
+}
+
+/** One client's SecAgg+ round, from its masked update to its unmasking shares. */
+export class SecureAggregationSession {
+  private constructor(
+    readonly round: number,
+    private readonly client: secagg.SecAggClient,
+  ) {}
+
+  /**
+   * Starts the round for `update` (already clipped and noised by the privacy stage) and returns the stage-0
+   * advertisement to send.
+   */
+  static async start(
+    task: SecureAggregationTask,
+    round: number,
+    seed: number,
+    update: ParameterSet,
+    numExamples: number,
+  ): Promise<{ session: SecureAggregationSession; advertisement: Uint8Array }> {
+    const params = verifiedRoundParams(task, round, update.size);
+    const client = new secagg.SecAggClient({
+      params,
+      index: task.index,
+      update: update.data,
+      numExamples: task.unitWeights ? 1 : numExamples,
+      // Stochastic rounding only: not secret, the server sees nothing but the masked sum.
+      rng: new Rng(seed).split('secagg-quantize'),
+    });
+    const advertisement = await client.advertise();
+    return { session: new SecureAggregationSession(round, client), advertisement };
+  }
+
+  /** Answers the server's message for a later stage; the SecAggClient rejects anything out of order or replayed. */
+  handle(payload: Uint8Array): Promise<Uint8Array> {
+    return this.client.handle(payload);
+  }
+
+  get finished(): boolean {
+    return this.client.phase === 'finished' || this.client.phase === 'failed';
+  }
+}
