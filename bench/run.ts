@@ -6,6 +6,7 @@
 import * as connections from './connections.js';
 import * as core from './core.js';
 import * as dpSgd from './dp-sgd.js';
+import * as he from './he.js';
 import * as learning from './learning.js';
 import * as roundOverhead from './round-overhead.js';
 import * as strategies from './strategies.js';
@@ -15,7 +16,7 @@ interface Benchmark {
   run(): Promise<object>;
 }
 
-const BENCHMARKS: readonly Benchmark[] = [core, strategies, dpSgd, roundOverhead, connections, learning];
+const BENCHMARKS: readonly Benchmark[] = [core, strategies, dpSgd, roundOverhead, connections, learning, he];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((n) => !BENCHMARKS.some((b) => b.name === n));
