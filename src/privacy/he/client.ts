@@ -14,7 +14,7 @@ import { encodeBlob } from './blob.js';
 import { describe } from './context.js';
 import type { HeKeys } from './keys.js';
 import { loadBlob } from './load.js';
-import { ciphertextCount } from './params.js';
+import { ciphertextCount, type CkksParams } from './params.js';
 
 /** Largest d a blob can describe (its header field is 32 bits). */
 const MAX_D = 0xffffffff;
@@ -38,6 +38,8 @@ export function encryptUpdate(keys: HeKeys, values: Float32Array | Float64Array,
   }
   const { seal, slots, scale, params } = keys.ctx;
   const d = values.length;
+  // Checked here, not left to SEAL: an infinite product traps inside the WASM module instead of throwing.
+  const limit = valueLimit(params);
   const chunk = new Float64Array(slots);
   const parts: Uint8Array[] = [];
   for (let i = 0; i < ciphertextCount(d, params); i++) {
@@ -49,7 +51,14 @@ export function encryptUpdate(keys: HeKeys, values: Float32Array | Float64Array,
       if (!Number.isFinite(v)) {
         throw new FlotillaError('NON_FINITE', `encryptUpdate: value ${j} is ${v}`);
       }
-      chunk[j - start] = v * weight;
+      const x = v * weight;
+      if (!(Math.abs(x) < limit)) {
+        throw new FlotillaError(
+          'INVALID_ARGUMENT',
+          `encryptUpdate: value ${j} times the weight is ${x}, outside the CKKS range (magnitude < ${limit})`,
+        );
+      }
+      chunk[j - start] = x;
     }
     let plain: PlainText;
     try {
@@ -72,6 +81,16 @@ export function encryptUpdate(keys: HeKeys, values: Float32Array | Float64Array,
     }
   }
   return encodeBlob(d, parts);
+}
+
+/**
+ * The magnitude a coordinate (of one update or of the sum) must stay below: 2^(dataBits - scaleBits - 1), where
+ * dataBits is the sum of every prime but the special one (2^99 at the defaults).
+ */
+export function valueLimit(params: CkksParams): number {
+  const bits = params.coeffModulusBits;
+  const dataBits = bits.slice(0, -1).reduce((a, b) => a + b, 0);
+  return 2 ** (dataBits - params.scaleBits - 1);
 }
 
 /**

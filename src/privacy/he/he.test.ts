@@ -128,6 +128,9 @@ describe('CKKS aggregation', () => {
     expectCode(() => encryptUpdate(keys, new Float32Array(3), -1), 'INVALID_ARGUMENT');
     expectCode(() => encryptUpdate(keys, new Float32Array(3), Number.NaN), 'INVALID_ARGUMENT');
     expectCode(() => encryptUpdate(keys, Float32Array.of(1, Number.POSITIVE_INFINITY), 1), 'NON_FINITE');
+    // Finite values whose weighted product overflows, or leaves the CKKS range, are refused before SEAL sees them.
+    expectCode(() => encryptUpdate(keys, Float32Array.of(1), 1e300), 'INVALID_ARGUMENT', /CKKS range/);
+    expectCode(() => encryptUpdate(keys, Float32Array.of(3e38), 1e10), 'INVALID_ARGUMENT', /CKKS range/);
     expectCode(() => decryptAggregate(keys, new Uint8Array(100), 0), 'INVALID_ARGUMENT');
   });
 });
@@ -322,6 +325,7 @@ describe('the server never touches secret-key machinery', () => {
     server.delete();
 
     expect([...touched].filter((p) => forbidden.has(p))).toEqual([]);
+    expect(touched.has('Evaluator') && touched.has('CipherText')).toBe(true); // it did run through the Proxy
     const mean = decryptAggregate(keys, sum, d).map((s) => s / 7);
     expect(relativeError(mean, plainWeightedMean(updates, weights))).toBeLessThan(1e-6);
   });

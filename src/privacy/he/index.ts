@@ -7,7 +7,7 @@
 export { HeAggregator, type HeAggregatorOptions } from './aggregator.js';
 export { BLOB_VERSION, crc32, decodeBlob, encodeBlob, type BlobLayout, type BlobLimits } from './blob.js';
 export { ciphertextSizes } from './ciphertext.js';
-export { decryptAggregate, encryptUpdate } from './client.js';
+export { decryptAggregate, encryptUpdate, valueLimit } from './client.js';
 export {
   createContext,
   loadContext,
