@@ -87,3 +87,38 @@ describe('option table', () => {
     });
   });
 });
+
+describe('option groups (secureAggregation)', () => {
+  const specs: OptionSpec[] = [
+    { key: 'secureAggregation', type: 'boolean', default: false, description: 'on' },
+    { key: 'secureAggregation.threshold', type: 'number', above: 0.5, description: 't' },
+  ];
+
+  it('takes a mapping of sub-keys, which turns the group on', () => {
+    expect(validateConfigObject(specs, { secureAggregation: { threshold: 0.7 } }, 'c.yaml')).toEqual({
+      secureAggregation: true,
+      'secureAggregation.threshold': 0.7,
+    });
+    expect(validateConfigObject(specs, { secureAggregation: {} }, 'c.yaml')).toEqual({
+      secureAggregation: true,
+    });
+    expect(validateConfigObject(specs, { secureAggregation: false }, 'c.yaml')).toEqual({
+      secureAggregation: false,
+    });
+  });
+
+  it('names an unknown or bad sub-key', () => {
+    expect(() => validateConfigObject(specs, { secureAggregation: { treshold: 0.7 } }, 'c.yaml')).toThrow(
+      'c.yaml: unknown key "secureAggregation.treshold" (did you mean "threshold"?)',
+    );
+    expect(() => validateConfigObject(specs, { secureAggregation: { threshold: 0.2 } }, 'c.yaml')).toThrow(
+      /"secureAggregation.threshold" must be > 0.5/,
+    );
+  });
+
+  it('publishes the group as a boolean or an object in the JSON Schema', () => {
+    const schema = jsonSchema(specs, 't') as { properties: Record<string, { oneOf?: unknown[] }> };
+    expect(Object.keys(schema.properties)).toEqual(['secureAggregation']);
+    expect(schema.properties['secureAggregation']!.oneOf).toHaveLength(2);
+  });
+});

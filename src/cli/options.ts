@@ -126,7 +126,42 @@ export function validateConfigObject(
     if (!spec) {
       throw configError(`${source}: unknown key "${key}"${suggest(key, [...byKey.keys()])}`, { key });
     }
-    out[key] = coerce(spec, value, source);
+    if (isGroup(specs, spec) && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      Object.assign(out, groupValues(specs, spec, value as Record<string, unknown>, source));
+    } else {
+      out[key] = coerce(spec, value, source);
+    }
+  }
+  return out;
+}
+
+/**
+ * A group is a boolean key with dotted sub-keys (`secureAggregation` and `secureAggregation.threshold`...): in a config
+ * file it may be written as a mapping of its sub-keys, which turns it on.
+ */
+function groupMembers(specs: readonly OptionSpec[], group: OptionSpec): OptionSpec[] {
+  return specs.filter((s) => s.key.startsWith(`${group.key}.`));
+}
+
+function isGroup(specs: readonly OptionSpec[], spec: OptionSpec): boolean {
+  return spec.type === 'boolean' && groupMembers(specs, spec).length > 0;
+}
+
+function groupValues(
+  specs: readonly OptionSpec[],
+  group: OptionSpec,
+  raw: Record<string, unknown>,
+  source: string,
+): OptionValues {
+  const members = new Map(groupMembers(specs, group).map((s) => [s.key.slice(group.key.length + 1), s]));
+  const out: OptionValues = { [group.key]: true };
+  for (const [name, value] of Object.entries(raw)) {
+    const spec = members.get(name);
+    if (!spec) {
+      const key = `${group.key}.${name}`;
+      throw configError(`${source}: unknown key "${key}"${suggest(name, [...members.keys()])}`, { key });
+    }
+    out[spec.key] = coerce(spec, value, source);
   }
   return out;
 }
@@ -199,7 +234,7 @@ export function mergeOptions(specs: readonly OptionSpec[], ...layers: OptionValu
 /** The JSON Schema (draft 2020-12) of a config file for the given options. */
 export function jsonSchema(specs: readonly OptionSpec[], title: string): Record<string, unknown> {
   const properties: Record<string, unknown> = {};
-  for (const spec of specs) {
+  const property = (spec: OptionSpec) => {
     const base: Record<string, unknown> = { description: spec.description };
     if (spec.default !== undefined) base.default = spec.default;
     if (spec.type === 'enum') base.enum = spec.values;
@@ -207,7 +242,22 @@ export function jsonSchema(specs: readonly OptionSpec[], title: string): Record<
     if (spec.min !== undefined) base.minimum = spec.min;
     if (spec.max !== undefined) base.maximum = spec.max;
     if (spec.above !== undefined) base.exclusiveMinimum = spec.above;
-    properties[spec.key] = base;
+    return base;
+  };
+  for (const spec of specs) {
+    if (spec.key.includes('.')) continue; // a group member: described inside its group
+    if (!isGroup(specs, spec)) {
+      properties[spec.key] = property(spec);
+      continue;
+    }
+    const members: Record<string, unknown> = {};
+    for (const member of groupMembers(specs, spec)) {
+      members[member.key.slice(spec.key.length + 1)] = property(member);
+    }
+    properties[spec.key] = {
+      description: spec.description,
+      oneOf: [{ type: 'boolean' }, { type: 'object', additionalProperties: false, properties: members }],
+    };
   }
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',

@@ -38,6 +38,14 @@ export const PRIVACY_OPTIONS: readonly OptionSpec[] = [
     description: 'central: who clips, the client before sending or a trusted server on receipt',
   },
   {
+    key: 'noiseOn',
+    type: 'enum',
+    values: ['server', 'clients'],
+    default: 'server',
+    description:
+      'central: who adds the noise, the server after aggregation (after unmasking under secure aggregation) or the clients (distributed DP: each adds its share before masking, so the server never sees an unnoised sum; needs secureAggregation)',
+  },
+  {
     key: 'noiseMultiplier',
     type: 'number',
     above: 0,
@@ -175,6 +183,7 @@ export function resolvePrivacy(
       noiseMultiplier: z,
       clipNorm,
       clipOn: v['clipOn'] as 'client' | 'server',
+      noiseOn: v['noiseOn'] as 'server' | 'clients',
       sampling: clientSampling,
       delta,
       ...(budget ? { budget } : {}),

@@ -12,6 +12,7 @@ import { STRATEGY_CATALOG, createStrategy, type Strategy } from '../strategy/ind
 import { byzantineFromAttackers, resolveAttack } from './attack-options.js';
 import type { OptionValues } from './options.js';
 import { resolvePrivacy, type ResolvedPrivacy } from './privacy-options.js';
+import { resolveSecureAggregationOptions } from './secure-aggregation-options.js';
 import { strategyParams } from './strategy-options.js';
 
 export interface RunConfig {
@@ -107,6 +108,7 @@ export function resolveRunConfig(v: OptionValues): RunConfig {
     seed: scenario.seed,
   };
   const privacy = resolvePrivacy(v, engine.rounds, v.fraction as number);
+  const secureAggregation = resolveSecureAggregationOptions(v);
   const { name, params } = strategyParams(v);
   const attack = resolveAttack(v);
   const f = byzantineFromAttackers(v, attack);
@@ -130,7 +132,11 @@ export function resolveRunConfig(v: OptionValues): RunConfig {
   }
   return {
     scenario,
-    engine: { ...engine, clientSampling: v.clientSampling as 'fixed-size' | 'poisson' },
+    engine: {
+      ...engine,
+      clientSampling: v.clientSampling as 'fixed-size' | 'poisson',
+      ...(secureAggregation ? { secureAggregation } : {}),
+    },
     privacy,
     strategy: createStrategy(name, params),
     backend: v.backend as BackendName,

@@ -8,3 +8,4 @@ export * from './engine.js';
 export * from './privacy.js';
 export * from './dp-fedavg.js';
 export * from './client-dp.js';
+export * from './secure-aggregation.js';

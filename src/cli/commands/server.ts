@@ -17,6 +17,10 @@ import {
   type OptionSpec,
   type OptionValues,
 } from '../options.js';
+import {
+  SECURE_AGGREGATION_OPTIONS,
+  resolveSecureAggregationOptions,
+} from '../secure-aggregation-options.js';
 import { STRATEGY_OPTIONS, strategyParams } from '../strategy-options.js';
 
 export const SERVER_OPTIONS: readonly OptionSpec[] = [
@@ -172,6 +176,7 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
     description: 'per-connection rate limit',
   },
   ...STRATEGY_OPTIONS,
+  ...SECURE_AGGREGATION_OPTIONS,
 ];
 
 const PATH_KEYS = ['db', 'tlsDir', 'cert', 'key', 'ca'];
@@ -201,8 +206,10 @@ export function serverConfigFromOptions(v: OptionValues): ServerConfig {
   }
   const clientsPerRound = v.clientsPerRound as number | undefined;
   const over = v.overSelection as number;
+  const secureAggregation = resolveSecureAggregationOptions(v);
   const engine: EngineConfig = {
     rounds: v.rounds as number,
+    ...(secureAggregation ? { secureAggregation } : {}),
     ...(clientsPerRound !== undefined
       ? { clientsPerRound: Math.ceil(clientsPerRound * (1 + over) - 1e-9) }
       : v.fractionFit !== undefined
