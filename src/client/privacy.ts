@@ -110,11 +110,11 @@ export class ClientPrivacy {
    * the server's accountant rather than this client's ledger.
    */
   private addNoiseShare(update: ParameterSet, config: FitConfig): void {
-    if (!config.secureAggregation || config.clipNorm === undefined) {
+    if ((!config.secureAggregation && !config.homomorphic) || config.clipNorm === undefined) {
       throw new FlotillaError(
         'INVALID_ARGUMENT',
-        'distributed DP noise needs secure aggregation and clipNorm: unmasked, a single noise share would leave ' +
-          'the update under-protected',
+        'distributed DP noise needs secure or homomorphic aggregation and clipNorm: sent in the clear, a single ' +
+          'noise share would leave the update under-protected',
       );
     }
     this.noiseFor(config, 'distributed-dp').addGaussian(update.data, config.distributedNoiseStddev!);

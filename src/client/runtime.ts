@@ -5,7 +5,7 @@
  * (trained - global), never its raw parameters. Browser-safe: no platform imports.
  */
 import { FlotillaError, ParameterSet, difference, isFlotillaError, type Trainer } from '../core/index.js';
-import type { PrivacyBudget } from '../privacy/index.js';
+import type { PrivacyBudget, he } from '../privacy/index.js';
 import {
   DEFAULT_DECODE_LIMITS,
   MAX_FAILURE_MESSAGE_LENGTH,
@@ -22,6 +22,7 @@ import {
   type TaskFailedMessage,
 } from '../protocol/index.js';
 import { ClientControlVariate } from './control-variate.js';
+import { HomomorphicClient } from './homomorphic.js';
 import { ClientPrivacy, type ClientNoise } from './privacy.js';
 import { SecureAggregationSession } from './secure-aggregation.js';
 
@@ -32,6 +33,8 @@ export interface ClientRuntimeOptions {
   readonly noise?: ClientNoise;
   /** This client's own privacy budget (local DP, DP-SGD): an update that would exceed it is not sent. */
   readonly privacyBudget?: PrivacyBudget;
+  /** The CKKS key the federation's clients share, for homomorphic aggregation (loaded from its key file). */
+  readonly homomorphicKeys?: he.HeKeys;
 }
 
 export class ClientRuntime {
@@ -42,6 +45,9 @@ export class ClientRuntime {
   readonly privacy: ClientPrivacy;
   /** The secure-aggregation round in progress, if any (one at a time: a new fit task replaces it). */
   private secureSession: SecureAggregationSession | undefined;
+  private readonly homomorphic: HomomorphicClient | undefined;
+  /** The round and model size of this client's last homomorphic fit: what a decryption request must match. */
+  private homomorphicRound: { readonly round: number; readonly dimension: number } | undefined;
 
   constructor(
     private readonly trainer: Trainer,
@@ -49,6 +55,7 @@ export class ClientRuntime {
   ) {
     this.limits = options.limits ?? DEFAULT_DECODE_LIMITS;
     this.privacy = new ClientPrivacy(options.noise ?? 'secure', options.privacyBudget);
+    this.homomorphic = options.homomorphicKeys && new HomomorphicClient(options.homomorphicKeys);
   }
 
   /**
@@ -83,6 +90,7 @@ export class ClientRuntime {
   private async fit(task: FitTaskMessage): Promise<FitResultMessage | StageResultMessage> {
     // A new task ends whatever secure round this client was in: its server has moved on.
     this.secureSession = undefined;
+    this.homomorphicRound = undefined;
     // A copy, so a trainer that trains in place cannot change the global parameters the update is measured from.
     const control = task.control;
     if (control) task.params.layout.assertEquals(control.layout, 'the global model and the control variate');
@@ -98,6 +106,30 @@ export class ClientRuntime {
     update.assertFinite('the update (trained - global)');
     // The privacy stage runs on exactly what leaves; it throws (nothing sent) when the client's budget is spent.
     const privacyMetrics = this.privacy.process(update, task.config, out);
+    const encrypted = task.config.homomorphic;
+    if (encrypted) {
+      if (control)
+        throw new FlotillaError('SECAGG_REFUSED', 'SCAFFOLD cannot run under homomorphic aggregation');
+      if (!this.homomorphic) {
+        throw new FlotillaError(
+          'SECAGG_REFUSED',
+          'this client has no CKKS key file for homomorphic aggregation',
+        );
+      }
+      const payload = this.homomorphic.encrypt(encrypted, update, out.numExamples);
+      this.homomorphicRound = { round: task.round, dimension: update.size };
+      return {
+        type: 'stage-result',
+        round: task.round,
+        taskId: task.taskId,
+        protocol: 'he',
+        stage: 0,
+        numExamples: out.numExamples,
+        localSteps: out.localSteps,
+        metrics: { ...out.metrics, ...privacyMetrics },
+        payload,
+      };
+    }
     const secure = task.config.secureAggregation;
     if (secure) {
       if (control) throw new FlotillaError('SECAGG_REFUSED', 'SCAFFOLD cannot run under secure aggregation');
@@ -136,8 +168,24 @@ export class ClientRuntime {
     };
   }
 
-  /** A later stage of the secure round this client's last fit task started. */
+  /** A later stage of the secure or homomorphic round this client's last fit task started. */
   private async stage(task: StageTaskMessage): Promise<StageResultMessage> {
+    const reply = {
+      type: 'stage-result',
+      round: task.round,
+      taskId: task.taskId,
+      stage: task.stage,
+    } as const;
+    if (task.protocol === 'he') {
+      const round = this.homomorphicRound;
+      if (!this.homomorphic || task.stage !== 1 || round?.round !== task.round) {
+        throw new FlotillaError(
+          'SECAGG_REJECTED',
+          `no homomorphic round ${task.round} on this client to decrypt a stage-${task.stage} task for`,
+        );
+      }
+      return { ...reply, protocol: 'he', payload: this.homomorphic.decrypt(task.payload, round.dimension) };
+    }
     const session = this.secureSession;
     if (task.protocol !== 'secagg' || !session || session.round !== task.round || session.finished) {
       throw new FlotillaError(
@@ -147,14 +195,7 @@ export class ClientRuntime {
     }
     const payload = await session.handle(task.payload);
     if (session.finished) this.secureSession = undefined;
-    return {
-      type: 'stage-result',
-      round: task.round,
-      taskId: task.taskId,
-      protocol: 'secagg',
-      stage: task.stage,
-      payload,
-    };
+    return { ...reply, protocol: 'secagg', payload };
   }
 
   private async evaluate(task: EvaluateTaskMessage): Promise<EvaluateResultMessage> {

@@ -51,6 +51,16 @@ export interface FitConfig {
   readonly distributedNoiseStddev?: number;
   /** Secure aggregation of this round's update: the client masks it (SecAgg+) instead of sending it. */
   readonly secureAggregation?: SecureAggregationTask;
+  /** Homomorphic aggregation: the client encrypts its weighted update (CKKS) under the clients' shared key. */
+  readonly homomorphic?: HomomorphicTask;
+}
+
+/** What a client must know of a homomorphic (CKKS) round. */
+export interface HomomorphicTask {
+  /** The round's public CKKS encryption parameters, base64; the client's key file must hold the same. */
+  readonly parameters: string;
+  /** Every client weighs 1 rather than its example count (unweighted strategies, DP-FedAvg). */
+  readonly unitWeights: boolean;
 }
 
 /**

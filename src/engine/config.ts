@@ -4,6 +4,7 @@
  * defaults, so the engine itself never re-checks a field.
  */
 import { FlotillaError, type OptimizerName } from '../core/index.js';
+import { resolveHomomorphic, type HomomorphicConfig, type ResolvedHomomorphic } from './homomorphic.js';
 import {
   resolveSecureAggregation,
   type ResolvedSecureAggregation,
@@ -55,18 +56,24 @@ export interface EngineConfig {
   readonly seed?: number;
   /** SecAgg+ (secure-aggregation.ts): the server learns only the sum of each round's updates. Absent: off. */
   readonly secureAggregation?: SecureAggregationConfig;
+  /** CKKS homomorphic aggregation (homomorphic.ts): clients encrypt, the server adds ciphertexts. Absent: off. */
+  readonly homomorphicAggregation?: HomomorphicConfig;
 }
 
 export type ClientSamplingKind = 'fixed-size' | 'poisson';
 
 export type ResolvedEngineConfig = Required<
-  Omit<EngineConfig, 'fractionFit' | 'clientsPerRound' | 'minResults' | 'secureAggregation'>
+  Omit<
+    EngineConfig,
+    'fractionFit' | 'clientsPerRound' | 'minResults' | 'secureAggregation' | 'homomorphicAggregation'
+  >
 > & {
   /** Exactly one of the two is set. */
   readonly fractionFit: number | undefined;
   readonly clientsPerRound: number | undefined;
   readonly minResults: { readonly fraction: number } | { readonly count: number };
   readonly secureAggregation: ResolvedSecureAggregation | undefined;
+  readonly homomorphicAggregation: ResolvedHomomorphic | undefined;
 };
 
 function invalid(key: string, message: string): never {
@@ -127,6 +134,12 @@ export function resolveEngineConfig(config: EngineConfig): ResolvedEngineConfig 
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed))
     invalid('seed', `must be an integer, got ${seed}`);
   const fitDeadlineMs = positive(config.fitDeadlineMs ?? 60_000, 'fitDeadlineMs');
+  if (config.secureAggregation !== undefined && config.homomorphicAggregation !== undefined) {
+    invalid(
+      'secureAggregation',
+      'and "homomorphicAggregation" are exclusive: each hides the updates on its own',
+    );
+  }
   return {
     rounds: integer(config.rounds, 'rounds', 1),
     fractionFit:
@@ -152,6 +165,10 @@ export function resolveEngineConfig(config: EngineConfig): ResolvedEngineConfig 
     seed,
     secureAggregation:
       config.secureAggregation === undefined ? undefined : resolveSecureAggregation(config.secureAggregation),
+    homomorphicAggregation:
+      config.homomorphicAggregation === undefined
+        ? undefined
+        : resolveHomomorphic(config.homomorphicAggregation),
   };
 }
 

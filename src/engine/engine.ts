@@ -25,6 +25,7 @@ import type {
   FitAssignment,
   RoundAggregator,
   RoundContext,
+  SecureSum,
   ServerFit,
   Strategy,
   StrategyState,
@@ -49,6 +50,7 @@ import {
   type RoundPrivacy,
 } from './privacy.js';
 import { readEvaluateReply, readFitReply, readStageReply, type Checked, type SentTask } from './replies.js';
+import { HomomorphicRound, encryptionParameters } from './homomorphic.js';
 import { SecureRound, checkCapacity, checkSecureStrategy, meanResult } from './secure-aggregation.js';
 
 /**
@@ -163,6 +165,8 @@ export class RoundEngine {
   /** Secure aggregation: whether clients weigh 1 each, and the engine's session name bound into every round. */
   private readonly unitWeights: boolean;
   private readonly session: string;
+  /** Homomorphic aggregation: the round's public encryption parameters, built once. */
+  private heParameters: Promise<Uint8Array> | undefined;
 
   constructor(options: RoundEngineOptions) {
     this.config = resolveEngineConfig(options.config);
@@ -183,9 +187,13 @@ export class RoundEngine {
     this.committer = options.committer;
     this.limits = options.limits;
     this.root = new Rng(this.config.seed);
-    const secure = this.config.secureAggregation !== undefined;
-    if (secure) checkSecureStrategy(this.strategy);
-    const composition = this.privacy?.secureAggregation(secure);
+    const hiding = this.config.secureAggregation
+      ? 'secure aggregation'
+      : this.config.homomorphicAggregation
+        ? 'homomorphic aggregation'
+        : undefined;
+    if (hiding) checkSecureStrategy(this.strategy, hiding);
+    const composition = this.privacy?.secureAggregation(hiding !== undefined);
     if (composition?.refusal) {
       throw new FlotillaError('CONFIG_INVALID', composition.refusal, { key: 'secureAggregation' });
     }
@@ -444,9 +452,10 @@ export class RoundEngine {
       plan,
     };
     // An empty Poisson draw under DP has no update to protect: its release is noise alone.
-    return this.config.secureAggregation && selected.length > 0
-      ? this.secureAttempt(setup)
-      : this.plainAttempt(setup);
+    if (selected.length === 0) return this.plainAttempt(setup);
+    if (this.config.secureAggregation) return this.secureAttempt(setup);
+    if (this.config.homomorphicAggregation) return this.homomorphicAttempt(setup);
+    return this.plainAttempt(setup);
   }
 
   private failedAttempt(
@@ -597,12 +606,22 @@ export class RoundEngine {
     // The protocol's later stages are part of collecting the round's results.
     const fitMs = performance.now() - fitStart;
 
-    const sum = step.sum;
+    return this.aggregateSum(setup, step.sum, failures, fitMs);
+  }
+
+  /** Hands a securely summed (or decrypted) round to the strategy and finishes the attempt. */
+  private aggregateSum(
+    setup: AttemptSetup,
+    sum: SecureSum,
+    failures: readonly ClientFailure[],
+    fitMs: number,
+  ): AttemptOutcome {
+    const { context, plan } = setup;
     const participants = sum.contributions.map((c) => c.clientId);
     const aggregationStart = performance.now();
     const inner = this.strategy.beginAggregation(context);
     const aggregator = plan ? plan.wrap(inner, context) : inner;
-    if (participants.length >= needed) {
+    if (participants.length >= setup.needed) {
       if (aggregator.addSecureSum) aggregator.addSecureSum(sum);
       else aggregator.add(meanResult(sum));
     }
@@ -613,6 +632,73 @@ export class RoundEngine {
       fitMs,
       aggregationMs: performance.now() - aggregationStart,
     });
+  }
+
+  /**
+   * CKKS: the fit tasks name the public encryption parameters, each client answers with its encrypted weighted
+   * update, the server adds the ciphertexts without any key, and contributors are asked in turn to decrypt the sum.
+   */
+  private async homomorphicAttempt(setup: AttemptSetup): Promise<AttemptOutcome> {
+    const { round, attempt, global, needed } = setup;
+    const config = this.config.homomorphicAggregation!;
+    this.heParameters ??= encryptionParameters(config.params);
+    const encrypted = await HomomorphicRound.open(await this.heParameters, {
+      round,
+      attempt,
+      layout: global.layout,
+      unitWeights: this.unitWeights,
+    });
+    try {
+      const tasks = setup.selected.map((_, i) => this.fitTask(setup, i, { homomorphic: encrypted.task }));
+      const fitStart = performance.now();
+      const failures = await this.dispatch(
+        'fit',
+        round,
+        tasks,
+        this.config.fitDeadlineMs,
+        setup.traffic,
+        (frame, task) => {
+          const checked = readStageReply(frame, task, 'he', 0, this.limits);
+          if (!checked.ok) return checked;
+          const { payload, numExamples, localSteps, metrics } = checked.value;
+          return encrypted.receive(task.clientId, payload, {
+            numExamples: numExamples!,
+            localSteps: localSteps!,
+            metrics: metrics!,
+          });
+        },
+      );
+      if (encrypted.contributors.length < needed) {
+        return this.failedAttempt(
+          setup,
+          `${encrypted.contributors.length} of ${setup.selected.length} client(s) returned a valid result, ` +
+            `${needed} needed; the encrypted sum was not decrypted`,
+          failures,
+        );
+      }
+      for (const clientId of encrypted.contributors) {
+        failures.push(
+          ...(await this.dispatch(
+            'homomorphic-aggregation',
+            round,
+            [encrypted.decryptTask(clientId)],
+            config.stageTimeoutMs,
+            setup.traffic,
+            (frame, task) => {
+              const checked = readStageReply(frame, task, 'he', 1, this.limits);
+              return checked.ok ? encrypted.acceptDecryption(task.clientId, checked.value.payload) : checked;
+            },
+          )),
+        );
+        if (encrypted.sum()) break;
+      }
+      const sum = encrypted.sum();
+      if (!sum)
+        return this.failedAttempt(setup, 'no contributing client decrypted the encrypted sum', failures);
+      return this.aggregateSum(setup, sum, failures, performance.now() - fitStart);
+    } finally {
+      encrypted.delete();
+    }
   }
 
   private finishAttempt(

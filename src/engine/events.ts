@@ -8,7 +8,7 @@ import type { ClientFailure } from '../strategy/strategy.js';
 import type { ResolvedEngineConfig } from './config.js';
 import type { FailedAttempt, FederatedEvaluation, RoundRecord } from './history.js';
 
-export type TaskPhase = 'fit' | 'evaluate' | 'secure-aggregation';
+export type TaskPhase = 'fit' | 'evaluate' | 'secure-aggregation' | 'homomorphic-aggregation';
 
 export interface EngineEvents {
   'run-started': {

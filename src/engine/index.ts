@@ -9,3 +9,4 @@ export * from './privacy.js';
 export * from './dp-fedavg.js';
 export * from './client-dp.js';
 export * from './secure-aggregation.js';
+export * from './homomorphic.js';

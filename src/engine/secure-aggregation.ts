@@ -51,14 +51,14 @@ export function resolveSecureAggregation(config: SecureAggregationConfig): Resol
   return { ...config, stageTimeoutMs };
 }
 
-/** Refuses a strategy that needs individual updates, which the server never sees under secure aggregation. */
-export function checkSecureStrategy(strategy: Strategy): void {
+/** Refuses a strategy that needs individual updates, which the server never sees under secure aggregation or HE. */
+export function checkSecureStrategy(strategy: Strategy, key: string): void {
   if (!strategy.meanUpdate) {
     throw new FlotillaError(
       'CONFIG_INVALID',
-      `strategy "${strategy.name}" needs each client's update, but secure aggregation gives the server only their ` +
+      `strategy "${strategy.name}" needs each client's update, but ${key} gives the server only their ` +
         `sum; use fedavg, fedavgm, fedprox, fedadagrad, fedadam or fedyogi`,
-      { key: 'secureAggregation' },
+      { key },
     );
   }
 }

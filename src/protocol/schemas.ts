@@ -54,6 +54,17 @@ export const fitConfigSchema: Schema<FitConfig> = obj({
       unitWeights: bool(),
     }),
   ),
+  homomorphic: optional(
+    obj({
+      parameters: str({
+        minLength: 1,
+        maxLength: 4096,
+        pattern: /^[A-Za-z0-9+/]+=*$/,
+        patternName: 'base64',
+      }),
+      unitWeights: bool(),
+    }),
+  ),
 });
 
 export const evaluateConfigSchema: Schema<EvaluateConfig> = obj({

@@ -18,6 +18,8 @@ export interface RuntimeClientHostOptions {
   readonly limits?: DecodeLimits;
   /** Privacy settings of every runtime (noise source, each client's own budget). */
   readonly privacy?: Pick<ClientRuntimeOptions, 'noise' | 'privacyBudget'>;
+  /** The CKKS key every client shares, for homomorphic aggregation. */
+  readonly homomorphicKeys?: ClientRuntimeOptions['homomorphicKeys'];
 }
 
 export class RuntimeClientHost implements ClientHost {
@@ -29,7 +31,11 @@ export class RuntimeClientHost implements ClientHost {
       if (this.runtimes.has(descriptor.id)) {
         throw new FlotillaError('INVALID_ARGUMENT', `duplicate virtual client id "${descriptor.id}"`);
       }
-      const runtimeOptions = { ...(options.limits ? { limits: options.limits } : {}), ...options.privacy };
+      const runtimeOptions = {
+        ...(options.limits ? { limits: options.limits } : {}),
+        ...options.privacy,
+        ...(options.homomorphicKeys ? { homomorphicKeys: options.homomorphicKeys } : {}),
+      };
       this.runtimes.set(descriptor.id, new ClientRuntime(trainer, runtimeOptions));
     }
     this.descriptors = clients.map((c) => c.descriptor);

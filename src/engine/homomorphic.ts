@@ -1,0 +1,166 @@
+/**
+ * Homomorphic aggregation (CKKS) as stages of an engine round. The fit task names the round's public encryption
+ * parameters; each client trains, encrypts its weighted update under the secret key the clients share (the server
+ * never has it) and answers with the ciphertexts (stage 0). The server adds the ciphertexts without any key, then asks
+ * one contributing client to decrypt the encrypted sum (stage 1); if it does not answer, the next is asked.
+ *
+ * The server thus learns the weighted sum (as under SecAgg+), not one update. A decryptor could return a wrong sum,
+ * as any client can send a wrong update; the sum is checked for size and finiteness, not for honesty.
+ */
+import { FlotillaError, ParameterSet, type HomomorphicTask, type ParameterLayout } from '../core/index.js';
+import { encodeMessage } from '../protocol/index.js';
+import { he } from '../privacy/index.js';
+import type { SecureSum } from '../strategy/strategy.js';
+import type { TaskEnvelope } from './pool.js';
+import type { Checked } from './replies.js';
+
+export interface HomomorphicConfig extends Partial<he.CkksParams> {
+  /** Time the decryption stage allows a client to answer. Default 30 000 ms. */
+  readonly stageTimeoutMs?: number;
+}
+
+export interface ResolvedHomomorphic {
+  readonly params: he.CkksParams;
+  readonly stageTimeoutMs: number;
+}
+
+export function resolveHomomorphic(config: HomomorphicConfig): ResolvedHomomorphic {
+  const stageTimeoutMs = config.stageTimeoutMs ?? 30_000;
+  if (!(Number.isFinite(stageTimeoutMs) && stageTimeoutMs > 0)) {
+    throw new FlotillaError(
+      'CONFIG_INVALID',
+      `homomorphicAggregation.stageTimeoutMs: expected a finite number > 0, got ${stageTimeoutMs}`,
+      { key: 'homomorphicAggregation.stageTimeoutMs' },
+    );
+  }
+  const { polyModulusDegree, coeffModulusBits, scaleBits } = config;
+  return {
+    params: he.resolveCkksParams({
+      ...(polyModulusDegree !== undefined ? { polyModulusDegree } : {}),
+      ...(coeffModulusBits !== undefined ? { coeffModulusBits } : {}),
+      ...(scaleBits !== undefined ? { scaleBits } : {}),
+    }),
+    stageTimeoutMs,
+  };
+}
+
+/** The public encryption parameters of `params`, as the clients' key files must hold them (no key involved). */
+export async function encryptionParameters(params: he.CkksParams): Promise<Uint8Array> {
+  const ctx = he.createContext(await he.loadSeal(), params);
+  try {
+    return he.saveEncryptionParameters(ctx);
+  } finally {
+    ctx.delete();
+  }
+}
+
+export function toBase64(bytes: Uint8Array): string {
+  let text = '';
+  for (const b of bytes) text += String.fromCharCode(b);
+  return btoa(text);
+}
+
+type Contribution = SecureSum['contributions'][number];
+
+/** One attempt's homomorphic round on the server: the keyless ciphertext sum, then its decryption by a client. */
+export class HomomorphicRound {
+  private readonly contributions: Contribution[] = [];
+  private weightTotal = 0;
+  private decrypted: Float32Array | undefined;
+  /** The encrypted sum, serialised once for however many clients are asked to decrypt it. */
+  private encryptedSum: Uint8Array | undefined;
+
+  private constructor(
+    private readonly aggregator: he.HeAggregator,
+    readonly task: HomomorphicTask,
+    private readonly setup: {
+      readonly round: number;
+      readonly attempt: number;
+      readonly layout: ParameterLayout;
+      readonly unitWeights: boolean;
+    },
+  ) {}
+
+  static async open(parameters: Uint8Array, setup: HomomorphicRound['setup']): Promise<HomomorphicRound> {
+    const aggregator = await he.HeAggregator.create({ parameters, dimension: setup.layout.totalSize });
+    const task = { parameters: toBase64(parameters), unitWeights: setup.unitWeights };
+    return new HomomorphicRound(aggregator, task, setup);
+  }
+
+  /** Adds a client's encrypted update; a blob the aggregator refuses makes it a failed client. */
+  receive(clientId: string, payload: Uint8Array, reported: Omit<Contribution, 'clientId'>): Checked<number> {
+    try {
+      this.aggregator.add(payload);
+    } catch (error) {
+      return { ok: false, failure: { clientId, cause: 'rejected', message: (error as Error).message } };
+    }
+    this.contributions.push({ clientId, ...reported });
+    this.weightTotal += this.setup.unitWeights ? 1 : reported.numExamples;
+    return { ok: true, value: reported.numExamples };
+  }
+
+  /** Clients whose ciphertexts are in the sum, in arrival order: the candidates to decrypt it. */
+  get contributors(): readonly string[] {
+    return this.contributions.map((c) => c.clientId);
+  }
+
+  /** The stage-1 task asking `clientId` to decrypt the encrypted sum. */
+  decryptTask(clientId: string): TaskEnvelope {
+    const { round, attempt } = this.setup;
+    const taskId = `${round}.${attempt}.he.${this.contributors.indexOf(clientId)}`;
+    this.encryptedSum ??= this.aggregator.result();
+    const payload = this.encryptedSum;
+    return {
+      clientId,
+      taskId,
+      frame: encodeMessage({ type: 'stage-task', round, taskId, protocol: 'he', stage: 1, payload }),
+    };
+  }
+
+  /** Checks a decrypted sum: d little-endian float64 values, all finite. */
+  acceptDecryption(clientId: string, payload: Uint8Array): Checked<number> {
+    const d = this.setup.layout.totalSize;
+    if (payload.length !== 8 * d) {
+      return {
+        ok: false,
+        failure: {
+          clientId,
+          cause: 'invalid-result',
+          message: `a decrypted sum of ${d} values has ${8 * d} bytes, got ${payload.length}`,
+        },
+      };
+    }
+    const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+    const sum = new Float32Array(d);
+    for (let i = 0; i < d; i++) {
+      const value = view.getFloat64(8 * i, true);
+      if (!Number.isFinite(value) || !Number.isFinite(Math.fround(value))) {
+        return {
+          ok: false,
+          failure: {
+            clientId,
+            cause: 'non-finite',
+            message: `decrypted value ${i} is not finite (${value})`,
+          },
+        };
+      }
+      sum[i] = value;
+    }
+    this.decrypted = sum;
+    return { ok: true, value: 0 };
+  }
+
+  /** The decrypted round, once a client has decrypted it. */
+  sum(): SecureSum | undefined {
+    if (!this.decrypted) return undefined;
+    return {
+      weightedSum: new ParameterSet(this.setup.layout, this.decrypted),
+      weightTotal: this.weightTotal,
+      contributions: this.contributions,
+    };
+  }
+
+  delete(): void {
+    this.aggregator.delete();
+  }
+}
