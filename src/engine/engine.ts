@@ -537,7 +537,7 @@ export class RoundEngine {
    * stage tasks with their own deadline, and the aggregator receives the unmasked sum, never an individual update.
    */
   private async secureAttempt(setup: AttemptSetup): Promise<AttemptOutcome> {
-    const { round, attempt, global, context, plan, selected, needed } = setup;
+    const { round, attempt, global, selected, needed } = setup;
     const config = this.config.secureAggregation!;
     if (selected.length < 2) {
       return this.failedAttempt(
