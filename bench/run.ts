@@ -9,6 +9,7 @@ import * as dpSgd from './dp-sgd.js';
 import * as he from './he.js';
 import * as learning from './learning.js';
 import * as roundOverhead from './round-overhead.js';
+import * as secagg from './secagg.js';
 import * as strategies from './strategies.js';
 
 interface Benchmark {
@@ -16,7 +17,16 @@ interface Benchmark {
   run(): Promise<object>;
 }
 
-const BENCHMARKS: readonly Benchmark[] = [core, strategies, dpSgd, roundOverhead, connections, learning, he];
+const BENCHMARKS: readonly Benchmark[] = [
+  core,
+  strategies,
+  dpSgd,
+  roundOverhead,
+  connections,
+  learning,
+  he,
+  secagg,
+];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((n) => !BENCHMARKS.some((b) => b.name === n));
