@@ -4,11 +4,12 @@
  * `npm test` builds dist/ before running the suite.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeParameters } from '../src/protocol/index.js';
 
 const run = promisify(execFile);
 const BIN = new URL('../bin/flotilla.js', import.meta.url).pathname;
@@ -195,5 +196,82 @@ describe('flotilla simulate', () => {
     expect(one.code).toBe(0);
     expect(two.code).toBe(0);
     expect(readFileSync(join(dir, 'w1.bin')).equals(readFileSync(join(dir, 'w2.bin')))).toBe(true);
+  });
+});
+
+describe('flotilla: secure and homomorphic aggregation', () => {
+  const args = [
+    'simulate',
+    '--dataset',
+    'mnist',
+    '--model',
+    'logreg',
+    '--clients',
+    '8',
+    '--fraction',
+    '0.5',
+    '--rounds',
+    '2',
+    '--batch-size',
+    '20',
+    '--train-limit',
+    '800',
+  ];
+  const model = (file: string) => decodeParameters(new Uint8Array(readFileSync(join(dir, file))));
+
+  it('gives the plain model within the quantization error, identically on 1 and 2 worker threads', async () => {
+    const secure = ['--secure-aggregation.quantization-bits', '16', '--secure-aggregation.max-weight', '200'];
+    const plain = await flotilla(...args, '--save-model', 'plain.bin');
+    const one = await flotilla(...args, ...secure, '--workers', '1', '--save-model', 's1.bin');
+    const two = await flotilla(...args, ...secure, '--workers', '2', '--save-model', 's2.bin');
+    expect([plain.code, one.code, two.code]).toEqual([0, 0, 0]);
+    // The masks cancel exactly and the rounding is seeded: which thread served a client changes nothing.
+    expect(readFileSync(join(dir, 's1.bin')).equals(readFileSync(join(dir, 's2.bin')))).toBe(true);
+    const a = model('plain.bin').data;
+    const b = model('s1.bin').data;
+    const step = 2 / (2 ** 16 - 1);
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+    expect(worst).toBeGreaterThan(0); // rounding happened
+    expect(worst).toBeLessThan(2 * step); // one step per round at most
+  });
+
+  it("runs CKKS aggregation with a key made on the clients' side", async () => {
+    const outcome = await flotilla(...args, '--homomorphic-aggregation', '--save-model', 'he.bin');
+    expect(outcome.code).toBe(0);
+    const a = model('plain.bin').data;
+    const b = model('he.bin').data;
+    let worst = 0;
+    let scale = 0;
+    for (let i = 0; i < a.length; i++) {
+      worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+      scale = Math.max(scale, Math.abs(a[i]!));
+    }
+    expect(worst / scale).toBeLessThan(1e-5);
+  });
+
+  it('writes a key file that only its owner can read, and never overwrites one silently', async () => {
+    const made = await flotilla('he', 'keygen', '--out', 'clients.he');
+    expect(made.code).toBe(0);
+    expect(made.stdout).toMatch(/CKKS N = 8192/);
+    expect(statSync(join(dir, 'clients.he')).mode & 0o777).toBe(0o600);
+    expectOneLineError(await flotilla('he', 'keygen', '--out', 'clients.he'), /exists; pass --force/);
+  });
+
+  it('refuses a strategy that needs individual updates, and an inconsistent modulus', async () => {
+    expectOneLineError(
+      await flotilla(...args, '--strategy', 'krum', '--f', '1', '--secure-aggregation'),
+      /strategy "krum" needs each client's update, but secure aggregation gives the server only their sum/,
+    );
+    expectOneLineError(
+      await flotilla(
+        ...args,
+        '--secure-aggregation.quantization-bits',
+        '24',
+        '--secure-aggregation.max-weight',
+        '1000',
+      ),
+      /the modulus 2\^32 cannot hold the sum/,
+    );
   });
 });

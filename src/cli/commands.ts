@@ -5,6 +5,7 @@ import { clientCommand } from './commands/client.js';
 import { clientsCommand } from './commands/clients.js';
 import { configCommand } from './commands/config.js';
 import { federationCommand } from './commands/federation.js';
+import { heCommand } from './commands/he.js';
 import { inspectCommand } from './commands/inspect.js';
 import { privacyCommand } from './commands/privacy.js';
 import { runsCommand } from './commands/runs.js';
@@ -19,6 +20,7 @@ export const commands: readonly Command[] = [
   inspectCommand,
   configCommand,
   privacyCommand,
+  heCommand,
   federationCommand,
   serverCommand,
   clientCommand,

@@ -12,6 +12,7 @@ import { STRATEGY_CATALOG, createStrategy, type Strategy } from '../strategy/ind
 import { byzantineFromAttackers, resolveAttack } from './attack-options.js';
 import type { OptionValues } from './options.js';
 import { resolvePrivacy, type ResolvedPrivacy } from './privacy-options.js';
+import { resolveHomomorphicOptions } from './homomorphic-options.js';
 import { resolveSecureAggregationOptions } from './secure-aggregation-options.js';
 import { strategyParams } from './strategy-options.js';
 
@@ -109,6 +110,7 @@ export function resolveRunConfig(v: OptionValues): RunConfig {
   };
   const privacy = resolvePrivacy(v, engine.rounds, v.fraction as number);
   const secureAggregation = resolveSecureAggregationOptions(v);
+  const homomorphicAggregation = resolveHomomorphicOptions(v);
   const { name, params } = strategyParams(v);
   const attack = resolveAttack(v);
   const f = byzantineFromAttackers(v, attack);
@@ -136,6 +138,7 @@ export function resolveRunConfig(v: OptionValues): RunConfig {
       ...engine,
       clientSampling: v.clientSampling as 'fixed-size' | 'poisson',
       ...(secureAggregation ? { secureAggregation } : {}),
+      ...(homomorphicAggregation ? { homomorphicAggregation } : {}),
     },
     privacy,
     strategy: createStrategy(name, params),

@@ -4,6 +4,7 @@
  */
 import type { OptionSpec } from './options.js';
 import { PRIVACY_OPTIONS } from './privacy-options.js';
+import { HOMOMORPHIC_OPTIONS } from './homomorphic-options.js';
 import { SECURE_AGGREGATION_OPTIONS } from './secure-aggregation-options.js';
 import { ATTACK_OPTIONS } from './attack-options.js';
 import { STRATEGY_OPTIONS } from './strategy-options.js';
@@ -216,4 +217,5 @@ export const SIMULATE_OPTIONS: readonly OptionSpec[] = [
   ...ATTACK_OPTIONS,
   ...PRIVACY_OPTIONS,
   ...SECURE_AGGREGATION_OPTIONS,
+  ...HOMOMORPHIC_OPTIONS,
 ];

@@ -5,6 +5,7 @@
  * pool loads this module in every worker; the in-process pool loads it in the main thread.
  */
 import { SharedModel, TfjsTrainer, initBackend, type BackendName } from '../ml/index.js';
+import { he } from '../privacy/index.js';
 import { RuntimeClientHost, type ClientHost, type RuntimeClientHostOptions } from '../transport/index.js';
 import { flipLabels } from './attacks.js';
 import { dpNoiseFactory } from './dp-noise.js';
@@ -17,6 +18,8 @@ export interface ScenarioHostInit {
   readonly labelFlipped?: readonly string[];
   /** Client-side privacy: the noise source and each client's own budget (local DP, DP-SGD). */
   readonly privacy?: RuntimeClientHostOptions['privacy'];
+  /** The CKKS key file the virtual clients share (homomorphic aggregation). */
+  readonly homomorphicKeyFile?: Uint8Array;
 }
 
 /** Scenarios already built in this thread, so the main thread does not build one twice. */
@@ -34,7 +37,7 @@ export function prepareScenarioOnce(scenario: ScenarioConfig): Promise<PreparedS
 }
 
 export async function createClientHost(init: unknown): Promise<ClientHost> {
-  const { scenario, backend, privacy } = init as ScenarioHostInit;
+  const { scenario, backend, privacy, homomorphicKeyFile } = init as ScenarioHostInit;
   await initBackend(backend);
   const flipped = new Set((init as ScenarioHostInit).labelFlipped ?? []);
   const data = await prepareScenarioOnce(scenario);
@@ -52,6 +55,11 @@ export async function createClientHost(init: unknown): Promise<ClientHost> {
         dpNoise,
       }),
     })),
-    privacy ? { privacy } : {},
+    {
+      ...(privacy ? { privacy } : {}),
+      ...(homomorphicKeyFile
+        ? { homomorphicKeys: he.loadKeys(await he.loadSeal(), homomorphicKeyFile) }
+        : {}),
+    },
   );
 }

@@ -6,6 +6,7 @@
 import { Rng, featureSize, type Dataset, type ParameterSet } from '../core/index.js';
 import type { EngineConfig, EngineEmitter, PrivacyPolicy, RunResult } from '../engine/index.js';
 import { SharedModel, TfjsTrainer, initBackend, type BackendName } from '../ml/index.js';
+import { he } from '../privacy/index.js';
 import type { Strategy } from '../strategy/index.js';
 import { resolveEngineConfig, type ClientPool } from '../engine/index.js';
 import { AttackPool, chooseAttackers, type AttackConfig } from './attacks.js';
@@ -105,9 +106,13 @@ export async function simulate(spec: SimulateSpec): Promise<SimulateOutcome> {
         engineConfig.seed,
       )
     : [];
+  const homomorphic = engineConfig.homomorphicAggregation;
   const hostInit: ScenarioHostInit = {
     scenario: spec.scenario,
     backend: spec.backend,
+    // The virtual clients' shared CKKS key, made on their side of the simulation: it goes to the client host only,
+    // never to the engine, which adds ciphertexts with the public parameters alone.
+    ...(homomorphic ? { homomorphicKeyFile: await clientKeyFile(homomorphic.params) } : {}),
     ...(attack?.name === 'label-flip' ? { labelFlipped: attackers } : {}),
     ...(spec.privacy ? { privacy: spec.privacy.client } : {}),
   };
@@ -140,4 +145,13 @@ export async function simulate(spec: SimulateSpec): Promise<SimulateOutcome> {
     ...(spec.subscribe ? { subscribe: spec.subscribe } : {}),
   });
   return { result, prepared, initialParams, model, backend, attackers };
+}
+
+async function clientKeyFile(params: he.CkksParams): Promise<Uint8Array> {
+  const keys = he.generateKeys(await he.loadSeal(), params);
+  try {
+    return he.saveKeys(keys);
+  } finally {
+    keys.delete();
+  }
 }

@@ -3,10 +3,12 @@
  * WebSockets, reconnects with backoff after failures, caches the latest global model on disk, and exits 0 when the
  * server says the run is finished.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClientRuntime, runWithReconnect } from '../../client/index.js';
 import { FileModelCache, nodeWebSocketFactory } from '../../client/node/index.js';
 import { MODEL_NAMES, type ModelName } from '../../ml/index.js';
+import { he } from '../../privacy/index.js';
 import type { Command } from '../command.js';
 import { preprocessedTrainer, strokeTrainer } from '../local-trainer.js';
 import { formatOptionHelp, mergeOptions, parseFlags, usageError, type OptionSpec } from '../options.js';
@@ -54,6 +56,11 @@ export const CLIENT_OPTIONS: readonly OptionSpec[] = [
     default: 0,
     description: 'seed of the local train/test split (without --preprocessing)',
   },
+  {
+    key: 'heKeys',
+    type: 'string',
+    description: 'CKKS key file the clients share (`flotilla he keygen`), for homomorphic aggregation',
+  },
   { key: 'quiet', type: 'boolean', default: false, description: 'print nothing but errors' },
 ];
 
@@ -91,6 +98,9 @@ export const clientCommand: Command = {
         )
       : await strokeTrainer(v.data as string, v.model as ModelName, v.dataSeed as number);
     say(`${local.trainSize} training and ${local.testSize} test rows, ${local.inputSize} features`);
+    const homomorphicKeys = v.heKeys
+      ? he.loadKeys(await he.loadSeal(), await readFile(v.heKeys as string))
+      : undefined;
     const cache = new FileModelCache(join(v.cacheDir as string, `${clientId}.model`));
     const cached = await cache.load();
     if (cached) say(`cached global model from round ${cached.round}`);
@@ -101,7 +111,7 @@ export const clientCommand: Command = {
       url: v.server as string,
       clientId,
       token,
-      runtime: new ClientRuntime(local.trainer),
+      runtime: new ClientRuntime(local.trainer, homomorphicKeys ? { homomorphicKeys } : {}),
       connect: nodeWebSocketFactory({
         ...(v.ca ? { caFile: v.ca as string } : {}),
         ...(v.cert ? { certFile: v.cert as string } : {}),

@@ -17,6 +17,7 @@ import {
   type OptionSpec,
   type OptionValues,
 } from '../options.js';
+import { HOMOMORPHIC_OPTIONS, resolveHomomorphicOptions } from '../homomorphic-options.js';
 import {
   SECURE_AGGREGATION_OPTIONS,
   resolveSecureAggregationOptions,
@@ -177,6 +178,7 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
   },
   ...STRATEGY_OPTIONS,
   ...SECURE_AGGREGATION_OPTIONS,
+  ...HOMOMORPHIC_OPTIONS,
 ];
 
 const PATH_KEYS = ['db', 'tlsDir', 'cert', 'key', 'ca'];
@@ -207,9 +209,11 @@ export function serverConfigFromOptions(v: OptionValues): ServerConfig {
   const clientsPerRound = v.clientsPerRound as number | undefined;
   const over = v.overSelection as number;
   const secureAggregation = resolveSecureAggregationOptions(v);
+  const homomorphicAggregation = resolveHomomorphicOptions(v);
   const engine: EngineConfig = {
     rounds: v.rounds as number,
     ...(secureAggregation ? { secureAggregation } : {}),
+    ...(homomorphicAggregation ? { homomorphicAggregation } : {}),
     ...(clientsPerRound !== undefined
       ? { clientsPerRound: Math.ceil(clientsPerRound * (1 + over) - 1e-9) }
       : v.fractionFit !== undefined
