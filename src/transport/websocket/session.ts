@@ -89,9 +89,11 @@ interface Outstanding {
 /** Replies to tasks whose deadline passed are dropped quietly; remember this many such task ids per session. */
 const EXPIRED_MEMORY = 64;
 
+/** What may answer each task; a fit task under secure or homomorphic aggregation is answered by its stage 0. */
 const TASK_REPLIES: Partial<Record<Message['type'], readonly Message['type'][]>> = {
-  'fit-task': ['fit-result', 'task-failed'],
+  'fit-task': ['fit-result', 'stage-result', 'task-failed'],
   'evaluate-task': ['evaluate-result', 'task-failed'],
+  'stage-task': ['stage-result', 'task-failed'],
 };
 
 const WS_POLICY_VIOLATION = 1008;
