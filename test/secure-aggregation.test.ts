@@ -12,16 +12,6 @@ import { SqliteStorage } from '../src/storage/sqlite/index.js';
 import { InProcessPool, RuntimeClientHost } from '../src/transport/index.js';
 import { prepareFederation, waitFor, type Federation, type Site } from './support/federation.js';
 
-/**
- * BLOCKED (bug, not fixed here): src/transport/websocket/session.ts TASK_REPLIES (lines 92-95) lets a fit-task be
- * answered only by fit-result or task-failed and gives stage-task no allowed reply at all, so the server refuses
- * every SecAgg+ client with UNEXPECTED_RESULT ('a stage-result for round 1 does not answer task "1.1.0" of round 1')
- * and round 1 aborts at stage 0. With `'fit-task': ['fit-result', 'stage-result', 'task-failed']` and
- * `'stage-task': ['stage-result', 'task-failed']` both tests below pass (about 7 s and 8 s). Turn this to false
- * once that is fixed.
- */
-const WEBSOCKET_STAGE_REPLIES_REFUSED = true;
-
 let federation: Federation | undefined;
 afterEach(async () => {
   await federation?.stop();
@@ -122,97 +112,89 @@ async function simulate(
 }
 
 describe('secure aggregation over TLS WebSockets', () => {
-  it.skipIf(WEBSOCKET_STAGE_REPLIES_REFUSED)(
-    '3 client processes complete a SecAgg+ run whose model matches the plain run within quantization',
-    async () => {
-      const f = (federation = await prepareFederation(3, 200));
-      const args = [...PLAIN, ...SECURE];
-      const server = f.startServer(args);
-      for (const site of f.sites) f.startClient(site);
-      expect(await server.exited, server.output).toBe(0);
-      expect(server.output).toContain(`"status":"completed","lastRound":${ROUNDS}`);
+  it('3 client processes complete a SecAgg+ run whose model matches the plain run within quantization', async () => {
+    const f = (federation = await prepareFederation(3, 200));
+    const args = [...PLAIN, ...SECURE];
+    const server = f.startServer(args);
+    for (const site of f.sites) f.startClient(site);
+    expect(await server.exited, server.output).toBe(0);
+    expect(server.output).toContain(`"status":"completed","lastRound":${ROUNDS}`);
 
-      const run = await stored(f.db);
-      expect(run.lastRound).toBe(ROUNDS);
-      expect(run.records.map((r) => r.round)).toEqual([1, 2, 3]);
-      for (const record of run.records) {
-        expect([...record.participants].sort()).toEqual(['site-0', 'site-1', 'site-2']);
-        expect(record.failures).toEqual([]);
-        // Every client's weight is its example count: the total (an upper bound of each) is below maxWeight.
-        expect(record.train.numExamples).toBeLessThanOrEqual(MAX_WEIGHT);
-      }
+    const run = await stored(f.db);
+    expect(run.lastRound).toBe(ROUNDS);
+    expect(run.records.map((r) => r.round)).toEqual([1, 2, 3]);
+    for (const record of run.records) {
+      expect([...record.participants].sort()).toEqual(['site-0', 'site-1', 'site-2']);
+      expect(record.failures).toEqual([]);
+      // Every client's weight is its example count: the total (an upper bound of each) is below maxWeight.
+      expect(record.train.numExamples).toBeLessThanOrEqual(MAX_WEIGHT);
+    }
 
-      // The plain run, simulated: its updates stay inside the clipping range, so only quantization separates them.
-      const largest = { value: 0 };
-      const plain = await simulate(f, PLAIN, run.initial, largest);
-      expect(plain.status).toBe('completed');
-      expect(largest.value).toBeGreaterThan(0);
-      expect(largest.value).toBeLessThan(CLIPPING_RANGE);
-      const step = (2 * CLIPPING_RANGE) / (2 ** BITS - 1);
-      const a = run.final.data;
-      const b = plain.params.data;
-      expect(a.length).toBe(b.length);
-      let worst = 0;
-      for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-      expect(worst).toBeGreaterThan(0);
-      expect(worst).toBeLessThanOrEqual(ROUNDS * step);
+    // The plain run, simulated: its updates stay inside the clipping range, so only quantization separates them.
+    const largest = { value: 0 };
+    const plain = await simulate(f, PLAIN, run.initial, largest);
+    expect(plain.status).toBe('completed');
+    expect(largest.value).toBeGreaterThan(0);
+    expect(largest.value).toBeLessThan(CLIPPING_RANGE);
+    const step = (2 * CLIPPING_RANGE) / (2 ** BITS - 1);
+    const a = run.final.data;
+    const b = plain.params.data;
+    expect(a.length).toBe(b.length);
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+    expect(worst).toBeGreaterThan(0);
+    expect(worst).toBeLessThanOrEqual(ROUNDS * step);
 
-      // Keys and shares travel too: each round moved more bytes than the plain round.
-      for (let r = 0; r < ROUNDS; r++) {
-        const secure = run.records[r]!;
-        const clear = plain.history[r]!;
-        expect(secure.bytesSent).toBeGreaterThan(clear.bytesSent);
-        expect(secure.bytesReceived).toBeGreaterThan(clear.bytesReceived);
-      }
+    // Keys and shares travel too: each round moved more bytes than the plain round.
+    for (let r = 0; r < ROUNDS; r++) {
+      const secure = run.records[r]!;
+      const clear = plain.history[r]!;
+      expect(secure.bytesSent).toBeGreaterThan(clear.bytesSent);
+      expect(secure.bytesReceived).toBeGreaterThan(clear.bytesReceived);
+    }
 
-      // Masks cancel and the secure sum is integer arithmetic: the in-process secure run lands on the same model.
-      const secureSim = await simulate(f, args, run.initial, { value: 0 });
-      expect(Array.from(run.final.data)).toEqual(Array.from(secureSim.params.data));
-    },
-    60_000,
-  );
+    // Masks cancel and the secure sum is integer arithmetic: the in-process secure run lands on the same model.
+    const secureSim = await simulate(f, args, run.initial, { value: 0 });
+    expect(Array.from(run.final.data)).toEqual(Array.from(secureSim.params.data));
+  }, 60_000);
 
-  it.skipIf(WEBSOCKET_STAGE_REPLIES_REFUSED)(
-    'a client SIGKILLed mid-run is a dropout: the run completes all its rounds with the two others',
-    async () => {
-      const f = (federation = await prepareFederation(3, 200));
-      // Rounds take ~100 ms here: the run is still far from its end when the kill lands in round 2.
-      const rounds = 20;
-      const server = f.startServer([
-        ...PLAIN,
-        '--rounds',
-        String(rounds),
-        '--min-results',
-        '2',
-        ...SECURE,
-        '--secure-aggregation.stage-timeout',
-        '5',
-      ]);
-      const clients = f.sites.map((s) => f.startClient(s));
-      // Killed right after it answered a round-2 task: mid-protocol (between SecAgg+ stages) or between rounds.
-      await waitFor(() => clients[2]!.output.includes('round 2: stage-result'), 45_000, 'round 2 at site-2');
-      clients[2]!.child.kill('SIGKILL');
-      await clients[2]!.exited;
-      expect(server.child.exitCode, server.output).toBeNull();
-      expect(await server.exited, server.output).toBe(0);
-      expect(server.output).toContain(`"status":"completed","lastRound":${rounds}`);
+  it('a client SIGKILLed mid-run is a dropout: the run completes all its rounds with the two others', async () => {
+    const f = (federation = await prepareFederation(3, 200));
+    // Rounds take ~100 ms here: the run is still far from its end when the kill lands in round 2.
+    const rounds = 20;
+    const server = f.startServer([
+      ...PLAIN,
+      '--rounds',
+      String(rounds),
+      '--min-results',
+      '2',
+      ...SECURE,
+      '--secure-aggregation.stage-timeout',
+      '5',
+    ]);
+    const clients = f.sites.map((s) => f.startClient(s));
+    // Killed right after it answered a round-2 task: mid-protocol (between SecAgg+ stages) or between rounds.
+    await waitFor(() => clients[2]!.output.includes('round 2: stage-result'), 45_000, 'round 2 at site-2');
+    clients[2]!.child.kill('SIGKILL');
+    await clients[2]!.exited;
+    expect(server.child.exitCode, server.output).toBeNull();
+    expect(await server.exited, server.output).toBe(0);
+    expect(server.output).toContain(`"status":"completed","lastRound":${rounds}`);
 
-      const run = await stored(f.db);
-      expect(run.records.map((r) => r.round)).toEqual(Array.from({ length: rounds }, (_, i) => i + 1));
-      for (const record of run.records) {
-        expect(record.participants).toContain('site-0');
-        expect(record.participants).toContain('site-1');
-      }
-      // Rounds 1 and 2 ran before the kill with all three; the last round ran long after it, without site-2.
-      expect(run.records[0]!.participants).toHaveLength(3);
-      expect([...run.records[rounds - 1]!.participants].sort()).toEqual(['site-0', 'site-1']);
-      expect(run.records.some((r) => !r.participants.includes('site-2'))).toBe(true);
-      // The surviving clients saw the run through to its end.
-      expect(clients[0]!.output).toContain(`round ${rounds}: stage-result`);
-      expect(clients[1]!.output).toContain(`round ${rounds}: stage-result`);
-    },
-    60_000,
-  );
+    const run = await stored(f.db);
+    expect(run.records.map((r) => r.round)).toEqual(Array.from({ length: rounds }, (_, i) => i + 1));
+    for (const record of run.records) {
+      expect(record.participants).toContain('site-0');
+      expect(record.participants).toContain('site-1');
+    }
+    // Rounds 1 and 2 ran before the kill with all three; the last round ran long after it, without site-2.
+    expect(run.records[0]!.participants).toHaveLength(3);
+    expect([...run.records[rounds - 1]!.participants].sort()).toEqual(['site-0', 'site-1']);
+    expect(run.records.some((r) => !r.participants.includes('site-2'))).toBe(true);
+    // The surviving clients saw the run through to its end.
+    expect(clients[0]!.output).toContain(`round ${rounds}: stage-result`);
+    expect(clients[1]!.output).toContain(`round ${rounds}: stage-result`);
+  }, 60_000);
 
   it('refuses to start a strategy that needs each client update (krum) under secure aggregation', async () => {
     const f = (federation = await prepareFederation(1, 20));
