@@ -2,6 +2,7 @@
  * SecAgg+ secure aggregation end to end: a TLS server process and `flotilla client` processes on 127.0.0.1, with the
  * protocol's stages (keys, shares, masked inputs, unmasking) travelling as stage tasks over the real WebSockets.
  */
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readServerOptions, serverConfigFromOptions } from '../src/cli/commands/server.js';
 import { strokeTrainer } from '../src/cli/local-trainer.js';
@@ -10,7 +11,7 @@ import { RoundEngine, type RoundRecord } from '../src/engine/index.js';
 import { createStrategy } from '../src/strategy/index.js';
 import { SqliteStorage } from '../src/storage/sqlite/index.js';
 import { InProcessPool, RuntimeClientHost } from '../src/transport/index.js';
-import { prepareFederation, waitFor, type Federation, type Site } from './support/federation.js';
+import { flotilla, prepareFederation, waitFor, type Federation, type Site } from './support/federation.js';
 
 let federation: Federation | undefined;
 afterEach(async () => {
@@ -206,4 +207,33 @@ describe('secure aggregation over TLS WebSockets', () => {
     expect(server.output).toMatch(/secure aggregation gives the server only their sum/);
     expect(server.output).not.toContain('"event":"listening"');
   }, 30_000);
+
+  it('CKKS over TLS: clients share a key made on their side, the keyless server adds ciphertexts', async () => {
+    const f = (federation = await prepareFederation(3, 200));
+    const keyFile = join(f.dir, 'clients.he');
+    const keygen = flotilla(['he', 'keygen', '--out', keyFile]);
+    expect(await keygen.exited, keygen.output).toBe(0);
+    const args = [...PLAIN, '--homomorphic-aggregation', '--homomorphic-aggregation.stage-timeout', '20'];
+    // The key file goes to the clients only: nothing in the server's command line or config names it.
+    expect(f.serverArgs(args).join(' ')).not.toContain('.he');
+    const server = f.startServer(args);
+    for (const site of f.sites) f.startClient(site, ['--he-keys', keyFile]);
+    expect(await server.exited, server.output).toBe(0);
+    expect(server.output).toContain(`"status":"completed","lastRound":${ROUNDS}`);
+
+    const run = await stored(f.db);
+    for (const record of run.records) {
+      expect([...record.participants].sort()).toEqual(['site-0', 'site-1', 'site-2']);
+    }
+    const plain = await simulate(f, PLAIN, run.initial, { value: 0 });
+    let worst = 0;
+    let scale = 0;
+    for (let i = 0; i < plain.params.size; i++) {
+      worst = Math.max(worst, Math.abs(run.final.data[i]! - plain.params.data[i]!));
+      scale = Math.max(scale, Math.abs(plain.params.data[i]!));
+    }
+    expect(worst / scale).toBeLessThan(1e-6);
+    // Ciphertexts: each client's upload is many times its float32 update.
+    expect(run.records[0]!.bytesReceived).toBeGreaterThan(10 * plain.history[0]!.bytesReceived);
+  }, 60_000);
 });

@@ -70,7 +70,7 @@ export interface Federation {
   readonly procs: Proc[];
   serverArgs(extra?: readonly string[]): string[];
   startServer(extra?: readonly string[]): Proc;
-  startClient(site: Site): Proc;
+  startClient(site: Site, extra?: readonly string[]): Proc;
   stop(): Promise<void>;
 }
 
@@ -121,7 +121,7 @@ export async function prepareFederation(clients: number, rowsPerClient: number):
       procs.push(p);
       return p;
     },
-    startClient(site) {
+    startClient(site, extra = []) {
       const p = flotilla([
         'client',
         '--server',
@@ -136,6 +136,7 @@ export async function prepareFederation(clients: number, rowsPerClient: number):
         join(tlsDir, 'ca.crt'),
         '--cache-dir',
         join(dir, 'cache'),
+        ...extra,
       ]);
       procs.push(p);
       return p;
