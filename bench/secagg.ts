@@ -13,6 +13,7 @@ import {
   type StageReport,
 } from '../src/privacy/secagg/index.js';
 import { simdMaskAddAvailable } from '../src/privacy/secagg/mask-add.js';
+import { applyMasks } from '../src/privacy/secagg/prg.js';
 
 const CONFIG = { clippingRange: 1, quantizationBits: 12, maxWeight: 256, modulusBits: 32 };
 
@@ -62,6 +63,14 @@ async function maskThroughput(): Promise<Record<string, unknown>> {
   const expansionPlusAdd = await throughput(passes * words * 4, async () => {
     for (let i = 0; i < passes; i++) await applyMask(acc, seed, i % 2 === 0 ? 1 : -1);
   });
+  // Eight seeds through applyMasks, which adds several streams per pass over the vector (bytes are per mask).
+  const masks = Array.from({ length: 8 }, (_, i) => ({
+    seed: crypto.getRandomValues(new Uint8Array(32)),
+    sign: (i % 2 === 0 ? 1 : -1) as 1 | -1,
+  }));
+  const expansionPlusAddEightSeedsOnePass = await throughput(masks.length * words * 4, () =>
+    applyMasks(acc, masks),
+  );
   return {
     simdAdd: simdMaskAddAvailable(),
     // The PRG alone: AES-256-CTR keystream from WebCrypto.
@@ -69,6 +78,7 @@ async function maskThroughput(): Promise<Record<string, unknown>> {
     // Expansion plus adding into a vector modulo 2^32 (alternately adding and subtracting): what masking and
     // unmasking cost per mask.
     expansionPlusAdd,
+    expansionPlusAddEightSeedsOnePass,
     // The headline numbers: median GB per CPU second (per core).
     gbPerCpuSecond: {
       expansion: expansion['gbPerCpuSecond'],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from './crypto.js';
-import { addMaskChunk, simdMaskAddAvailable } from './mask-add.js';
-import { applyMask, expandMask } from './prg.js';
+import { addMaskChunk, addMaskChunks, simdMaskAddAvailable } from './mask-add.js';
+import { applyMask, applyMasks, expandMask } from './prg.js';
 
 /** The reference: the plain JS loop, element by element, modulo 2^32. */
 function reference(acc: Uint32Array, offset: number, stream: Uint32Array, sign: 1 | -1): Uint32Array {
@@ -68,5 +68,39 @@ describe('SIMD mask add', () => {
       await applyMask(acc, seed, sign);
       expect(firstDifference(acc, reference(values, 0, stream, sign))).toBe(-1);
     }
+  });
+
+  it('adds several streams in one pass exactly as one at a time', () => {
+    for (const n of [0, 7, 16, 16385, 40003]) {
+      const acc = randomWords(n + 2);
+      const streams = [randomWords(n), randomWords(n), randomWords(n)];
+      const signs = [1, -1, -1] as const;
+      let expected = acc;
+      streams.forEach((stream, k) => (expected = reference(expected, 2, stream, signs[k]!)));
+      for (const useSimd of [true, false]) {
+        const got = acc.slice();
+        addMaskChunks(got, 2, streams, signs, useSimd);
+        expect(firstDifference(got, expected), `n=${n} simd=${useSimd}`).toBe(-1);
+      }
+    }
+    expect(() =>
+      addMaskChunks(new Uint32Array(8), 0, [new Uint32Array(4), new Uint32Array(5)], [1, 1]),
+    ).toThrow(RangeError);
+  });
+
+  it('applyMasks equals one applyMask per seed (more seeds than one pass takes, both signs)', async () => {
+    const n = (1 << 18) + 3;
+    const masks = Array.from({ length: 6 }, (_, i) => ({
+      seed: randomBytes(32),
+      sign: (i % 3 === 0 ? -1 : 1) as 1 | -1,
+    }));
+    const values = randomWords(n);
+    const expected = values.slice();
+    for (const { seed, sign } of masks) await applyMask(expected, seed, sign);
+    const got = values.slice();
+    await applyMasks(got, masks);
+    expect(firstDifference(got, expected)).toBe(-1);
+    await applyMasks(got, []);
+    expect(firstDifference(got, expected)).toBe(-1);
   });
 });
