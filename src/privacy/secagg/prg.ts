@@ -6,9 +6,11 @@
  *
  * Masks are added to an accumulator in place, modulo 2^32; reducing modulo a smaller power of two 2^m happens once at
  * the end (2^m divides 2^32, so the result is the same). WebCrypto is called on 1 MiB chunks with two requests in
- * flight while the current chunk is added (measured here: 4 MiB chunks with one in flight expanded at ~1.5 GB/s per
- * CPU second, 1 MiB with two at ~2 GB/s; the larger buffers cost more to allocate and fault in than the fewer
- * calls save). The add itself is a WebAssembly SIMD kernel (mask-add.ts), about twice the plain loop's speed.
+ * flight while the current chunk is added: 4 MiB buffers spent more system time faulting in fresh pages, smaller
+ * ones more per call; in the full path the expansion alone measured about the same either way (~1.6-1.9 GB/s per
+ * CPU second on a loaded 2-core machine), and most of its cost is inside WebCrypto (the input copy, its cleansing,
+ * page faults). The add is a WebAssembly SIMD kernel (mask-add.ts): expansion plus add went from ~0.8 to ~1.2 GB/s
+ * per CPU second in interleaved runs.
  *
  * Byte order: the stream is read as little-endian uint32, which is how every supported platform lays out a
  * Uint32Array; a big-endian platform is refused rather than computing masks that do not cancel.
