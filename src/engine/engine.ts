@@ -49,9 +49,10 @@ import {
   type PrivacyRoundPlan,
   type RoundPrivacy,
 } from './privacy.js';
-import { readEvaluateReply, readFitReply, readStageReply, type Checked, type SentTask } from './replies.js';
+import { readEvaluateReply, readFitReply, type Checked, type SentTask } from './replies.js';
 import { HomomorphicRound, encryptionParameters } from './homomorphic.js';
 import { SecureRound, checkCapacity, checkSecureStrategy, meanResult } from './secure-aggregation.js';
+import type { AcceptReply, Collected, StageRun } from './stages.js';
 
 /**
  * Makes a committed round durable before the next one starts (the durable server implements it with SQLite).
@@ -538,14 +539,13 @@ export class RoundEngine {
    */
   private async secureAttempt(setup: AttemptSetup): Promise<AttemptOutcome> {
     const { round, attempt, global, selected, needed } = setup;
-    const config = this.config.secureAggregation!;
     if (selected.length < 2) {
       return this.failedAttempt(
         setup,
         `secure aggregation needs at least 2 clients, ${selected.length} selected`,
       );
     }
-    const secure = new SecureRound(config, {
+    const secure = new SecureRound(this.config.secureAggregation!, {
       session: `${this.session}/${attempt}`,
       round,
       attempt,
@@ -554,59 +554,33 @@ export class RoundEngine {
       unitWeights: this.unitWeights,
       needed,
     });
-    const tasks = selected.map((clientId, i) =>
+    const fitTasks = selected.map((clientId, i) =>
       this.fitTask(setup, i, { secureAggregation: secure.taskFor(clientId) }),
     );
-    const fitStart = performance.now();
-    const failures = await this.dispatch(
-      'fit',
-      round,
-      tasks,
-      this.config.fitDeadlineMs,
-      setup.traffic,
-      async (frame, task) => {
-        const checked = readStageReply(frame, task, 'secagg', 0, this.limits);
-        if (!checked.ok) return checked;
-        const { payload, numExamples, localSteps, metrics } = checked.value;
-        return secure.receive(task.clientId, payload, {
-          numExamples: numExamples!,
-          localSteps: localSteps!,
-          metrics: metrics!,
-        });
-      },
-    );
-    let step = await secure.next();
-    while (step.kind === 'tasks') {
-      const stage = step.stage;
-      failures.push(
-        ...(await this.dispatch(
-          'secure-aggregation',
-          round,
-          step.tasks,
-          config.stageTimeoutMs,
-          setup.traffic,
-          async (frame, task) => {
-            const checked = readStageReply(frame, task, 'secagg', stage, this.limits);
-            return checked.ok ? secure.receive(task.clientId, checked.value.payload) : checked;
-          },
-        )),
-      );
-      step = await secure.next();
-    }
-    // Clients the server dropped inside the protocol (e.g. inconsistent shares) are failures too, with its reason.
-    const failed = new Set(failures.map((f) => f.clientId));
-    for (const { clientId, reason } of secure.rejections()) {
-      if (failed.has(clientId)) continue;
-      failed.add(clientId);
-      const failure: ClientFailure = { clientId, cause: 'secagg-dropped', message: reason };
-      failures.push(failure);
-      this.events.emit('client-failed', { round, phase: 'secure-aggregation', failure });
-    }
-    if (step.kind === 'aborted') return this.failedAttempt(setup, step.reason, failures);
-    // The protocol's later stages are part of collecting the round's results.
-    const fitMs = performance.now() - fitStart;
+    return this.collectSum(setup, (run) => secure.collect(run), fitTasks);
+  }
 
-    return this.aggregateSum(setup, step.sum, failures, fitMs);
+  /**
+   * Runs a protocol's stages through the pool and hands its sum to the strategy; the protocol's stages count as
+   * collecting the round's results (fitMs).
+   */
+  private async collectSum(
+    setup: AttemptSetup,
+    collect: (run: StageRun) => Promise<Collected>,
+    fitTasks: readonly TaskEnvelope[],
+  ): Promise<AttemptOutcome> {
+    const { round, traffic } = setup;
+    const fitStart = performance.now();
+    const collected = await collect({
+      fitTasks,
+      fitDeadlineMs: this.config.fitDeadlineMs,
+      limits: this.limits,
+      dispatch: (phase, tasks, deadlineMs, accept) =>
+        this.dispatch(phase, round, tasks, deadlineMs, traffic, accept),
+      failed: (phase, failure) => this.events.emit('client-failed', { round, phase, failure }),
+    });
+    if (!collected.ok) return this.failedAttempt(setup, collected.reason, collected.failures);
+    return this.aggregateSum(setup, collected.sum, collected.failures, performance.now() - fitStart);
   }
 
   /** Hands a securely summed (or decrypted) round to the strategy and finishes the attempt. */
@@ -639,63 +613,19 @@ export class RoundEngine {
    * update, the server adds the ciphertexts without any key, and contributors are asked in turn to decrypt the sum.
    */
   private async homomorphicAttempt(setup: AttemptSetup): Promise<AttemptOutcome> {
-    const { round, attempt, global, needed } = setup;
     const config = this.config.homomorphicAggregation!;
     this.heParameters ??= encryptionParameters(config.params);
     const encrypted = await HomomorphicRound.open(await this.heParameters, {
-      round,
-      attempt,
-      layout: global.layout,
+      round: setup.round,
+      attempt: setup.attempt,
+      layout: setup.global.layout,
       unitWeights: this.unitWeights,
+      needed: setup.needed,
+      stageTimeoutMs: config.stageTimeoutMs,
     });
     try {
-      const tasks = setup.selected.map((_, i) => this.fitTask(setup, i, { homomorphic: encrypted.task }));
-      const fitStart = performance.now();
-      const failures = await this.dispatch(
-        'fit',
-        round,
-        tasks,
-        this.config.fitDeadlineMs,
-        setup.traffic,
-        (frame, task) => {
-          const checked = readStageReply(frame, task, 'he', 0, this.limits);
-          if (!checked.ok) return checked;
-          const { payload, numExamples, localSteps, metrics } = checked.value;
-          return encrypted.receive(task.clientId, payload, {
-            numExamples: numExamples!,
-            localSteps: localSteps!,
-            metrics: metrics!,
-          });
-        },
-      );
-      if (encrypted.contributors.length < needed) {
-        return this.failedAttempt(
-          setup,
-          `${encrypted.contributors.length} of ${setup.selected.length} client(s) returned a valid result, ` +
-            `${needed} needed; the encrypted sum was not decrypted`,
-          failures,
-        );
-      }
-      for (const clientId of encrypted.contributors) {
-        failures.push(
-          ...(await this.dispatch(
-            'homomorphic-aggregation',
-            round,
-            [encrypted.decryptTask(clientId)],
-            config.stageTimeoutMs,
-            setup.traffic,
-            (frame, task) => {
-              const checked = readStageReply(frame, task, 'he', 1, this.limits);
-              return checked.ok ? encrypted.acceptDecryption(task.clientId, checked.value.payload) : checked;
-            },
-          )),
-        );
-        if (encrypted.sum()) break;
-      }
-      const sum = encrypted.sum();
-      if (!sum)
-        return this.failedAttempt(setup, 'no contributing client decrypted the encrypted sum', failures);
-      return this.aggregateSum(setup, sum, failures, performance.now() - fitStart);
+      const fitTasks = setup.selected.map((_, i) => this.fitTask(setup, i, { homomorphic: encrypted.task }));
+      return await this.collectSum(setup, (run) => encrypted.collect(run), fitTasks);
     } finally {
       encrypted.delete();
     }
@@ -851,7 +781,7 @@ export class RoundEngine {
     tasks: readonly TaskEnvelope[],
     deadlineMs: number,
     traffic: Traffic,
-    accept: (frame: Uint8Array, task: SentTask) => Checked<number> | Promise<Checked<number>>,
+    accept: AcceptReply,
   ): Promise<ClientFailure[]> {
     const pending = new Map<string, SentTask>();
     for (const t of tasks) {

@@ -12,7 +12,8 @@ import { encodeMessage } from '../protocol/index.js';
 import { he } from '../privacy/index.js';
 import type { SecureSum } from '../strategy/strategy.js';
 import type { TaskEnvelope } from './pool.js';
-import type { Checked } from './replies.js';
+import { readStageReply, type Checked } from './replies.js';
+import type { Collected, StageRun } from './stages.js';
 
 export interface HomomorphicConfig extends Partial<he.CkksParams> {
   /** Time the decryption stage allows a client to answer. Default 30 000 ms. */
@@ -78,6 +79,9 @@ export class HomomorphicRound {
       readonly attempt: number;
       readonly layout: ParameterLayout;
       readonly unitWeights: boolean;
+      /** Fewest contributors whose sum may be decrypted. */
+      readonly needed: number;
+      readonly stageTimeoutMs: number;
     },
   ) {}
 
@@ -87,8 +91,54 @@ export class HomomorphicRound {
     return new HomomorphicRound(aggregator, task, setup);
   }
 
+  /**
+   * Runs the round: the fit tasks (answered with ciphertexts, added as they arrive), then the decryption of the sum
+   * by one contributor after another until one answers. Nothing is decrypted when too few contributed.
+   */
+  async collect(run: StageRun): Promise<Collected> {
+    const failures = await run.dispatch('fit', run.fitTasks, run.fitDeadlineMs, (frame, task) => {
+      const checked = readStageReply(frame, task, 'he', 0, run.limits);
+      if (!checked.ok) return checked;
+      const { payload, numExamples, localSteps, metrics } = checked.value;
+      return this.receive(task.clientId, payload, {
+        numExamples: numExamples!,
+        localSteps: localSteps!,
+        metrics: metrics!,
+      });
+    });
+    const contributors = this.contributions.length;
+    if (contributors < this.setup.needed) {
+      return {
+        ok: false,
+        reason:
+          `${contributors} of ${run.fitTasks.length} client(s) returned a valid result, ${this.setup.needed} ` +
+          `needed; the encrypted sum was not decrypted`,
+        failures,
+      };
+    }
+    for (const { clientId } of this.contributions) {
+      const decryptFailures = await run.dispatch(
+        'homomorphic-aggregation',
+        [this.decryptTask(clientId)],
+        this.setup.stageTimeoutMs,
+        (frame, task) => {
+          const checked = readStageReply(frame, task, 'he', 1, run.limits);
+          return checked.ok ? this.acceptDecryption(task.clientId, checked.value.payload) : checked;
+        },
+      );
+      failures.push(...decryptFailures);
+      const sum = this.sum();
+      if (sum) return { ok: true, sum, failures };
+    }
+    return { ok: false, reason: 'no contributing client decrypted the encrypted sum', failures };
+  }
+
   /** Adds a client's encrypted update; a blob the aggregator refuses makes it a failed client. */
-  receive(clientId: string, payload: Uint8Array, reported: Omit<Contribution, 'clientId'>): Checked<number> {
+  private receive(
+    clientId: string,
+    payload: Uint8Array,
+    reported: Omit<Contribution, 'clientId'>,
+  ): Checked<number> {
     try {
       this.aggregator.add(payload);
     } catch (error) {
@@ -99,15 +149,10 @@ export class HomomorphicRound {
     return { ok: true, value: reported.numExamples };
   }
 
-  /** Clients whose ciphertexts are in the sum, in arrival order: the candidates to decrypt it. */
-  get contributors(): readonly string[] {
-    return this.contributions.map((c) => c.clientId);
-  }
-
   /** The stage-1 task asking `clientId` to decrypt the encrypted sum. */
-  decryptTask(clientId: string): TaskEnvelope {
+  private decryptTask(clientId: string): TaskEnvelope {
     const { round, attempt } = this.setup;
-    const taskId = `${round}.${attempt}.he.${this.contributors.indexOf(clientId)}`;
+    const taskId = `${round}.${attempt}.he.${this.contributions.findIndex((c) => c.clientId === clientId)}`;
     this.encryptedSum ??= this.aggregator.result();
     const payload = this.encryptedSum;
     return {
@@ -118,7 +163,7 @@ export class HomomorphicRound {
   }
 
   /** Checks a decrypted sum: d little-endian float64 values, all finite. */
-  acceptDecryption(clientId: string, payload: Uint8Array): Checked<number> {
+  private acceptDecryption(clientId: string, payload: Uint8Array): Checked<number> {
     const d = this.setup.layout.totalSize;
     if (payload.length !== 8 * d) {
       return {
@@ -151,7 +196,7 @@ export class HomomorphicRound {
   }
 
   /** The decrypted round, once a client has decrypted it. */
-  sum(): SecureSum | undefined {
+  private sum(): SecureSum | undefined {
     if (!this.decrypted) return undefined;
     return {
       weightedSum: new ParameterSet(this.setup.layout, this.decrypted),

@@ -19,7 +19,8 @@ import { encodeMessage } from '../protocol/index.js';
 import { secagg } from '../privacy/index.js';
 import type { ClientFitResult, SecureSum, Strategy } from '../strategy/strategy.js';
 import type { TaskEnvelope } from './pool.js';
-import type { Checked } from './replies.js';
+import { readStageReply, type Checked } from './replies.js';
+import type { Collected, StageRun } from './stages.js';
 
 export interface SecureAggregationConfig extends secagg.SecAggConfig {
   /** Time each later stage (share keys, masked input, unmasking) allows for replies. Default 30 000 ms. */
@@ -83,7 +84,7 @@ function hex(bytes: Uint8Array): string {
 /** What a client reported in the clear at stage 0. */
 type Contribution = SecureSum['contributions'][number];
 
-export type StageStep =
+type StageStep =
   | { readonly kind: 'tasks'; readonly stage: number; readonly tasks: readonly TaskEnvelope[] }
   | { readonly kind: 'completed'; readonly sum: SecureSum }
   | { readonly kind: 'aborted'; readonly reason: string };
@@ -137,8 +138,52 @@ export class SecureRound {
     };
   }
 
+  /**
+   * Runs the round: the fit tasks (answered with stage-0 keys), then stages 1-3 as stage tasks, each with the stage
+   * timeout. Returns the unmasked sum, or why the round stopped; clients the server dropped inside the protocol
+   * (inconsistent shares...) are failures too, with its reason.
+   */
+  async collect(run: StageRun): Promise<Collected> {
+    const failures = await run.dispatch('fit', run.fitTasks, run.fitDeadlineMs, async (frame, task) => {
+      const checked = readStageReply(frame, task, 'secagg', 0, run.limits);
+      if (!checked.ok) return checked;
+      const { payload, numExamples, localSteps, metrics } = checked.value;
+      return this.receive(task.clientId, payload, {
+        numExamples: numExamples!,
+        localSteps: localSteps!,
+        metrics: metrics!,
+      });
+    });
+    let step = await this.next();
+    while (step.kind === 'tasks') {
+      const stage = step.stage;
+      const stageFailures = await run.dispatch(
+        'secure-aggregation',
+        step.tasks,
+        this.config.stageTimeoutMs,
+        async (frame, task) => {
+          const checked = readStageReply(frame, task, 'secagg', stage, run.limits);
+          return checked.ok ? this.receive(task.clientId, checked.value.payload) : checked;
+        },
+      );
+      failures.push(...stageFailures);
+      step = await this.next();
+    }
+    const failed = new Set(failures.map((f) => f.clientId));
+    for (const { clientId, reason } of this.rejections()) {
+      if (failed.has(clientId)) continue;
+      failed.add(clientId);
+      const failure = { clientId, cause: 'secagg-dropped', message: reason };
+      failures.push(failure);
+      run.failed('secure-aggregation', failure);
+    }
+    return step.kind === 'aborted'
+      ? { ok: false, reason: step.reason, failures }
+      : { ok: true, sum: step.sum, failures };
+  }
+
   /** Feeds a client's stage message to the server; a refused message makes the client a dropout. */
-  async receive(
+  private async receive(
     clientId: string,
     payload: Uint8Array,
     reported?: Omit<Contribution, 'clientId'>,
@@ -152,7 +197,7 @@ export class SecureRound {
   }
 
   /** Closes the current stage: the next stage's tasks, the round's sum, or why the round stopped. */
-  async next(): Promise<StageStep> {
+  private async next(): Promise<StageStep> {
     const outcome = await this.server.closeStage();
     if (outcome.kind === 'aborted') {
       return {
@@ -193,7 +238,7 @@ export class SecureRound {
   }
 
   /** Clients the server dropped inside the protocol (inconsistent shares...), with its reasons. */
-  rejections(): readonly { clientId: string; reason: string }[] {
+  private rejections(): readonly { clientId: string; reason: string }[] {
     return this.server.rejections.map((r) => ({
       clientId: this.setup.clientIds[r.client] ?? `#${r.client}`,
       reason: `stage ${r.stage}: ${r.reason}`,

@@ -1,0 +1,33 @@
+/**
+ * What a multi-stage aggregation protocol (SecAgg+, CKKS) needs from the engine to collect a round: a way to send
+ * one phase's tasks through the pool with a deadline and have each reply judged, and a place to report the clients
+ * the protocol itself drops. The protocol returns the round's sum, or why there is none.
+ */
+import type { DecodeLimits } from '../protocol/index.js';
+import type { ClientFailure, SecureSum } from '../strategy/strategy.js';
+import type { TaskPhase } from './events.js';
+import type { TaskEnvelope } from './pool.js';
+import type { Checked, SentTask } from './replies.js';
+
+/** Judges one reply frame: the examples it reports, or the client's failure. */
+export type AcceptReply = (frame: Uint8Array, task: SentTask) => Checked<number> | Promise<Checked<number>>;
+
+export interface StageRun {
+  /** The round's fit tasks, which open the protocol, and their deadline. */
+  readonly fitTasks: readonly TaskEnvelope[];
+  readonly fitDeadlineMs: number;
+  readonly limits: DecodeLimits | undefined;
+  /** Sends `tasks` and hands each reply to `accept`; resolves to every failure, unanswered tasks included. */
+  dispatch(
+    phase: TaskPhase,
+    tasks: readonly TaskEnvelope[],
+    deadlineMs: number,
+    accept: AcceptReply,
+  ): Promise<ClientFailure[]>;
+  /** Reports a client the protocol dropped for a reason no single reply showed. */
+  failed(phase: TaskPhase, failure: ClientFailure): void;
+}
+
+export type Collected =
+  | { readonly ok: true; readonly sum: SecureSum; readonly failures: readonly ClientFailure[] }
+  | { readonly ok: false; readonly reason: string; readonly failures: readonly ClientFailure[] };
