@@ -44,7 +44,7 @@ import {
   type SecAggMessage,
   type UnmaskRequestMessage,
 } from './messages.js';
-import { applyMask, reduceModulo } from './prg.js';
+import { applyMasks, reduceModulo } from './prg.js';
 import { clientWeight, quantize } from './quantize.js';
 import { SECRET_BYTES, SHARE_BYTES, decodeShare, encodeShare, split } from './shamir.js';
 
@@ -357,10 +357,11 @@ export class SecAggClient {
         pairwiseSeed(this.context, this.maskingPair!.privateKey, this.neighbours.get(peer)!.keys.maskingKey),
       ),
     );
-    await applyMask(values, this.selfMaskSeed!, 1);
-    for (let i = 0; i < seeds.length; i++) {
-      await applyMask(values, seeds[i]!, maskSign(this.index, this.sharers[i]!));
-    }
+    // The self mask and every pairwise mask, several streams per pass over the vector.
+    await applyMasks(values, [
+      { seed: this.selfMaskSeed!, sign: 1 },
+      ...seeds.map((seed, i) => ({ seed, sign: maskSign(this.index, this.sharers[i]!) })),
+    ]);
     reduceModulo(values, params.modulusBits);
     this.phaseValue = 'masked';
     return encodeMessage({

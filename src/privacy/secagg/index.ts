@@ -24,7 +24,7 @@ export {
   type SecAggMessage,
   type Stage,
 } from './messages.js';
-export { applyMask, expandMask, maskStream } from './prg.js';
+export { applyMask, applyMasks, expandMask, maskStream } from './prg.js';
 export {
   clientWeight,
   dequantize,

@@ -38,7 +38,7 @@ import {
   type Stage,
   type UnmaskSharesMessage,
 } from './messages.js';
-import { addInto, applyMask, reduceModulo } from './prg.js';
+import { addInto, applyMasks, reduceModulo } from './prg.js';
 import { dequantize } from './quantize.js';
 import { decodeShare, recover, type Share } from './shamir.js';
 
@@ -486,7 +486,10 @@ export class SecAggServer {
       secrets.set(`${job.kind}/${job.owner}`, recovery.secret);
     }
     const sum = this.sum!;
-    for (const u of included) await applyMask(sum, secrets.get(`self-mask seed/${u}`)!, -1);
+    const selfMasks = [...included].map((u) => ({
+      seed: secrets.get(`self-mask seed/${u}`)!,
+      sign: -1 as const,
+    }));
     // Pairwise masks of dropped clients with survivors: each survivor u applied sign(u, v) PRG(s_uv); remove it.
     const pairs = dropped.flatMap((v) =>
       this.graph!.neighbours(v)
@@ -501,10 +504,14 @@ export class SecAggServer {
     const pairSeeds = await Promise.all(
       pairs.map(({ u, v }) => pairwiseSeed(this.context, droppedKeys.get(v)!, this.keys.get(u)!.maskingKey)),
     );
-    for (let i = 0; i < pairs.length; i++) {
-      const { u, v } = pairs[i]!;
-      await applyMask(sum, pairSeeds[i]!, maskSign(u, v) === 1 ? -1 : 1);
-    }
+    // Every mask to remove, several streams per pass over the sum.
+    await applyMasks(sum, [
+      ...selfMasks,
+      ...pairs.map(({ u, v }, i) => ({
+        seed: pairSeeds[i]!,
+        sign: maskSign(u, v) === 1 ? (-1 as const) : (1 as const),
+      })),
+    ]);
     reduceModulo(sum, this.params.modulusBits);
     const { weightedSum, weightTotal } = dequantize(sum, this.params);
     this.sum = undefined;
