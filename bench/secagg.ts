@@ -1,11 +1,13 @@
 /**
  * Secure-aggregation benchmark (JSON on stdout): mask expansion throughput on one core, then simulated SecAgg+ rounds
- * with client time, server time and bytes per client per stage, next to the plain float32 update.
+ * with client time, server time and bytes per client per stage, next to the same round in plain FedAvg (the client
+ * encoding its float32 update, the server decoding and folding every update).
  *
  *   npm run bench -- secagg                          # d = 1e5 with n = 10, 100, 500; d = 1e6 with n = 10, 100
  *   FLOTILLA_BENCH_LARGE=1 npm run bench -- secagg   # also d = 1e6 with n = 500
  */
-import { Rng } from '../src/core/index.js';
+import { ParameterLayout, ParameterSet, Rng, WeightedMeanAccumulator } from '../src/core/index.js';
+import { decodeMessage, encodeMessage } from '../src/protocol/index.js';
 import {
   applyMask,
   maskStream,
@@ -92,6 +94,40 @@ function round(x: number, digits = 2): number {
   return Math.round(x * f) / f;
 }
 
+/**
+ * The same round without secure aggregation: a client encodes its fit-result frame, the server decodes each frame
+ * (with full validation) and folds it into the FedAvg accumulator.
+ */
+function plainFedAvg(update: Float32Array, weights: readonly number[]): Record<string, number> {
+  const layout = new ParameterLayout([{ name: 'update', shape: [update.length] }]);
+  const params = new ParameterSet(layout, update);
+  const encode = (numExamples: number) =>
+    encodeMessage({
+      type: 'fit-result',
+      round: 1,
+      taskId: 't',
+      numExamples,
+      localSteps: 1,
+      metrics: {},
+      update: params,
+    });
+  const clientStart = performance.now();
+  const frame = encode(weights[0]!);
+  const clientMs = performance.now() - clientStart;
+  const accumulator = new WeightedMeanAccumulator(layout);
+  const serverStart = performance.now();
+  for (const weight of weights) {
+    const message = decodeMessage(frame);
+    if (message.type !== 'fit-result') throw new Error('expected a fit-result');
+    accumulator.addFinite(message.update, weight);
+  }
+  return {
+    clientMs: round(clientMs),
+    serverMs: round(performance.now() - serverStart),
+    bytesPerClient: frame.length,
+  };
+}
+
 async function protocolRun(n: number, d: number, dropoutFraction: number): Promise<Record<string, unknown>> {
   const rng = new Rng(n * 7 + d);
   // One update shared by every client keeps memory at one vector however large n is; the protocol copies nothing.
@@ -121,6 +157,7 @@ async function protocolRun(n: number, d: number, dropoutFraction: number): Promi
     expansionOverPlain: round(totalPerClient / plainBytes, 4),
     clientMsTotal: round(result.stages.reduce((sum, s) => sum + s.clientMsPerClient, 0)),
     serverMsTotal: round(result.stages.reduce((sum, s) => sum + s.serverMs, 0)),
+    plainFedAvg: plainFedAvg(update, weights),
     stages: result.stages.map((s) => ({
       stage: s.name,
       survivors: s.survivors,

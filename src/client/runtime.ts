@@ -17,6 +17,7 @@ import {
   type FitResultMessage,
   type FitTaskMessage,
   type Message,
+  type StageProtocol,
   type StageResultMessage,
   type StageTaskMessage,
   type TaskFailedMessage,
@@ -106,51 +107,17 @@ export class ClientRuntime {
     update.assertFinite('the update (trained - global)');
     // The privacy stage runs on exactly what leaves; it throws (nothing sent) when the client's budget is spent.
     const privacyMetrics = this.privacy.process(update, task.config, out);
-    const encrypted = task.config.homomorphic;
-    if (encrypted) {
-      if (control)
-        throw new FlotillaError('SECAGG_REFUSED', 'SCAFFOLD cannot run under homomorphic aggregation');
-      if (!this.homomorphic) {
-        throw new FlotillaError(
-          'SECAGG_REFUSED',
-          'this client has no CKKS key file for homomorphic aggregation',
-        );
-      }
-      const payload = this.homomorphic.encrypt(encrypted, update, out.numExamples);
-      this.homomorphicRound = { round: task.round, dimension: update.size };
+    const hidden = await this.hideUpdate(task, update, out.numExamples);
+    if (hidden) {
       return {
         type: 'stage-result',
         round: task.round,
         taskId: task.taskId,
-        protocol: 'he',
+        ...hidden,
         stage: 0,
         numExamples: out.numExamples,
         localSteps: out.localSteps,
         metrics: { ...out.metrics, ...privacyMetrics },
-        payload,
-      };
-    }
-    const secure = task.config.secureAggregation;
-    if (secure) {
-      if (control) throw new FlotillaError('SECAGG_REFUSED', 'SCAFFOLD cannot run under secure aggregation');
-      const { session, advertisement } = await SecureAggregationSession.start(
-        secure,
-        task.round,
-        task.config.seed,
-        update,
-        out.numExamples,
-      );
-      this.secureSession = session;
-      return {
-        type: 'stage-result',
-        round: task.round,
-        taskId: task.taskId,
-        protocol: 'secagg',
-        stage: 0,
-        numExamples: out.numExamples,
-        localSteps: out.localSteps,
-        metrics: { ...out.metrics, ...privacyMetrics },
-        payload: advertisement,
       };
     }
     const controlDelta = control
@@ -166,6 +133,42 @@ export class ClientRuntime {
       update,
       ...(controlDelta ? { controlDelta } : {}),
     };
+  }
+
+  /**
+   * Under secure or homomorphic aggregation the update leaves masked (SecAgg+ starts with this client's keys) or
+   * encrypted, as the protocol's stage 0; otherwise undefined and it leaves as a fit-result.
+   */
+  private async hideUpdate(
+    task: FitTaskMessage,
+    update: ParameterSet,
+    numExamples: number,
+  ): Promise<{ protocol: StageProtocol; payload: Uint8Array } | undefined> {
+    const { homomorphic, secureAggregation, seed } = task.config;
+    if (!homomorphic && !secureAggregation) return undefined;
+    if (task.control) {
+      throw new FlotillaError('SECAGG_REFUSED', "SCAFFOLD needs each client's update: it cannot run hidden");
+    }
+    if (homomorphic) {
+      if (!this.homomorphic) {
+        throw new FlotillaError(
+          'SECAGG_REFUSED',
+          'this client has no CKKS key file for homomorphic aggregation',
+        );
+      }
+      const payload = this.homomorphic.encrypt(homomorphic, update, numExamples);
+      this.homomorphicRound = { round: task.round, dimension: update.size };
+      return { protocol: 'he', payload };
+    }
+    const started = await SecureAggregationSession.start(
+      secureAggregation!,
+      task.round,
+      seed,
+      update,
+      numExamples,
+    );
+    this.secureSession = started.session;
+    return { protocol: 'secagg', payload: started.advertisement };
   }
 
   /** A later stage of the secure or homomorphic round this client's last fit task started. */
