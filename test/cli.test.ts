@@ -196,6 +196,11 @@ describe('flotilla simulate', () => {
     expect(one.code).toBe(0);
     expect(two.code).toBe(0);
     expect(readFileSync(join(dir, 'w1.bin')).equals(readFileSync(join(dir, 'w2.bin')))).toBe(true);
+    // SCAFFOLD's c_i lives in each client's runtime: with 2 threads each client stays on one, so nothing changes.
+    const scaffold = ['--strategy', 'scaffold', '--rounds', '3'];
+    expect((await flotilla(...args, ...scaffold, '--workers', '1', '--save-model', 'c1.bin')).code).toBe(0);
+    expect((await flotilla(...args, ...scaffold, '--workers', '2', '--save-model', 'c2.bin')).code).toBe(0);
+    expect(readFileSync(join(dir, 'c1.bin')).equals(readFileSync(join(dir, 'c2.bin')))).toBe(true);
   });
 });
 

@@ -126,12 +126,6 @@ export function resolveRunConfig(v: OptionValues): RunConfig {
     }
     params['f'] = f;
   }
-  if (name === 'scaffold' && (v.workers as number) > 1) {
-    // Each client's c_i lives in the thread that serves it, and the worker pool moves clients between threads.
-    throw new FlotillaError('CONFIG_INVALID', 'strategy "scaffold" runs with "workers" 1 in simulation', {
-      key: 'workers',
-    });
-  }
   return {
     scenario,
     engine: {

@@ -60,8 +60,9 @@ async function createPool(options: SimulationOptions): Promise<ClientPool> {
     hostModule: options.hostModule,
     init: options.hostInit,
     tasksPerWorker: concurrency,
-    // A secure-aggregation round's keys live in the client that advertised them: its later stages must reach it.
-    stickyClients: options.engine.secureAggregation !== undefined,
+    // A secure-aggregation round's keys live in the client that advertised them, and SCAFFOLD's c_i in the client
+    // that last trained: their later tasks must reach the same thread.
+    stickyClients: options.engine.secureAggregation !== undefined || options.strategy.statefulClients === true,
   });
 }
 

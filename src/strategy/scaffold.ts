@@ -41,6 +41,7 @@ export interface ScaffoldOptions {
 
 export class Scaffold implements Strategy {
   readonly name = 'scaffold';
+  readonly statefulClients = true;
   private readonly serverLearningRate: number;
   /** The server control variate c; undefined (zeros) until the first aggregation. */
   private control: ParameterSet | undefined;

@@ -94,6 +94,11 @@ export interface Strategy {
    * result; rules that need each update (robust rules, SCAFFOLD, FedNova, q-FedAvg) cannot run under it.
    */
   readonly meanUpdate?: { readonly weighted: boolean };
+  /**
+   * True when its clients keep state between rounds (SCAFFOLD's c_i lives in each client's runtime): a simulation
+   * must then serve each client from the same thread every time.
+   */
+  readonly statefulClients?: boolean;
   /** Adjusts the engine's proposed per-client configs (e.g. adds a proximal term). Identity by default. */
   configureFit(context: RoundContext, proposals: readonly FitAssignment[]): FitAssignment[];
   /** Asynchronous work before configureFit, once per attempt with the attempt's context (FLTrust's root update). */
