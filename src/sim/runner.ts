@@ -62,7 +62,8 @@ async function createPool(options: SimulationOptions): Promise<ClientPool> {
     tasksPerWorker: concurrency,
     // A secure-aggregation round's keys live in the client that advertised them, and SCAFFOLD's c_i in the client
     // that last trained: their later tasks must reach the same thread.
-    stickyClients: options.engine.secureAggregation !== undefined || options.strategy.statefulClients === true,
+    stickyClients:
+      options.engine.secureAggregation !== undefined || options.strategy.statefulClients === true,
   });
 }
 
