@@ -10,42 +10,21 @@
  * undefined and callers keep the JS loop.
  */
 
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n) byte |= 0x80;
-    out.push(byte);
-  } while (n);
-  return out;
-}
-
-const section = (id: number, bytes: number[]) => [id, ...leb(bytes.length), ...bytes];
-const name = (text: string) => [...leb(text.length), ...Array.from(text, (c) => c.charCodeAt(0))];
+import {
+  leb,
+  section,
+  localGet as get,
+  localSet as set,
+  localTee as tee,
+  i32Const as i32,
+  simdOp as simd,
+  wasmName as name,
+} from './wasm-assembly.js';
 
 // Locals: 0 sum (byte offset), 1 update (byte offset), 2 n (floats, a multiple of 4), 3 weight (f64);
 // 4 i, 5 end, 6 blockEnd, 7 j, 8 sp (i32); 9 weights, 10 bad, 11 tmp (v128).
-const get = (i: number) => [0x20, i];
-const set = (i: number) => [0x21, i];
-const tee = (i: number) => [0x22, i];
-const i32 = (v: number) => [0x41, ...signedLeb(v)];
-const simd = (op: number, ...imm: number[]) => [0xfd, ...leb(op), ...imm];
 const ZERO = simd(0x0c, ...new Array<number>(16).fill(0)); // v128.const 0
 const BLOCK_BYTES = 4096; // 1024 floats: checked, then folded while in L1
-
-function signedLeb(v: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
 
 /** fold(sum, update, n, weight) -> 0, or 1 + index of the first block (of 1024) holding a non-finite value. */
 const FOLD_BODY = [

@@ -9,36 +9,16 @@
  * SIMD is missing, `addMaskChunk` uses the JS loop, which gives the same values.
  */
 
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n) byte |= 0x80;
-    out.push(byte);
-  } while (n);
-  return out;
-}
+import {
+  leb,
+  section,
+  localGet as get,
+  localSet as set,
+  i32Const as i32,
+  simdOp as simd,
+  wasmName as name,
+} from '../../core/wasm-assembly.js';
 
-function signedLeb(v: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-const section = (id: number, bytes: number[]) => [id, ...leb(bytes.length), ...bytes];
-const name = (text: string) => [...leb(text.length), ...Array.from(text, (c) => c.charCodeAt(0))];
-const get = (i: number) => [0x20, i];
-const set = (i: number) => [0x21, i];
-const i32 = (v: number) => [0x41, ...signedLeb(v)];
-const simd = (op: number, ...imm: number[]) => [0xfd, ...leb(op), ...imm];
 const I32X4_ADD = 0xae;
 const I32X4_SUB = 0xb1;
 /** Bytes per loop iteration: four v128 lanes groups, so `n` must be a multiple of 16 words. */
