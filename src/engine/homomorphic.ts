@@ -13,7 +13,7 @@ import { he } from '../privacy/index.js';
 import type { SecureSum } from '../strategy/strategy.js';
 import type { TaskEnvelope } from './pool.js';
 import { readStageReply, type Checked } from './replies.js';
-import type { Collected, StageRun } from './stages.js';
+import { resolveStageTimeout, type Collected, type StageRun } from './stages.js';
 
 export interface HomomorphicConfig extends Partial<he.CkksParams> {
   /** Time the decryption stage allows a client to answer. Default 30 000 ms. */
@@ -26,14 +26,7 @@ export interface ResolvedHomomorphic {
 }
 
 export function resolveHomomorphic(config: HomomorphicConfig): ResolvedHomomorphic {
-  const stageTimeoutMs = config.stageTimeoutMs ?? 30_000;
-  if (!(Number.isFinite(stageTimeoutMs) && stageTimeoutMs > 0)) {
-    throw new FlotillaError(
-      'CONFIG_INVALID',
-      `homomorphicAggregation.stageTimeoutMs: expected a finite number > 0, got ${stageTimeoutMs}`,
-      { key: 'homomorphicAggregation.stageTimeoutMs' },
-    );
-  }
+  const stageTimeoutMs = resolveStageTimeout(config.stageTimeoutMs, 'homomorphicAggregation.stageTimeoutMs');
   const { polyModulusDegree, coeffModulusBits, scaleBits } = config;
   return {
     params: he.resolveCkksParams({

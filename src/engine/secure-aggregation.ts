@@ -20,7 +20,7 @@ import { secagg } from '../privacy/index.js';
 import type { ClientFitResult, SecureSum, Strategy } from '../strategy/strategy.js';
 import type { TaskEnvelope } from './pool.js';
 import { readStageReply, type Checked } from './replies.js';
-import type { Collected, StageRun } from './stages.js';
+import { resolveStageTimeout, type Collected, type StageRun } from './stages.js';
 
 export interface SecureAggregationConfig extends secagg.SecAggConfig {
   /** Time each later stage (share keys, masked input, unmasking) allows for replies. Default 30 000 ms. */
@@ -32,14 +32,7 @@ export interface ResolvedSecureAggregation extends secagg.SecAggConfig {
 }
 
 export function resolveSecureAggregation(config: SecureAggregationConfig): ResolvedSecureAggregation {
-  const stageTimeoutMs = config.stageTimeoutMs ?? 30_000;
-  if (!(Number.isFinite(stageTimeoutMs) && stageTimeoutMs > 0)) {
-    throw new FlotillaError(
-      'CONFIG_INVALID',
-      `secureAggregation.stageTimeoutMs: expected a finite number > 0, got ${stageTimeoutMs}`,
-      { key: 'secureAggregation.stageTimeoutMs' },
-    );
-  }
+  const stageTimeoutMs = resolveStageTimeout(config.stageTimeoutMs, 'secureAggregation.stageTimeoutMs');
   // Checks every value that does not depend on the round's size now, with the smallest round (n = 2); the modulus
   // capacity is checked against the largest possible selection when a run starts (checkCapacity).
   secagg.resolveRoundParams(config, {

@@ -3,6 +3,7 @@
  * one phase's tasks through the pool with a deadline and have each reply judged, and a place to report the clients
  * the protocol itself drops. The protocol returns the round's sum, or why there is none.
  */
+import { FlotillaError } from '../core/index.js';
 import type { DecodeLimits } from '../protocol/index.js';
 import type { ClientFailure, SecureSum } from '../strategy/strategy.js';
 import type { TaskPhase } from './events.js';
@@ -31,3 +32,12 @@ export interface StageRun {
 export type Collected =
   | { readonly ok: true; readonly sum: SecureSum; readonly failures: readonly ClientFailure[] }
   | { readonly ok: false; readonly reason: string; readonly failures: readonly ClientFailure[] };
+
+/** A protocol's stage timeout from its config key (default 30 s); CONFIG_INVALID unless finite and > 0. */
+export function resolveStageTimeout(value: number | undefined, key: string): number {
+  const ms = value ?? 30_000;
+  if (!(Number.isFinite(ms) && ms > 0)) {
+    throw new FlotillaError('CONFIG_INVALID', `${key}: expected a finite number > 0, got ${ms}`, { key });
+  }
+  return ms;
+}
