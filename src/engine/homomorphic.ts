@@ -7,7 +7,7 @@
  * The server thus learns the weighted sum (as under SecAgg+), not one update. A decryptor could return a wrong sum,
  * as any client can send a wrong update; the sum is checked for size and finiteness, not for honesty.
  */
-import { FlotillaError, ParameterSet, type HomomorphicTask, type ParameterLayout } from '../core/index.js';
+import { ParameterSet, type HomomorphicTask, type ParameterLayout } from '../core/index.js';
 import { encodeMessage } from '../protocol/index.js';
 import { he } from '../privacy/index.js';
 import type { SecureSum } from '../strategy/strategy.js';
