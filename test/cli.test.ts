@@ -263,6 +263,30 @@ describe('flotilla: secure and homomorphic aggregation', () => {
     expectOneLineError(await flotilla('he', 'keygen', '--out', 'clients.he'), /exists; pass --force/);
   });
 
+  it('makes identity keys and the roster that signed secure aggregation checks them against', async () => {
+    for (const id of ['north', 'south']) {
+      const made = await flotilla(
+        'identity',
+        'keygen',
+        '--id',
+        id,
+        '--out',
+        `${id}.id`,
+        '--roster',
+        'roster.json',
+      );
+      expect(made.code).toBe(0);
+      expect(made.stdout).toMatch(new RegExp(`^${id} [0-9a-f]{64}\\n$`));
+      expect(statSync(join(dir, `${id}.id`)).mode & 0o777).toBe(0o600);
+    }
+    const roster = JSON.parse(readFileSync(join(dir, 'roster.json'), 'utf8')) as Record<string, string>;
+    expect(Object.keys(roster)).toEqual(['north', 'south']);
+    expectOneLineError(
+      await flotilla('identity', 'keygen', '--id', 'north', '--out', 'north.id'),
+      /north.id exists; an identity key is never overwritten/,
+    );
+  });
+
   it('refuses a strategy that needs individual updates, and an inconsistent modulus', async () => {
     expectOneLineError(
       await flotilla(...args, '--strategy', 'krum', '--f', '1', '--secure-aggregation'),

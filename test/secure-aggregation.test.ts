@@ -236,4 +236,30 @@ describe('secure aggregation over TLS WebSockets', () => {
     // Ciphertexts: each client's upload is many times its float32 update.
     expect(run.records[0]!.bytesReceived).toBeGreaterThan(10 * plain.history[0]!.bytesReceived);
   }, 60_000);
+
+  it('signed rounds over TLS: each client verifies its neighbours against the roster from keygen', async () => {
+    const f = (federation = await prepareFederation(3, 200));
+    const roster = join(f.dir, 'roster.json');
+    for (const site of f.sites) {
+      const made = flotilla([
+        'identity',
+        'keygen',
+        '--id',
+        site.id,
+        '--out',
+        join(f.dir, `${site.id}.id`),
+        '--roster',
+        roster,
+      ]);
+      expect(await made.exited, made.output).toBe(0);
+    }
+    const server = f.startServer([...PLAIN, ...SECURE, '--secure-aggregation.signed']);
+    for (const site of f.sites) {
+      f.startClient(site, ['--identity', join(f.dir, `${site.id}.id`), '--roster', roster]);
+    }
+    expect(await server.exited, server.output).toBe(0);
+    const run = await stored(f.db);
+    expect(run.lastRound).toBe(ROUNDS);
+    for (const record of run.records) expect(record.failures).toEqual([]);
+  }, 60_000);
 });

@@ -6,6 +6,7 @@ import { clientsCommand } from './commands/clients.js';
 import { configCommand } from './commands/config.js';
 import { federationCommand } from './commands/federation.js';
 import { heCommand } from './commands/he.js';
+import { identityCommand } from './commands/identity.js';
 import { inspectCommand } from './commands/inspect.js';
 import { privacyCommand } from './commands/privacy.js';
 import { runsCommand } from './commands/runs.js';
@@ -21,6 +22,7 @@ export const commands: readonly Command[] = [
   configCommand,
   privacyCommand,
   heCommand,
+  identityCommand,
   federationCommand,
   serverCommand,
   clientCommand,

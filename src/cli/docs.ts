@@ -5,6 +5,7 @@
 import { CLIENT_OPTIONS } from './commands/client.js';
 import { FEDERATION_OPTIONS } from './commands/federation.js';
 import { HE_KEYGEN_OPTIONS } from './commands/he.js';
+import { IDENTITY_KEYGEN_OPTIONS } from './commands/identity.js';
 import { EPSILON_OPTIONS, NOISE_OPTIONS } from './commands/privacy.js';
 import { RUNS_OPTIONS } from './commands/runs.js';
 import { SERVER_OPTIONS } from './commands/server.js';
@@ -29,6 +30,7 @@ export const README_TABLES: Readonly<Record<string, () => readonly OptionSpec[]>
   'privacy-epsilon': () => EPSILON_OPTIONS,
   'privacy-noise': () => NOISE_OPTIONS,
   'he-keygen': () => HE_KEYGEN_OPTIONS,
+  'identity-keygen': () => IDENTITY_KEYGEN_OPTIONS,
   federation: () => FEDERATION_OPTIONS,
   server: () => SERVER_OPTIONS,
   client: () => CLIENT_OPTIONS,

@@ -61,6 +61,12 @@ export const SECURE_AGGREGATION_OPTIONS: readonly OptionSpec[] = [
     description: 'client weights (example counts) are capped at this; default 256',
   },
   {
+    key: 'secureAggregation.signed',
+    type: 'boolean',
+    description:
+      'require signed key advertisements: each client verifies its neighbours against its roster of identity keys (`flotilla identity keygen`; clients need --identity and --roster; simulations make the identities); default false',
+  },
+  {
     key: 'secureAggregation.stageTimeout',
     type: 'number',
     above: 0,
@@ -90,5 +96,6 @@ export function resolveSecureAggregationOptions(v: OptionValues): SecureAggregat
   }
   const timeout = v[`${SECURE_AGGREGATION_KEY}.stageTimeout`];
   if (timeout !== undefined) config['stageTimeoutMs'] = (timeout as number) * 1000;
-  return config;
+  const signed = v[`${SECURE_AGGREGATION_KEY}.signed`] === true;
+  return { ...config, ...(signed ? { signed } : {}) };
 }

@@ -3,3 +3,4 @@ export * from './connection.js';
 export * from './reconnect.js';
 export { ClientPrivacy } from './privacy.js';
 export type { ClientNoise } from './privacy.js';
+export type { ClientIdentity } from './secure-aggregation.js';

@@ -25,7 +25,7 @@ import {
 import { ClientControlVariate } from './control-variate.js';
 import { HomomorphicClient } from './homomorphic.js';
 import { ClientPrivacy, type ClientNoise } from './privacy.js';
-import { SecureAggregationSession } from './secure-aggregation.js';
+import { SecureAggregationSession, type ClientIdentity } from './secure-aggregation.js';
 
 export interface ClientRuntimeOptions {
   /** Bounds applied to incoming frames (default DEFAULT_DECODE_LIMITS). */
@@ -36,6 +36,8 @@ export interface ClientRuntimeOptions {
   readonly privacyBudget?: PrivacyBudget;
   /** The CKKS key the federation's clients share, for homomorphic aggregation (loaded from its key file). */
   readonly homomorphicKeys?: he.HeKeys;
+  /** Sign this client's SecAgg+ keys and verify its neighbours' against a roster (and refuse unsigned rounds). */
+  readonly identity?: ClientIdentity;
 }
 
 export class ClientRuntime {
@@ -47,6 +49,7 @@ export class ClientRuntime {
   /** The secure-aggregation round in progress, if any (one at a time: a new fit task replaces it). */
   private secureSession: SecureAggregationSession | undefined;
   private readonly homomorphic: HomomorphicClient | undefined;
+  private readonly identity: ClientIdentity | undefined;
   /** The round and model size of this client's last homomorphic fit: what a decryption request must match. */
   private homomorphicRound: { readonly round: number; readonly dimension: number } | undefined;
 
@@ -57,6 +60,7 @@ export class ClientRuntime {
     this.limits = options.limits ?? DEFAULT_DECODE_LIMITS;
     this.privacy = new ClientPrivacy(options.noise ?? 'secure', options.privacyBudget);
     this.homomorphic = options.homomorphicKeys && new HomomorphicClient(options.homomorphicKeys);
+    this.identity = options.identity;
   }
 
   /**
@@ -166,6 +170,7 @@ export class ClientRuntime {
       seed,
       update,
       numExamples,
+      this.identity,
     );
     this.secureSession = started.session;
     return { protocol: 'secagg', payload: started.advertisement };

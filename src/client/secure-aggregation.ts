@@ -50,6 +50,42 @@ export function verifiedRoundParams(
   return params;
 }
 
+/**
+ * This client's identity for signed SecAgg+ rounds: its Ed25519 key, and the roster of every client's public key,
+ * which comes from the federation's operators, not from the server: a server that substitutes keys is caught.
+ */
+export interface ClientIdentity {
+  readonly id: string;
+  readonly privateKey: CryptoKey;
+  readonly roster: ReadonlyMap<string, Uint8Array>;
+}
+
+/** The round's identity keys by index, from this client's roster; refuses a round it cannot verify. */
+function rosterKeys(
+  task: SecureAggregationTask,
+  identity: ClientIdentity | undefined,
+): Uint8Array[] | undefined {
+  const refuse = (why: string) => new FlotillaError('SECAGG_REFUSED', why);
+  if (!task.clients) {
+    if (identity) {
+      throw refuse('this client signs its keys and verifies its neighbours, but the round is unsigned');
+    }
+    return undefined;
+  }
+  if (!identity) throw refuse('the round requires signed keys, but this client has no identity key');
+  if (task.clients.length !== task.n || task.clients[task.index] !== identity.id) {
+    throw refuse(
+      `the round lists ${task.clients.length} clients for n = ${task.n} and places "${task.clients[task.index]}" ` +
+        `at this client's index ${task.index}, not "${identity.id}"`,
+    );
+  }
+  return task.clients.map((id) => {
+    const key = identity.roster.get(id);
+    if (!key) throw refuse(`client "${id}" of the round is not in this client's roster`);
+    return key;
+  });
+}
+
 /** One client's SecAgg+ round, from its masked update to its unmasking shares. */
 export class SecureAggregationSession {
   private constructor(
@@ -67,8 +103,10 @@ export class SecureAggregationSession {
     seed: number,
     update: ParameterSet,
     numExamples: number,
+    identity?: ClientIdentity,
   ): Promise<{ session: SecureAggregationSession; advertisement: Uint8Array }> {
     const params = verifiedRoundParams(task, round, update.size);
+    const identities = rosterKeys(task, identity);
     const client = new secagg.SecAggClient({
       params,
       index: task.index,
@@ -76,6 +114,7 @@ export class SecureAggregationSession {
       numExamples: task.unitWeights ? 1 : numExamples,
       // Stochastic rounding only: not secret, the server sees nothing but the masked sum.
       rng: new Rng(seed).split('secagg-quantize'),
+      ...(identities ? { identities, identityKey: identity!.privateKey } : {}),
     });
     const advertisement = await client.advertise();
     return { session: new SecureAggregationSession(round, client), advertisement };

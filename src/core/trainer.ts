@@ -84,6 +84,11 @@ export interface SecureAggregationTask {
   readonly graphSeed: string;
   /** Every client weighs 1 rather than its example count (unweighted strategies, DP-FedAvg). */
   readonly unitWeights: boolean;
+  /**
+   * The round's clients by index, when key advertisements must be signed: each client looks their identity keys up in
+   * its own roster (never the server's word) and verifies every neighbour's signature.
+   */
+  readonly clients?: readonly string[];
 }
 
 export interface EvaluateConfig {

@@ -8,6 +8,7 @@ import {
   type Trainer,
 } from '../core/index.js';
 import { decodeMessage } from '../protocol/index.js';
+import { secagg } from '../privacy/index.js';
 import { FedAvg } from '../strategy/fedavg.js';
 import { FedOpt } from '../strategy/fedopt.js';
 import { createStrategy } from '../strategy/registry.js';
@@ -274,5 +275,62 @@ describe('distributed DP under secure aggregation', () => {
     expect(result.status).toBe('completed');
     expect(result.history[1]!.privacy!.details).toMatchObject({ noiseOn: 'server', clipOn: 'client' });
     expect(result.privacy!.epsilon).toBeGreaterThan(0);
+  });
+});
+
+describe('signed key advertisements', () => {
+  /** Virtual clients with Ed25519 identities; `impostor` signs with a key that is not the roster's. */
+  async function signedHost(impostor?: string, withIdentity = true): Promise<RuntimeClientHost> {
+    const keys = await Promise.all(Array.from({ length: 5 }, () => secagg.generateEd25519()));
+    const stranger = await secagg.generateEd25519();
+    const ids = keys.map((_, i) => `c${i}`);
+    const roster = new Map(ids.map((id, i) => [id, keys[i]!.publicKey]));
+    return new RuntimeClientHost(
+      ids.map((id, i) => ({
+        descriptor: { id },
+        trainer: new StillTrainer(),
+        ...(withIdentity
+          ? { identity: { id, roster, privateKey: (id === impostor ? stranger : keys[i]!).privateKey } }
+          : {}),
+      })),
+    );
+  }
+  const engineFor = (host: RuntimeClientHost, signed: boolean) =>
+    new RoundEngine({
+      pool: new InProcessPool(host),
+      strategy: new FedAvg(),
+      config: { rounds: 1, maxRetries: 0, secureAggregation: { ...SECURE, signed } },
+    });
+  const initialParams = () => ParameterSet.zeros(teacherParams(INIT).layout);
+
+  it('completes when every client signs with the key its peers hold in their rosters', async () => {
+    const result = await engineFor(await signedHost(), true).run({ initialParams: initialParams() });
+    expect(result.history[0]!.participants).toHaveLength(5);
+  });
+
+  it('stops the round when keys do not match the roster (a server standing in for a client)', async () => {
+    const error = (await engineFor(await signedHost('c2'), true)
+      .run({ initialParams: initialParams() })
+      .catch((e: unknown) => e)) as FlotillaError;
+    expect(error.code).toBe('ROUND_FAILED');
+    const attempts = error.details['attempts'] as { failures: { message: string }[] }[];
+    expect(attempts[0]!.failures.map((f) => f.message).join('\n')).toMatch(
+      /the keys of client \d+ are not signed by its identity/,
+    );
+  });
+
+  it('has a client with a roster refuse an unsigned round, and one without an identity refuse a signed one', async () => {
+    const cases = [
+      { host: await signedHost(), signed: false, why: /the round is unsigned/ },
+      { host: await signedHost(undefined, false), signed: true, why: /this client has no identity key/ },
+    ];
+    for (const { host, signed, why } of cases) {
+      const error = (await engineFor(host, signed)
+        .run({ initialParams: initialParams() })
+        .catch((e: unknown) => e)) as FlotillaError;
+      expect(error.code).toBe('ROUND_FAILED');
+      const attempts = error.details['attempts'] as { failures: { message: string }[] }[];
+      expect(attempts[0]!.failures[0]!.message).toMatch(why);
+    }
   });
 });

@@ -25,10 +25,16 @@ import { resolveStageTimeout, type Collected, type StageRun } from './stages.js'
 export interface SecureAggregationConfig extends secagg.SecAggConfig {
   /** Time each later stage (share keys, masked input, unmasking) allows for replies. Default 30 000 ms. */
   readonly stageTimeoutMs?: number;
+  /**
+   * Require signed key advertisements: the fit task names the round's clients by index, and each client verifies
+   * its neighbours' keys against its own roster of identity keys. Default false.
+   */
+  readonly signed?: boolean;
 }
 
 export interface ResolvedSecureAggregation extends secagg.SecAggConfig {
   readonly stageTimeoutMs: number;
+  readonly signed: boolean;
 }
 
 export function resolveSecureAggregation(config: SecureAggregationConfig): ResolvedSecureAggregation {
@@ -42,7 +48,7 @@ export function resolveSecureAggregation(config: SecureAggregationConfig): Resol
     dimension: 1,
     graphSeed: new Uint8Array(32),
   });
-  return { ...config, stageTimeoutMs };
+  return { ...config, stageTimeoutMs, signed: config.signed === true };
 }
 
 /** Refuses a strategy that needs individual updates, which the server never sees under secure aggregation or HE. */
@@ -128,6 +134,7 @@ export class SecureRound {
       maxWeight: p.maxWeight,
       graphSeed: hex(p.graphSeed),
       unitWeights: this.setup.unitWeights,
+      ...(this.config.signed ? { clients: this.setup.clientIds } : {}),
     };
   }
 

@@ -3,7 +3,7 @@
  * outgoing fields too, so that a bad value (a NaN metric, an empty task id) is reported by the party that produced it
  * instead of turning into `null` in JSON and a confusing error on the other side.
  */
-import { bool, int, num, obj, oneOf, optional, record, str, type Schema } from '../core/index.js';
+import { arr, bool, int, num, obj, oneOf, optional, record, str, type Schema } from '../core/index.js';
 import type { EvaluateConfig, FitConfig, MetricValues } from '../core/index.js';
 
 /** Round numbers; 0 is the evaluation of the initial model. */
@@ -52,6 +52,7 @@ export const fitConfigSchema: Schema<FitConfig> = obj({
       maxWeight: int({ min: 1, max: 2 ** 31 }),
       graphSeed: str({ minLength: 64, maxLength: 64, pattern: /^[0-9a-f]+$/, patternName: 'lowercase hex' }),
       unitWeights: bool(),
+      clients: optional(arr(str({ minLength: 1, maxLength: 256 }), { maxLength: 1_000_000 })),
     }),
   ),
   homomorphic: optional(

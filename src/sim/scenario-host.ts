@@ -5,7 +5,7 @@
  * pool loads this module in every worker; the in-process pool loads it in the main thread.
  */
 import { SharedModel, TfjsTrainer, initBackend, type BackendName } from '../ml/index.js';
-import { he } from '../privacy/index.js';
+import { he, secagg } from '../privacy/index.js';
 import { RuntimeClientHost, type ClientHost, type RuntimeClientHostOptions } from '../transport/index.js';
 import { flipLabels } from './attacks.js';
 import { dpNoiseFactory } from './dp-noise.js';
@@ -20,6 +20,11 @@ export interface ScenarioHostInit {
   readonly privacy?: RuntimeClientHostOptions['privacy'];
   /** The CKKS key file the virtual clients share (homomorphic aggregation). */
   readonly homomorphicKeyFile?: Uint8Array;
+  /** Signed secure aggregation: every client's public identity key, and each one's private key (PKCS#8). */
+  readonly identities?: {
+    readonly roster: Readonly<Record<string, Uint8Array>>;
+    readonly keys: Readonly<Record<string, Uint8Array>>;
+  };
 }
 
 /** Scenarios already built in this thread, so the main thread does not build one twice. */
@@ -37,7 +42,7 @@ export function prepareScenarioOnce(scenario: ScenarioConfig): Promise<PreparedS
 }
 
 export async function createClientHost(init: unknown): Promise<ClientHost> {
-  const { scenario, backend, privacy, homomorphicKeyFile } = init as ScenarioHostInit;
+  const { scenario, backend, privacy, homomorphicKeyFile, identities } = init as ScenarioHostInit;
   await initBackend(backend);
   const flipped = new Set((init as ScenarioHostInit).labelFlipped ?? []);
   const data = await prepareScenarioOnce(scenario);
@@ -47,9 +52,18 @@ export async function createClientHost(init: unknown): Promise<ClientHost> {
     numClasses: data.numClasses,
     seed: scenario.seed,
   });
+  const roster = identities && new Map(Object.entries(identities.roster));
+  const identityOf = async (id: string) =>
+    roster && {
+      id,
+      roster,
+      privateKey: (await secagg.importEd25519Private(identities!.keys[id]!)).privateKey,
+    };
+  const clientIdentities = await Promise.all(data.clients.map((c) => identityOf(c.id)));
   return new RuntimeClientHost(
-    data.clients.map((client) => ({
+    data.clients.map((client, i) => ({
       descriptor: { id: client.id },
+      ...(clientIdentities[i] ? { identity: clientIdentities[i] } : {}),
       trainer: new TfjsTrainer(model, flipped.has(client.id) ? flipLabels(client.train) : client.train, {
         ...(client.test ? { test: client.test } : {}),
         dpNoise,

@@ -6,7 +6,7 @@
 import { Rng, featureSize, type Dataset, type ParameterSet } from '../core/index.js';
 import type { EngineConfig, EngineEmitter, PrivacyPolicy, RunResult } from '../engine/index.js';
 import { SharedModel, TfjsTrainer, initBackend, type BackendName } from '../ml/index.js';
-import { he } from '../privacy/index.js';
+import { he, secagg } from '../privacy/index.js';
 import type { Strategy } from '../strategy/index.js';
 import { resolveEngineConfig, type ClientPool } from '../engine/index.js';
 import { AttackPool, chooseAttackers, type AttackConfig } from './attacks.js';
@@ -113,6 +113,10 @@ export async function simulate(spec: SimulateSpec): Promise<SimulateOutcome> {
     // The virtual clients' shared CKKS key, made on their side of the simulation: it goes to the client host only,
     // never to the engine, which adds ciphertexts with the public parameters alone.
     ...(homomorphic ? { homomorphicKeyFile: await clientKeyFile(homomorphic.params) } : {}),
+    // Each virtual client's identity key and the roster they all hold, for signed secure aggregation.
+    ...(engineConfig.secureAggregation?.signed
+      ? { identities: await clientIdentities(prepared.clients.map((c) => c.id)) }
+      : {}),
     ...(attack?.name === 'label-flip' ? { labelFlipped: attackers } : {}),
     ...(spec.privacy ? { privacy: spec.privacy.client } : {}),
   };
@@ -145,6 +149,17 @@ export async function simulate(spec: SimulateSpec): Promise<SimulateOutcome> {
     ...(spec.subscribe ? { subscribe: spec.subscribe } : {}),
   });
   return { result, prepared, initialParams, model, backend, attackers };
+}
+
+async function clientIdentities(
+  ids: readonly string[],
+): Promise<NonNullable<ScenarioHostInit['identities']>> {
+  const pairs = await Promise.all(ids.map(() => secagg.generateEd25519()));
+  const keys = await Promise.all(pairs.map((p) => secagg.exportEd25519Private(p.privateKey)));
+  return {
+    roster: Object.fromEntries(ids.map((id, i) => [id, pairs[i]!.publicKey])),
+    keys: Object.fromEntries(ids.map((id, i) => [id, keys[i]!])),
+  };
 }
 
 async function clientKeyFile(params: he.CkksParams): Promise<Uint8Array> {

@@ -3,7 +3,7 @@
  * simulated clients decode, validate and encode exactly like deployed ones.
  */
 import { FlotillaError, type Trainer } from '../core/index.js';
-import { ClientRuntime, type ClientRuntimeOptions } from '../client/index.js';
+import { ClientRuntime, type ClientIdentity, type ClientRuntimeOptions } from '../client/index.js';
 import type { ClientDescriptor } from '../engine/pool.js';
 import type { DecodeLimits } from '../protocol/index.js';
 import type { ClientHost } from './host.js';
@@ -11,6 +11,8 @@ import type { ClientHost } from './host.js';
 export interface VirtualClient {
   readonly descriptor: ClientDescriptor;
   readonly trainer: Trainer;
+  /** Its identity for signed secure aggregation. */
+  readonly identity?: ClientIdentity;
 }
 
 export interface RuntimeClientHostOptions {
@@ -27,7 +29,7 @@ export class RuntimeClientHost implements ClientHost {
   private readonly runtimes = new Map<string, ClientRuntime>();
 
   constructor(clients: readonly VirtualClient[], options: RuntimeClientHostOptions = {}) {
-    for (const { descriptor, trainer } of clients) {
+    for (const { descriptor, trainer, identity } of clients) {
       if (this.runtimes.has(descriptor.id)) {
         throw new FlotillaError('INVALID_ARGUMENT', `duplicate virtual client id "${descriptor.id}"`);
       }
@@ -35,6 +37,7 @@ export class RuntimeClientHost implements ClientHost {
         ...(options.limits ? { limits: options.limits } : {}),
         ...options.privacy,
         ...(options.homomorphicKeys ? { homomorphicKeys: options.homomorphicKeys } : {}),
+        ...(identity ? { identity } : {}),
       };
       this.runtimes.set(descriptor.id, new ClientRuntime(trainer, runtimeOptions));
     }

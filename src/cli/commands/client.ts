@@ -11,6 +11,7 @@ import { MODEL_NAMES, type ModelName } from '../../ml/index.js';
 import { he } from '../../privacy/index.js';
 import type { Command } from '../command.js';
 import { preprocessedTrainer, strokeTrainer } from '../local-trainer.js';
+import { loadIdentity } from './identity.js';
 import { formatOptionHelp, mergeOptions, parseFlags, usageError, type OptionSpec } from '../options.js';
 
 export const CLIENT_OPTIONS: readonly OptionSpec[] = [
@@ -61,6 +62,18 @@ export const CLIENT_OPTIONS: readonly OptionSpec[] = [
     type: 'string',
     description: 'CKKS key file the clients share (`flotilla he keygen`), for homomorphic aggregation',
   },
+  {
+    key: 'identity',
+    type: 'string',
+    description:
+      "identity key file (`flotilla identity keygen`): sign this client's secure-aggregation keys and require signed rounds (needs --roster)",
+  },
+  {
+    key: 'roster',
+    type: 'string',
+    description:
+      "roster of every client's identity public key, from the federation's operators (not the server)",
+  },
   { key: 'quiet', type: 'boolean', default: false, description: 'print nothing but errors' },
 ];
 
@@ -101,6 +114,10 @@ export const clientCommand: Command = {
     const homomorphicKeys = v.heKeys
       ? he.loadKeys(await he.loadSeal(), await readFile(v.heKeys as string))
       : undefined;
+    if ((v.identity === undefined) !== (v.roster === undefined)) {
+      throw usageError('--identity and --roster go together');
+    }
+    const identity = v.identity ? await loadIdentity(v.identity as string, v.roster as string) : undefined;
     const cache = new FileModelCache(join(v.cacheDir as string, `${clientId}.model`));
     const cached = await cache.load();
     if (cached) say(`cached global model from round ${cached.round}`);
@@ -111,7 +128,10 @@ export const clientCommand: Command = {
       url: v.server as string,
       clientId,
       token,
-      runtime: new ClientRuntime(local.trainer, homomorphicKeys ? { homomorphicKeys } : {}),
+      runtime: new ClientRuntime(local.trainer, {
+        ...(homomorphicKeys ? { homomorphicKeys } : {}),
+        ...(identity ? { identity } : {}),
+      }),
       connect: nodeWebSocketFactory({
         ...(v.ca ? { caFile: v.ca as string } : {}),
         ...(v.cert ? { certFile: v.cert as string } : {}),

@@ -209,6 +209,28 @@ export async function generateEd25519(): Promise<Ed25519KeyPair> {
   });
 }
 
+/** A client identity key as PKCS#8 bytes, for its key file. */
+export async function exportEd25519Private(privateKey: CryptoKey): Promise<Uint8Array> {
+  return platform('Ed25519', async () => new Uint8Array(await subtle().exportKey('pkcs8', privateKey)));
+}
+
+/** Loads a PKCS#8 identity key and its raw public key; a key of any other kind is CONFIG_INVALID. */
+export async function importEd25519Private(pkcs8: Uint8Array): Promise<Ed25519KeyPair> {
+  return platform('Ed25519', async () => {
+    let privateKey: CryptoKey;
+    try {
+      privateKey = await subtle().importKey('pkcs8', buf(pkcs8), { name: 'Ed25519' }, true, ['sign']);
+    } catch (error) {
+      throw new FlotillaError('CONFIG_INVALID', `not an Ed25519 private key: ${(error as Error).message}`);
+    }
+    // The public key is the JWK's x: WebCrypto derives no public key from a private one otherwise.
+    const jwk = await subtle().exportKey('jwk', privateKey);
+    const x = jwk.x!.replace(/-/g, '+').replace(/_/g, '/');
+    const publicKey = Uint8Array.from(atob(x + '='.repeat((4 - (x.length % 4)) % 4)), (c) => c.charCodeAt(0));
+    return { privateKey, publicKey };
+  });
+}
+
 export async function ed25519Sign(privateKey: CryptoKey, message: Uint8Array): Promise<Uint8Array> {
   return platform(
     'Ed25519',

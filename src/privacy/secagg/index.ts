@@ -14,7 +14,13 @@ export {
   type SecAggConfig,
   type SecAggRoundParams,
 } from './config.js';
-export { generateEd25519, randomBytes, type Ed25519KeyPair } from './crypto.js';
+export {
+  exportEd25519Private,
+  generateEd25519,
+  importEd25519Private,
+  randomBytes,
+  type Ed25519KeyPair,
+} from './crypto.js';
 export { buildMaskingGraph, effectiveDegree, type MaskingGraph } from './graph.js';
 export {
   SERVER,

@@ -1,0 +1,132 @@
+/**
+ * `flotilla identity keygen --id NAME --out FILE [--roster FILE]`: an Ed25519 identity key for one client, for signed
+ * secure aggregation. The private key stays with that client (`flotilla client --identity FILE`); its public key goes
+ * into the roster that the federation's operators hand to every client (`--roster FILE`). Clients check each other's
+ * keys against their roster, so the server cannot stand in for a client.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { FlotillaError } from '../../core/index.js';
+import type { ClientIdentity } from '../../client/index.js';
+import { secagg } from '../../privacy/index.js';
+import type { Command } from '../command.js';
+import { formatOptionHelp, mergeOptions, parseFlags, usageError, type OptionSpec } from '../options.js';
+
+export const IDENTITY_KEYGEN_OPTIONS: readonly OptionSpec[] = [
+  { key: 'id', type: 'string', description: "the client's registered name" },
+  { key: 'out', type: 'string', description: 'the private key file to write (created with mode 0600)' },
+  {
+    key: 'roster',
+    type: 'string',
+    description: 'roster file (JSON: name -> public key hex) to add the public key to; created if missing',
+  },
+];
+
+interface IdentityFile {
+  readonly id: string;
+  /** PKCS#8, base64. */
+  readonly privateKey: string;
+}
+
+const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+
+async function readJson(path: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new FlotillaError('CONFIG_INVALID', `cannot read ${what} ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new FlotillaError('CONFIG_INVALID', `${what} ${path} is not JSON`);
+  }
+}
+
+/** Reads a roster: a JSON object of client names to 64-hex-digit Ed25519 public keys. */
+export async function readRoster(path: string): Promise<Map<string, Uint8Array>> {
+  const raw = await readJson(path, 'roster');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new FlotillaError('CONFIG_INVALID', `roster ${path} must map client names to public keys`);
+  }
+  const roster = new Map<string, Uint8Array>();
+  for (const [id, key] of Object.entries(raw)) {
+    if (typeof key !== 'string' || !/^[0-9a-f]{64}$/.test(key)) {
+      throw new FlotillaError(
+        'CONFIG_INVALID',
+        `roster ${path}: the key of "${id}" is not 64 lowercase hex digits`,
+      );
+    }
+    roster.set(
+      id,
+      Uint8Array.from(key.match(/../g)!, (b) => parseInt(b, 16)),
+    );
+  }
+  return roster;
+}
+
+/** Loads a client's identity file and roster, checking that the roster holds this very key under its name. */
+export async function loadIdentity(identityPath: string, rosterPath: string): Promise<ClientIdentity> {
+  const file = (await readJson(identityPath, 'identity file')) as Partial<IdentityFile> | null;
+  if (typeof file?.id !== 'string' || typeof file.privateKey !== 'string') {
+    throw new FlotillaError('CONFIG_INVALID', `identity file ${identityPath} needs "id" and "privateKey"`);
+  }
+  const pair = await secagg.importEd25519Private(
+    Uint8Array.from(atob(file.privateKey), (c) => c.charCodeAt(0)),
+  );
+  const roster = await readRoster(rosterPath);
+  const listed = roster.get(file.id);
+  if (!listed || hex(listed) !== hex(pair.publicKey)) {
+    throw new FlotillaError(
+      'CONFIG_INVALID',
+      `roster ${rosterPath} does not hold the public key of identity "${file.id}" (${hex(pair.publicKey)})`,
+    );
+  }
+  return { id: file.id, privateKey: pair.privateKey, roster };
+}
+
+export const identityCommand: Command = {
+  name: 'identity',
+  summary: "signed secure aggregation: create a client's identity key and add it to the roster",
+  help: () =>
+    [
+      'Usage: flotilla identity keygen --id NAME --out FILE [--roster FILE]',
+      '',
+      'Writes an Ed25519 identity key for client NAME (keep it with that client: flotilla client --identity FILE)',
+      'and adds its public key to the roster every client gets (flotilla client --roster FILE).',
+      '',
+      'keygen options:',
+      formatOptionHelp(IDENTITY_KEYGEN_OPTIONS),
+    ].join('\n'),
+  async run(args) {
+    const [sub, ...rest] = args;
+    if (sub !== 'keygen') throw usageError('identity needs a subcommand: keygen');
+    const parsed = parseFlags(IDENTITY_KEYGEN_OPTIONS, rest);
+    if (parsed.positionals.length > 0) throw usageError(`unexpected argument "${parsed.positionals[0]}"`);
+    const v = mergeOptions(IDENTITY_KEYGEN_OPTIONS, parsed.values);
+    if (v.id === undefined || v.out === undefined)
+      throw usageError('identity keygen needs --id NAME and --out FILE');
+    const pair = await secagg.generateEd25519();
+    const pkcs8 = await secagg.exportEd25519Private(pair.privateKey);
+    const file: IdentityFile = { id: v.id as string, privateKey: btoa(String.fromCharCode(...pkcs8)) };
+    await writeFile(v.out as string, `${JSON.stringify(file)}\n`, { mode: 0o600, flag: 'wx' }).catch(
+      (error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        throw usageError(`${String(v.out)} exists; an identity key is never overwritten`);
+      },
+    );
+    if (v.roster !== undefined) {
+      const path = v.roster as string;
+      const existing = await readRoster(path).catch((error: unknown) => {
+        if ((error as FlotillaError).message.startsWith('cannot read roster'))
+          return new Map<string, Uint8Array>();
+        throw error;
+      });
+      existing.set(file.id, pair.publicKey);
+      const entries = Object.fromEntries([...existing].map(([id, key]) => [id, hex(key)]));
+      await writeFile(path, `${JSON.stringify(entries, null, 2)}\n`);
+    }
+    process.stdout.write(`${file.id} ${hex(pair.publicKey)}\n`);
+    return 0;
+  },
+};
