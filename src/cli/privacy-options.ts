@@ -201,7 +201,8 @@ export function resolvePrivacy(
   }
   if (z === undefined) invalid('noiseMultiplier', `is needed for ${mode} DP`);
   if (v['adaptiveClipping']) invalid('adaptiveClipping', 'applies to central DP only');
-  if (v['noiseOn'] === 'clients') invalid('noiseOn', 'applies to central DP only (distributed noise on the sum)');
+  if (v['noiseOn'] === 'clients')
+    invalid('noiseOn', 'applies to central DP only (distributed noise on the sum)');
   const policy = new ClientDpPolicy({
     ...(mode === 'local'
       ? { mode: 'local' as const, clipNorm, noiseMultiplier: z }
