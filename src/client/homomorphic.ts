@@ -3,24 +3,21 @@
  * and decrypting the encrypted sum when the server asks it to. The key must be for the round's parameters: a client
  * refuses a task whose parameters differ from its key file's, since its ciphertexts would not add up.
  */
-import { FlotillaError, type HomomorphicTask, type ParameterSet } from '../core/index.js';
+import {
+  FlotillaError,
+  bytesEqual,
+  fromBase64,
+  type HomomorphicTask,
+  type ParameterSet,
+} from '../core/index.js';
 import { he } from '../privacy/index.js';
-
-function fromBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
 
 export class HomomorphicClient {
   constructor(private readonly keys: he.HeKeys) {}
 
   /** The ciphertexts of weight x update, the weight being 1 or the example count as the task says. */
   encrypt(task: HomomorphicTask, update: ParameterSet, numExamples: number): Uint8Array {
-    if (!sameBytes(fromBase64(task.parameters), this.keys.ctx.encoded)) {
+    if (!bytesEqual(fromBase64(task.parameters), this.keys.ctx.encoded)) {
       throw new FlotillaError(
         'SECAGG_REFUSED',
         "the round's CKKS parameters differ from this client's key file: it holds a key for other parameters",

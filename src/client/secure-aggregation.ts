@@ -8,15 +8,8 @@
  * server ran (threshold above half of every group, a modulus that holds the sum) and refuses a task whose values
  * differ, since a low threshold or a small group would let the server recover one client's masks.
  */
-import { FlotillaError, Rng, type ParameterSet, type SecureAggregationTask } from '../core/index.js';
+import { FlotillaError, Rng, fromHex, type ParameterSet, type SecureAggregationTask } from '../core/index.js';
 import { secagg } from '../privacy/index.js';
-
-/** Parses the graph seed's 64 hex digits (the schema has checked the form). */
-function hexBytes(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
 
 /** The round's SecAgg+ parameters as this client computes them, or SECAGG_REFUSED when the task's differ. */
 export function verifiedRoundParams(
@@ -35,7 +28,7 @@ export function verifiedRoundParams(
         modulusBits: task.modulusBits,
         maxWeight: task.maxWeight,
       },
-      { session: task.session, round, n: task.n, dimension, graphSeed: hexBytes(task.graphSeed) },
+      { session: task.session, round, n: task.n, dimension, graphSeed: fromHex(task.graphSeed) },
     );
   } catch (error) {
     throw new FlotillaError('SECAGG_REFUSED', `unsafe secure-aggregation task: ${(error as Error).message}`);

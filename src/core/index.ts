@@ -9,3 +9,4 @@ export * from './events.js';
 export * from './trainer.js';
 export * from './dataset.js';
 export * from './validate.js';
+export * from './bytes.js';

@@ -13,6 +13,7 @@ import {
   Rng,
   TypedEmitter,
   isFlotillaError,
+  toHex,
   type EvaluateOutput,
   type FitConfig,
   type ParameterSet,
@@ -199,9 +200,7 @@ export class RoundEngine {
       throw new FlotillaError('CONFIG_INVALID', composition.refusal, { key: 'secureAggregation' });
     }
     this.unitWeights = composition?.unitWeights === true || this.strategy.meanUpdate?.weighted === false;
-    this.session = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) =>
-      b.toString(16).padStart(2, '0'),
-    ).join('');
+    this.session = toHex(crypto.getRandomValues(new Uint8Array(8)));
   }
 
   async run(options: RunOptions): Promise<RunResult> {

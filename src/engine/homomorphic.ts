@@ -7,7 +7,7 @@
  * The server thus learns the weighted sum (as under SecAgg+), not one update. A decryptor could return a wrong sum,
  * as any client can send a wrong update; the sum is checked for size and finiteness, not for honesty.
  */
-import { ParameterSet, type HomomorphicTask, type ParameterLayout } from '../core/index.js';
+import { ParameterSet, toBase64, type HomomorphicTask, type ParameterLayout } from '../core/index.js';
 import { encodeMessage } from '../protocol/index.js';
 import { he } from '../privacy/index.js';
 import type { SecureSum } from '../strategy/strategy.js';
@@ -46,12 +46,6 @@ export async function encryptionParameters(params: he.CkksParams): Promise<Uint8
   } finally {
     ctx.delete();
   }
-}
-
-export function toBase64(bytes: Uint8Array): string {
-  let text = '';
-  for (const b of bytes) text += String.fromCharCode(b);
-  return btoa(text);
 }
 
 type Contribution = SecureSum['contributions'][number];

@@ -12,6 +12,7 @@
 import {
   FlotillaError,
   ParameterSet,
+  toHex,
   type ParameterLayout,
   type SecureAggregationTask,
 } from '../core/index.js';
@@ -76,10 +77,6 @@ export function checkCapacity(config: ResolvedSecureAggregation, maxClients: num
   secagg.checkModulusCapacity(maxClients, params);
 }
 
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 /** What a client reported in the clear at stage 0. */
 type Contribution = SecureSum['contributions'][number];
 
@@ -132,7 +129,7 @@ export class SecureRound {
       quantizationBits: p.quantizationBits,
       modulusBits: p.modulusBits,
       maxWeight: p.maxWeight,
-      graphSeed: hex(p.graphSeed),
+      graphSeed: toHex(p.graphSeed),
       unitWeights: this.setup.unitWeights,
       ...(this.config.signed ? { clients: this.setup.clientIds } : {}),
     };

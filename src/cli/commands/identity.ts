@@ -5,7 +5,7 @@
  * keys against their roster, so the server cannot stand in for a client.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { FlotillaError } from '../../core/index.js';
+import { FlotillaError, bytesEqual, fromBase64, fromHex, toBase64, toHex } from '../../core/index.js';
 import type { ClientIdentity } from '../../client/index.js';
 import { secagg } from '../../privacy/index.js';
 import type { Command } from '../command.js';
@@ -26,8 +26,6 @@ interface IdentityFile {
   /** PKCS#8, base64. */
   readonly privateKey: string;
 }
-
-const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 
 async function readJson(path: string, what: string): Promise<unknown> {
   let text: string;
@@ -57,10 +55,7 @@ export async function readRoster(path: string): Promise<Map<string, Uint8Array>>
         `roster ${path}: the key of "${id}" is not 64 lowercase hex digits`,
       );
     }
-    roster.set(
-      id,
-      Uint8Array.from(key.match(/../g)!, (b) => parseInt(b, 16)),
-    );
+    roster.set(id, fromHex(key));
   }
   return roster;
 }
@@ -71,15 +66,13 @@ export async function loadIdentity(identityPath: string, rosterPath: string): Pr
   if (typeof file?.id !== 'string' || typeof file.privateKey !== 'string') {
     throw new FlotillaError('CONFIG_INVALID', `identity file ${identityPath} needs "id" and "privateKey"`);
   }
-  const pair = await secagg.importEd25519Private(
-    Uint8Array.from(atob(file.privateKey), (c) => c.charCodeAt(0)),
-  );
+  const pair = await secagg.importEd25519Private(fromBase64(file.privateKey));
   const roster = await readRoster(rosterPath);
   const listed = roster.get(file.id);
-  if (!listed || hex(listed) !== hex(pair.publicKey)) {
+  if (!listed || !bytesEqual(listed, pair.publicKey)) {
     throw new FlotillaError(
       'CONFIG_INVALID',
-      `roster ${rosterPath} does not hold the public key of identity "${file.id}" (${hex(pair.publicKey)})`,
+      `roster ${rosterPath} does not hold the public key of identity "${file.id}" (${toHex(pair.publicKey)})`,
     );
   }
   return { id: file.id, privateKey: pair.privateKey, roster };
@@ -108,7 +101,7 @@ export const identityCommand: Command = {
       throw usageError('identity keygen needs --id NAME and --out FILE');
     const pair = await secagg.generateEd25519();
     const pkcs8 = await secagg.exportEd25519Private(pair.privateKey);
-    const file: IdentityFile = { id: v.id as string, privateKey: btoa(String.fromCharCode(...pkcs8)) };
+    const file: IdentityFile = { id: v.id as string, privateKey: toBase64(pkcs8) };
     await writeFile(v.out as string, `${JSON.stringify(file)}\n`, { mode: 0o600, flag: 'wx' }).catch(
       (error: unknown) => {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -123,10 +116,10 @@ export const identityCommand: Command = {
         throw error;
       });
       existing.set(file.id, pair.publicKey);
-      const entries = Object.fromEntries([...existing].map(([id, key]) => [id, hex(key)]));
+      const entries = Object.fromEntries([...existing].map(([id, key]) => [id, toHex(key)]));
       await writeFile(path, `${JSON.stringify(entries, null, 2)}\n`);
     }
-    process.stdout.write(`${file.id} ${hex(pair.publicKey)}\n`);
+    process.stdout.write(`${file.id} ${toHex(pair.publicKey)}\n`);
     return 0;
   },
 };

@@ -9,12 +9,11 @@
  * signatures do not verify, too few group members to stay above the threshold, an unmask request naming one client both
  * as survivor and as dropped) is refused (SECAGG_REFUSED) and ends the client's round: it answers nothing more.
  */
-import { FlotillaError, require as ensure, type Rng } from '../../core/index.js';
+import { FlotillaError, bytesEqual, require as ensure, type Rng } from '../../core/index.js';
 import type { SecAggRoundParams } from './config.js';
 import {
   aesGcmDecrypt,
   aesGcmEncrypt,
-  bytesEqual,
   concatBytes,
   ed25519Sign,
   ed25519Verify,

@@ -5,7 +5,7 @@
  * principle 3). Everything here is a thin wrapper that fixes parameters and byte layouts; no primitive is
  * reimplemented.
  */
-import { FlotillaError } from '../../core/index.js';
+import { FlotillaError, bytesEqual, fromBase64 } from '../../core/index.js';
 
 const KEY_BYTES = 32;
 /** DER prefix of a PKCS#8 X25519 private key (RFC 8410): the raw 32-byte scalar follows it. */
@@ -68,13 +68,6 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
     offset += p.length;
   }
   return out;
-}
-
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
 }
 
 /** An X25519 key pair whose private scalar is also kept raw, because secure aggregation Shamir-shares it. */
@@ -225,9 +218,7 @@ export async function importEd25519Private(pkcs8: Uint8Array): Promise<Ed25519Ke
     }
     // The public key is the JWK's x: WebCrypto derives no public key from a private one otherwise.
     const jwk = await subtle().exportKey('jwk', privateKey);
-    const x = jwk.x!.replace(/-/g, '+').replace(/_/g, '/');
-    const publicKey = Uint8Array.from(atob(x + '='.repeat((4 - (x.length % 4)) % 4)), (c) => c.charCodeAt(0));
-    return { privateKey, publicKey };
+    return { privateKey, publicKey: fromBase64(jwk.x!) };
   });
 }
 

@@ -12,16 +12,9 @@
  * self-mask seed may be revealed) or as dropped (its masking key may be revealed). Unmask requests follow that
  * classification and every revealed share is checked against it, so the server can never hold both secrets of a client.
  */
-import { FlotillaError, require as ensure } from '../../core/index.js';
+import { FlotillaError, bytesEqual, require as ensure } from '../../core/index.js';
 import type { SecAggRoundParams } from './config.js';
-import {
-  bytesEqual,
-  ed25519Verify,
-  generateX25519,
-  importX25519Secret,
-  x25519,
-  x25519PublicOf,
-} from './crypto.js';
+import { ed25519Verify, generateX25519, importX25519Secret, x25519, x25519PublicOf } from './crypto.js';
 import { advertisementPayload, commitSelfMask, maskSign, pairwiseSeed, roundContext } from './context.js';
 import { buildMaskingGraph, type MaskingGraph } from './graph.js';
 import {
