@@ -20,7 +20,13 @@ import type {
   RoundAggregator,
   SecureSum,
 } from '../strategy/strategy.js';
-import type { PrivacyCheckpoint, PrivacyPolicy, PrivacyRoundPlan, RoundPrivacy } from './privacy.js';
+import {
+  assertSameMechanism,
+  type PrivacyCheckpoint,
+  type PrivacyPolicy,
+  type PrivacyRoundPlan,
+  type RoundPrivacy,
+} from './privacy.js';
 import { meanResult } from './secure-aggregation.js';
 
 export type ClientDpOptions = (
@@ -198,12 +204,7 @@ export class ClientDpPolicy implements PrivacyPolicy {
   }
 
   restore(checkpoint: PrivacyCheckpoint): void {
-    if (checkpoint.mechanism !== this.mechanism) {
-      throw new FlotillaError(
-        'CONFIG_INVALID',
-        `cannot resume a ${checkpoint.mechanism} privacy ledger under ${this.mechanism}`,
-      );
-    }
+    assertSameMechanism(checkpoint, this.mechanism);
     const state = checkpoint.state as Partial<ClientDpState> | null;
     if (typeof state?.ledgers !== 'object' || typeof state.lastCost !== 'object') {
       throw new FlotillaError('INVALID_ARGUMENT', 'client-side DP checkpoint has no ledgers');

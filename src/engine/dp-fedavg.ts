@@ -37,7 +37,13 @@ import type {
   SecureSum,
 } from '../strategy/strategy.js';
 import type { ClientSamplingKind } from './config.js';
-import type { PrivacyCheckpoint, PrivacyPolicy, PrivacyRoundPlan, RoundPrivacy } from './privacy.js';
+import {
+  assertSameMechanism,
+  type PrivacyCheckpoint,
+  type PrivacyPolicy,
+  type PrivacyRoundPlan,
+  type RoundPrivacy,
+} from './privacy.js';
 
 export interface AdaptiveClipOptions {
   /** gamma: the fraction of updates that should be unclipped; Andrew et al. use 0.5. */
@@ -342,12 +348,7 @@ export class DpFedAvgPolicy implements PrivacyPolicy {
   }
 
   restore(checkpoint: PrivacyCheckpoint): void {
-    if (checkpoint.mechanism !== this.mechanism) {
-      throw new FlotillaError(
-        'CONFIG_INVALID',
-        `cannot resume a ${checkpoint.mechanism} privacy ledger under ${this.mechanism}`,
-      );
-    }
+    assertSameMechanism(checkpoint, this.mechanism);
     const state = checkpoint.state as Partial<DpFedAvgState> | null;
     if (typeof state?.clipNorm !== 'number' || !(state.clipNorm > 0)) {
       throw new FlotillaError('INVALID_ARGUMENT', 'DP-FedAvg checkpoint has no valid clip norm');

@@ -12,7 +12,7 @@ import { encodeMessage } from '../protocol/index.js';
 import { he } from '../privacy/index.js';
 import type { SecureSum } from '../strategy/strategy.js';
 import type { TaskEnvelope } from './pool.js';
-import { readStageReply, type Checked } from './replies.js';
+import { readStageOpening, readStageReply, type Checked } from './replies.js';
 import { resolveStageTimeout, type Collected, type StageRun } from './stages.js';
 
 export interface HomomorphicConfig extends Partial<he.CkksParams> {
@@ -84,14 +84,10 @@ export class HomomorphicRound {
    */
   async collect(run: StageRun): Promise<Collected> {
     const failures = await run.dispatch('fit', run.fitTasks, run.fitDeadlineMs, (frame, task) => {
-      const checked = readStageReply(frame, task, 'he', 0, run.limits);
-      if (!checked.ok) return checked;
-      const { payload, numExamples, localSteps, metrics } = checked.value;
-      return this.receive(task.clientId, payload, {
-        numExamples: numExamples!,
-        localSteps: localSteps!,
-        metrics: metrics!,
-      });
+      const opening = readStageOpening(frame, task, 'he', run.limits);
+      return opening.ok
+        ? this.receive(task.clientId, opening.value.payload, opening.value.reported)
+        : opening;
     });
     const contributors = this.contributions.length;
     if (contributors < this.setup.needed) {

@@ -6,7 +6,7 @@
  * commits: a failed attempt released nothing, so it spends nothing. The ledger's state is saved with each committed
  * round and restored on resume, so a restart neither forgets nor double-counts spending.
  */
-import type { FitConfig } from '../core/index.js';
+import { FlotillaError, type FitConfig } from '../core/index.js';
 import type { PrivacyBudget } from '../privacy/index.js';
 import type { RoundAggregator, RoundContext } from '../strategy/strategy.js';
 import type { ClientSamplingKind } from './config.js';
@@ -82,4 +82,14 @@ export function budgetRefusal(policy: PrivacyPolicy, plan: PrivacyRoundPlan): st
     `privacy budget exhausted: round ${plan.round} would bring epsilon from ${policy.spent().toFixed(4)} to ` +
     `${plan.epsilonAfter.toFixed(4)}, above the target epsilon ${budget.epsilon} at delta ${budget.delta}`
   );
+}
+
+/** Refuses to restore a checkpoint written by another mechanism (a resumed run whose DP mode changed). */
+export function assertSameMechanism(checkpoint: PrivacyCheckpoint, mechanism: string): void {
+  if (checkpoint.mechanism !== mechanism) {
+    throw new FlotillaError(
+      'CONFIG_INVALID',
+      `cannot resume a ${checkpoint.mechanism} privacy ledger under ${mechanism}`,
+    );
+  }
 }

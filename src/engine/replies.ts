@@ -147,3 +147,23 @@ export function readStageReply(
   }
   return { ok: true, value: reply };
 }
+
+/** A client's stage-0 reply, which answers its fit task: the protocol's payload and what the client reports. */
+export function readStageOpening(
+  frame: Uint8Array,
+  task: SentTask,
+  protocol: StageProtocol,
+  limits?: DecodeLimits,
+): Checked<{
+  readonly payload: Uint8Array;
+  readonly reported: Omit<ClientFitResult, 'clientId' | 'update'>;
+}> {
+  const checked = readStageReply(frame, task, protocol, 0, limits);
+  if (!checked.ok) return checked;
+  // The codec's consistency rule guarantees the three fields at stage 0.
+  const { payload, numExamples, localSteps, metrics } = checked.value;
+  return {
+    ok: true,
+    value: { payload, reported: { numExamples: numExamples!, localSteps: localSteps!, metrics: metrics! } },
+  };
+}

@@ -20,7 +20,7 @@ import { encodeMessage } from '../protocol/index.js';
 import { secagg } from '../privacy/index.js';
 import type { ClientFitResult, SecureSum, Strategy } from '../strategy/strategy.js';
 import type { TaskEnvelope } from './pool.js';
-import { readStageReply, type Checked } from './replies.js';
+import { readStageOpening, readStageReply, type Checked } from './replies.js';
 import { resolveStageTimeout, type Collected, type StageRun } from './stages.js';
 
 export interface SecureAggregationConfig extends secagg.SecAggConfig {
@@ -141,15 +141,11 @@ export class SecureRound {
    * (inconsistent shares...) are failures too, with its reason.
    */
   async collect(run: StageRun): Promise<Collected> {
-    const failures = await run.dispatch('fit', run.fitTasks, run.fitDeadlineMs, async (frame, task) => {
-      const checked = readStageReply(frame, task, 'secagg', 0, run.limits);
-      if (!checked.ok) return checked;
-      const { payload, numExamples, localSteps, metrics } = checked.value;
-      return this.receive(task.clientId, payload, {
-        numExamples: numExamples!,
-        localSteps: localSteps!,
-        metrics: metrics!,
-      });
+    const failures = await run.dispatch('fit', run.fitTasks, run.fitDeadlineMs, (frame, task) => {
+      const opening = readStageOpening(frame, task, 'secagg', run.limits);
+      return opening.ok
+        ? this.receive(task.clientId, opening.value.payload, opening.value.reported)
+        : opening;
     });
     let step = await this.next();
     while (step.kind === 'tasks') {
