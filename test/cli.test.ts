@@ -39,6 +39,25 @@ function expectOneLineError(outcome: Outcome, pattern: RegExp): void {
   expect(outcome.stderr).not.toMatch(/\n\s+at /);
 }
 
+/** A small MNIST run (8 logreg clients, half per round, 2 rounds, 800 digits) for comparing run modes. */
+const SMALL_MNIST_RUN = [
+  'simulate',
+  '--dataset',
+  'mnist',
+  '--model',
+  'logreg',
+  '--clients',
+  '8',
+  '--fraction',
+  '0.5',
+  '--rounds',
+  '2',
+  '--batch-size',
+  '20',
+  '--train-limit',
+  '800',
+];
+
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'flotilla-cli-'));
 });
@@ -174,23 +193,7 @@ describe('flotilla simulate', () => {
   });
 
   it('gives identical final parameters with 1 and 2 worker threads', async () => {
-    const args = [
-      'simulate',
-      '--dataset',
-      'mnist',
-      '--model',
-      'logreg',
-      '--clients',
-      '8',
-      '--fraction',
-      '0.5',
-      '--rounds',
-      '2',
-      '--batch-size',
-      '20',
-      '--train-limit',
-      '800',
-    ];
+    const args = SMALL_MNIST_RUN;
     const one = await flotilla(...args, '--workers', '1', '--save-model', 'w1.bin');
     const two = await flotilla(...args, '--workers', '2', '--save-model', 'w2.bin');
     expect(one.code).toBe(0);
@@ -205,23 +208,7 @@ describe('flotilla simulate', () => {
 });
 
 describe('flotilla: secure and homomorphic aggregation', () => {
-  const args = [
-    'simulate',
-    '--dataset',
-    'mnist',
-    '--model',
-    'logreg',
-    '--clients',
-    '8',
-    '--fraction',
-    '0.5',
-    '--rounds',
-    '2',
-    '--batch-size',
-    '20',
-    '--train-limit',
-    '800',
-  ];
+  const args = SMALL_MNIST_RUN;
   const model = (file: string) => decodeParameters(new Uint8Array(readFileSync(join(dir, file))));
 
   it('gives the plain model within the quantization error, identically on 1 and 2 worker threads', async () => {
