@@ -404,13 +404,10 @@ export class RoundEngine {
     global: ParameterSet,
     traffic: Traffic,
   ): Promise<AttemptOutcome> {
-    const failAttempt = (selected: readonly string[], reason: string, failures: ClientFailure[] = []) =>
-      ({ ok: false, failed: { attempt, selected, reason, failures } }) as const;
-
     const available = sortedIds(this.pool.available().map((c) => c.id));
     if (available.length < this.config.minFitClients) {
-      return failAttempt(
-        [],
+      return this.failedAttempt(
+        { attempt, selected: [] },
         `${available.length} client(s) available, minFitClients is ${this.config.minFitClients}`,
       );
     }
@@ -437,7 +434,10 @@ export class RoundEngine {
     const needed =
       selected.length === 0 && plan?.allowsEmptyRound ? 0 : requiredResults(this.config, selected.length);
     if ((selected.length === 0 && needed > 0) || selected.length < needed) {
-      return failAttempt(selected, `${selected.length} client(s) selected, ${needed} result(s) needed`);
+      return this.failedAttempt(
+        { attempt, selected },
+        `${selected.length} client(s) selected, ${needed} result(s) needed`,
+      );
     }
 
     const setup: AttemptSetup = {
@@ -459,7 +459,7 @@ export class RoundEngine {
   }
 
   private failedAttempt(
-    setup: AttemptSetup,
+    setup: Pick<AttemptSetup, 'attempt' | 'selected'>,
     reason: string,
     failures: readonly ClientFailure[] = [],
   ): AttemptOutcome {
