@@ -5,7 +5,7 @@
  */
 import { FlotillaError } from '../core/index.js';
 import type { HomomorphicConfig } from '../engine/index.js';
-import type { OptionSpec, OptionValues } from './options.js';
+import { groupEnabled, type OptionSpec, type OptionValues } from './options.js';
 
 export const HOMOMORPHIC_KEY = 'homomorphicAggregation';
 
@@ -76,8 +76,7 @@ export function ckksParamsFrom(v: OptionValues, prefix = ''): HomomorphicConfig 
 
 /** The engine's homomorphic-aggregation config, or undefined when it is off. */
 export function resolveHomomorphicOptions(v: OptionValues): HomomorphicConfig | undefined {
-  const anySet = HOMOMORPHIC_OPTIONS.some((s) => s.key !== HOMOMORPHIC_KEY && v[s.key] !== undefined);
-  if (!v[HOMOMORPHIC_KEY] && !anySet) return undefined;
+  if (!groupEnabled(v, HOMOMORPHIC_KEY)) return undefined;
   const timeout = v[`${HOMOMORPHIC_KEY}.stageTimeout`] as number | undefined;
   return {
     ...ckksParamsFrom(v, `${HOMOMORPHIC_KEY}.`),

@@ -143,6 +143,14 @@ function groupMembers(specs: readonly OptionSpec[], group: OptionSpec): OptionSp
   return specs.filter((s) => s.key.startsWith(`${group.key}.`));
 }
 
+/** Whether a group is on: its own key set true, or any of its members set (on the command line or in a file). */
+export function groupEnabled(values: OptionValues, groupKey: string): boolean {
+  return (
+    values[groupKey] === true ||
+    Object.keys(values).some((k) => k.startsWith(`${groupKey}.`) && values[k] !== undefined)
+  );
+}
+
 function isGroup(specs: readonly OptionSpec[], spec: OptionSpec): boolean {
   return spec.type === 'boolean' && groupMembers(specs, spec).length > 0;
 }

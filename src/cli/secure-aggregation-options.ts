@@ -6,7 +6,7 @@
  * other and with the round's size is checked by the engine before the first round.
  */
 import type { SecureAggregationConfig } from '../engine/index.js';
-import type { OptionSpec, OptionValues } from './options.js';
+import { groupEnabled, type OptionSpec, type OptionValues } from './options.js';
 
 export const SECURE_AGGREGATION_KEY = 'secureAggregation';
 
@@ -85,10 +85,7 @@ const FIELDS = [
 
 /** The engine's secure-aggregation config, or undefined when it is off. */
 export function resolveSecureAggregationOptions(v: OptionValues): SecureAggregationConfig | undefined {
-  const anySet = SECURE_AGGREGATION_OPTIONS.some(
-    (s) => s.key !== SECURE_AGGREGATION_KEY && v[s.key] !== undefined,
-  );
-  if (!v[SECURE_AGGREGATION_KEY] && !anySet) return undefined;
+  if (!groupEnabled(v, SECURE_AGGREGATION_KEY)) return undefined;
   const config: Record<string, number> = {};
   for (const field of FIELDS) {
     const value = v[`${SECURE_AGGREGATION_KEY}.${field}`];
