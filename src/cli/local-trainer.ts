@@ -10,6 +10,7 @@
 import type { Dataset, Trainer } from '../core/index.js';
 import { applyTabularCsvFile, loadStrokeCsv, readTabularPreprocessingFile } from '../data/index.js';
 import { SharedModel, TfjsTrainer, initBackend, type ModelName } from '../ml/index.js';
+import { dpNoiseFactory } from '../sim/dp-noise.js';
 
 export interface LocalTrainer {
   readonly trainer: Trainer;
@@ -27,7 +28,8 @@ function localTrainer(model: ModelName, train: Dataset, test: Dataset | undefine
     seed: 0,
   });
   return {
-    trainer: new TfjsTrainer(shared, train, test ? { test } : {}),
+    // DP-SGD noise from the platform CSPRNG: a real client's noise must not be predictable from its task's seed.
+    trainer: new TfjsTrainer(shared, train, { ...(test ? { test } : {}), dpNoise: dpNoiseFactory('secure') }),
     inputSize,
     trainSize: train.size,
     testSize: test?.size ?? 0,

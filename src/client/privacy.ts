@@ -49,15 +49,34 @@ export type ClientNoise = 'secure' | 'seeded';
 /** The delta at which a client reports epsilon when neither its budget nor the FitConfig names one. */
 const DEFAULT_REPORT_DELTA = 1e-5;
 
+/**
+ * Where a client keeps its own ledger between runs of its process (a file in Node, IndexedDB in a browser): a client
+ * restarted after a crash must not forget what it already released. `load` returns undefined when there is no
+ * ledger yet and throws when there is one it cannot read (forgetting spending is never the safe fallback).
+ */
+export interface PrivacyLedgerStore {
+  load(): Promise<unknown>;
+  save(snapshot: unknown): Promise<void>;
+}
+
 export class ClientPrivacy {
   /** This client's own ledger: local DP and DP-SGD releases. */
-  readonly accountant = new PrivacyAccountant();
+  private ledger = new PrivacyAccountant();
   private secure: NoiseSource | undefined;
 
   constructor(
     private readonly noise: ClientNoise,
     readonly budget: PrivacyBudget | undefined,
   ) {}
+
+  get accountant(): PrivacyAccountant {
+    return this.ledger;
+  }
+
+  /** Continues the ledger saved by an earlier run of this client (`accountant.toJSON()`). */
+  restore(snapshot: unknown): void {
+    this.ledger = PrivacyAccountant.fromJSON(snapshot);
+  }
 
   /**
    * Clips/noises `update` in place as the config asks and charges the release; returns the metrics to report.
@@ -74,7 +93,7 @@ export class ClientPrivacy {
     const entries = clientReleaseCost(config, out.numExamples, out.localSteps);
     const delta = this.budget?.delta ?? config.privacyDelta ?? DEFAULT_REPORT_DELTA;
     if (entries.length > 0 && this.budget) {
-      const after = PrivacyAccountant.fromJSON(this.accountant.toJSON());
+      const after = PrivacyAccountant.fromJSON(this.ledger.toJSON());
       for (const entry of entries) after.add(entry);
       const epsilon = after.getEpsilon(this.budget.delta).epsilon;
       if (epsilon > this.budget.epsilon) {
@@ -97,9 +116,9 @@ export class ClientPrivacy {
       metrics[CLIPPED_METRIC] = clip.clipped ? 1 : 0;
     }
     if (config.distributedNoiseStddev !== undefined) this.addNoiseShare(update, config);
-    for (const entry of entries) this.accountant.add({ ...entry, label: `round ${config.round}` });
-    if (this.accountant.entries.length > 0) {
-      metrics[CLIENT_EPSILON_METRIC] = this.accountant.getEpsilon(delta).epsilon;
+    for (const entry of entries) this.ledger.add({ ...entry, label: `round ${config.round}` });
+    if (this.ledger.entries.length > 0) {
+      metrics[CLIENT_EPSILON_METRIC] = this.ledger.getEpsilon(delta).epsilon;
     }
     return metrics;
   }

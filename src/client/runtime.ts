@@ -24,7 +24,7 @@ import {
 } from '../protocol/index.js';
 import { ClientControlVariate } from './control-variate.js';
 import { HomomorphicClient } from './homomorphic.js';
-import { ClientPrivacy, type ClientNoise } from './privacy.js';
+import { ClientPrivacy, type ClientNoise, type PrivacyLedgerStore } from './privacy.js';
 import { SecureAggregationSession, type ClientIdentity } from './secure-aggregation.js';
 
 export interface ClientRuntimeOptions {
@@ -34,6 +34,11 @@ export interface ClientRuntimeOptions {
   readonly noise?: ClientNoise;
   /** This client's own privacy budget (local DP, DP-SGD): an update that would exceed it is not sent. */
   readonly privacyBudget?: PrivacyBudget;
+  /**
+   * Where this client's own ledger lives across restarts. Loaded before the first task; saved after every charged
+   * release and before the update is sent, so a crash can only over-count, never forget, what left.
+   */
+  readonly ledger?: PrivacyLedgerStore;
   /** The CKKS key the federation's clients share, for homomorphic aggregation (loaded from its key file). */
   readonly homomorphicKeys?: he.HeKeys;
   /** Sign this client's SecAgg+ keys and verify its neighbours' against a roster (and refuse unsigned rounds). */
@@ -52,6 +57,8 @@ export class ClientRuntime {
   private readonly identity: ClientIdentity | undefined;
   /** The round and model size of this client's last homomorphic fit: what a decryption request must match. */
   private homomorphicRound: { readonly round: number; readonly dimension: number } | undefined;
+  private readonly ledger: PrivacyLedgerStore | undefined;
+  private ledgerLoaded: Promise<void> | undefined;
 
   constructor(
     private readonly trainer: Trainer,
@@ -61,6 +68,18 @@ export class ClientRuntime {
     this.privacy = new ClientPrivacy(options.noise ?? 'secure', options.privacyBudget);
     this.homomorphic = options.homomorphicKeys && new HomomorphicClient(options.homomorphicKeys);
     this.identity = options.identity;
+    this.ledger = options.ledger;
+  }
+
+  /**
+   * Restores the saved ledger once, before the first release this process makes. A process may call it at start to
+   * surface an unreadable ledger at once rather than at its first task.
+   */
+  restoreLedger(): Promise<void> {
+    return (this.ledgerLoaded ??= (async () => {
+      const snapshot = await this.ledger?.load();
+      if (snapshot !== undefined) this.privacy.restore(snapshot);
+    })());
   }
 
   /**
@@ -110,7 +129,12 @@ export class ClientRuntime {
     // Finite inputs can still overflow float32 when subtracted.
     update.assertFinite('the update (trained - global)');
     // The privacy stage runs on exactly what leaves; it throws (nothing sent) when the client's budget is spent.
+    await this.restoreLedger();
+    const charged = this.privacy.accountant.entries.length;
     const privacyMetrics = this.privacy.process(update, task.config, out);
+    if (this.ledger && this.privacy.accountant.entries.length > charged) {
+      await this.ledger.save(this.privacy.accountant.toJSON());
+    }
     const hidden = await this.hideUpdate(task, update, out.numExamples);
     if (hidden) {
       return {

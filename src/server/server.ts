@@ -5,8 +5,15 @@
  * server killed at any moment continues without losing or repeating a committed round.
  */
 import type { AddressInfo } from 'node:net';
-import type { ParameterSet } from '../core/index.js';
-import { RoundEngine, type EngineConfig, type EngineEmitter, type RunResult } from '../engine/index.js';
+import { FlotillaError, type ParameterSet } from '../core/index.js';
+import {
+  RoundEngine,
+  type EngineConfig,
+  type EngineEmitter,
+  type PrivacyCheckpoint,
+  type PrivacyPolicy,
+  type RunResult,
+} from '../engine/index.js';
 import { initBackend, initialParameters, type ModelName } from '../ml/index.js';
 import { createStrategy } from '../strategy/index.js';
 import { StorageCommitter, type Storage, type StoredStrategyState } from '../storage/index.js';
@@ -38,6 +45,12 @@ export interface ServerConfig {
   readonly strategy: string;
   readonly strategyParams?: Record<string, unknown>;
   readonly engine: EngineConfig;
+  /**
+   * Differential privacy: the policy the engine consults each round, and its settings as the user gave them (stored
+   * with the run, so a resumed run can be checked against them). The server owns the run's ledger: it is committed
+   * with each round and restored on resume.
+   */
+  readonly privacy?: { readonly policy: PrivacyPolicy; readonly settings: Readonly<Record<string, unknown>> };
   /** Clients that must be connected before the first round (of this process) starts. */
   readonly minClients: number;
   readonly limits?: Partial<SessionLimits>;
@@ -58,6 +71,8 @@ export type ServerLogEvent =
       readonly status: string;
       readonly lastRound: number;
       readonly error?: string;
+      /** Why a run ended early without failing (e.g. its privacy budget is spent). */
+      readonly reason?: string;
     };
 
 export interface ServerHooks {
@@ -82,6 +97,43 @@ interface Start {
   readonly params: ParameterSet;
   readonly startRound: number;
   readonly strategyState?: StoredStrategyState;
+  readonly privacyState?: PrivacyCheckpoint;
+}
+
+/** What the status endpoint says about privacy: the ledger's total so far and the budget. */
+export interface PrivacyStatus {
+  readonly mechanism: string;
+  readonly epsilon: number;
+  readonly delta: number;
+  readonly budget?: { readonly epsilon: number; readonly delta: number };
+}
+
+/**
+ * The privacy ledger saved with the run's last checkpoint, checked against the policy the server now runs: a run
+ * started with DP cannot resume without it (its spending would be forgotten), nor one started without DP with it
+ * (its earlier rounds were released unprotected, which no ledger can account for).
+ */
+function resumedLedger(
+  config: ServerConfig,
+  checkpoint: { readonly round: number; readonly privacyLedger?: unknown } | undefined,
+): PrivacyCheckpoint | undefined {
+  if (!checkpoint) return undefined;
+  const ledger = checkpoint.privacyLedger as PrivacyCheckpoint | undefined;
+  if (ledger === undefined && config.privacy) {
+    throw new FlotillaError(
+      'CONFIG_INVALID',
+      `run ${config.runId} committed ${checkpoint.round} round(s) without differential privacy; it cannot resume with "dp" on (start a new run with another --run-id)`,
+      { key: 'dp' },
+    );
+  }
+  if (ledger !== undefined && !config.privacy) {
+    throw new FlotillaError(
+      'CONFIG_INVALID',
+      `run ${config.runId} spends a ${ledger.mechanism} privacy budget; resume it with the same "dp" settings`,
+      { key: 'dp' },
+    );
+  }
+  return ledger;
 }
 
 async function openRun(storage: Storage, config: ServerConfig, log: ServerHooks['log']): Promise<Start> {
@@ -93,8 +145,10 @@ async function openRun(storage: Storage, config: ServerConfig, log: ServerHooks[
           params: checkpoint.params,
           startRound: checkpoint.round + 1,
           strategyState: checkpoint.strategyState,
+          ...(config.privacy ? { privacyState: resumedLedger(config, checkpoint) } : {}),
         }
       : { params: await storage.initialParams(config.runId), startRound: 1 };
+    if (checkpoint && !config.privacy) resumedLedger(config, checkpoint);
     log?.({ event: 'resumed', runId: config.runId, fromRound: start.startRound });
     return start;
   }
@@ -109,7 +163,12 @@ async function openRun(storage: Storage, config: ServerConfig, log: ServerHooks[
     runId: config.runId,
     name: config.runId,
     strategy: config.strategy,
-    config: { model, engine: config.engine, strategyParams: config.strategyParams ?? {} },
+    config: {
+      model,
+      engine: config.engine,
+      strategyParams: config.strategyParams ?? {},
+      ...(config.privacy ? { privacy: config.privacy.settings } : {}),
+    },
     initialParams: params,
   });
   log?.({ event: 'created', runId: config.runId });
@@ -136,6 +195,7 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
       strategy,
       config: config.engine,
       committer: new StorageCommitter(storage, config.runId),
+      ...(config.privacy ? { privacy: config.privacy.policy } : {}),
     });
     engine.events.on('round-retried', ({ round, failed }) => {
       void storage.recordEvent(config.runId, { kind: 'attempt-failed', round, data: failed });
@@ -145,6 +205,15 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
     let lastCommitted = start.startRound - 1;
     let phase: 'waiting' | 'running' | 'completed' | 'failed' | 'aborted' = 'waiting';
     engine.events.on('round-committed', ({ record }) => (lastCommitted = record.round));
+    let privacy: PrivacyStatus | undefined = config.privacy && {
+      mechanism: config.privacy.policy.mechanism,
+      epsilon: start.privacyState?.epsilon ?? 0,
+      delta: config.privacy.policy.delta,
+      ...(config.privacy.policy.budget ? { budget: config.privacy.policy.budget } : {}),
+    };
+    engine.events.on('privacy-spent', ({ mechanism, epsilon, delta, budget }) => {
+      privacy = { mechanism, epsilon, delta, ...(budget ? { budget } : {}) };
+    });
     const app = await buildApp({
       pool,
       storage,
@@ -156,6 +225,7 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
         rounds: engine.config.rounds,
         connected: pool.connected(),
         minClients: config.minClients,
+        ...(privacy ? { privacy } : {}),
       }),
     });
     await app.listen({ host: config.host, port: config.port });
@@ -190,12 +260,18 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
           initialParams: start.params,
           startRound: start.startRound,
           ...(start.strategyState ? { strategyState: start.strategyState } : {}),
+          ...(start.privacyState ? { privacyState: start.privacyState } : {}),
           signal: abort.signal,
         });
         // Any other ending than an abort (e.g. a spent privacy budget) ends the run for good.
         phase = result.status === 'aborted' ? 'aborted' : 'completed';
-        await storage.updateRunStatus(config.runId, phase);
-        log?.({ event: 'finished', status: result.status, lastRound: result.lastRound });
+        await storage.updateRunStatus(config.runId, phase, result.reason);
+        log?.({
+          event: 'finished',
+          status: result.status,
+          lastRound: result.lastRound,
+          ...(result.reason ? { reason: result.reason } : {}),
+        });
         if (phase === 'completed') await pool.close('RUN_FINISHED');
         return result;
       } catch (error) {

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClientRuntime, runWithReconnect } from '../../client/index.js';
-import { FileModelCache, nodeWebSocketFactory } from '../../client/node/index.js';
+import { FileModelCache, FilePrivacyLedger, nodeWebSocketFactory } from '../../client/node/index.js';
 import { MODEL_NAMES, type ModelName } from '../../ml/index.js';
 import { he } from '../../privacy/index.js';
 import type { Command } from '../command.js';
@@ -74,6 +74,21 @@ export const CLIENT_OPTIONS: readonly OptionSpec[] = [
     description:
       "roster of every client's identity public key, from the federation's operators (not the server)",
   },
+  {
+    key: 'targetEpsilon',
+    type: 'number',
+    above: 0,
+    description:
+      "this client's own privacy budget for local DP and DP-SGD: it refuses (and tells the server) to send an update that would take its epsilon above it. Its ledger is kept in --cache-dir across restarts",
+  },
+  {
+    key: 'targetDelta',
+    type: 'number',
+    above: 0,
+    max: 0.1,
+    default: 1e-5,
+    description: 'the delta of --target-epsilon',
+  },
   { key: 'quiet', type: 'boolean', default: false, description: 'print nothing but errors' },
 ];
 
@@ -119,6 +134,20 @@ export const clientCommand: Command = {
     }
     const identity = v.identity ? await loadIdentity(v.identity as string, v.roster as string) : undefined;
     const cache = new FileModelCache(join(v.cacheDir as string, `${clientId}.model`));
+    const runtime = new ClientRuntime(local.trainer, {
+      ...(homomorphicKeys ? { homomorphicKeys } : {}),
+      ...(identity ? { identity } : {}),
+      ...(v.targetEpsilon !== undefined
+        ? { privacyBudget: { epsilon: v.targetEpsilon as number, delta: v.targetDelta as number } }
+        : {}),
+      ledger: new FilePrivacyLedger(join(v.cacheDir as string, `${clientId}.privacy-ledger.json`)),
+    });
+    await runtime.restoreLedger();
+    const spent = runtime.privacy.accountant.entries.length;
+    if (spent > 0) {
+      const epsilon = runtime.privacy.accountant.getEpsilon(v.targetDelta as number).epsilon;
+      say(`privacy ledger: ${spent} release(s), epsilon ${epsilon.toFixed(4)} at delta ${String(v.targetDelta)}`);
+    }
     const cached = await cache.load();
     if (cached) say(`cached global model from round ${cached.round}`);
     const abort = new AbortController();
@@ -128,10 +157,7 @@ export const clientCommand: Command = {
       url: v.server as string,
       clientId,
       token,
-      runtime: new ClientRuntime(local.trainer, {
-        ...(homomorphicKeys ? { homomorphicKeys } : {}),
-        ...(identity ? { identity } : {}),
-      }),
+      runtime,
       connect: nodeWebSocketFactory({
         ...(v.ca ? { caFile: v.ca as string } : {}),
         ...(v.cert ? { certFile: v.cert as string } : {}),

@@ -22,6 +22,12 @@ interface RecordView {
   readonly train?: { readonly metrics?: Record<string, number> };
   readonly federatedEvaluation?: { readonly loss: number; readonly metrics: Record<string, number> };
   readonly durations?: { readonly totalMs: number };
+  readonly privacy?: {
+    readonly mechanism: string;
+    readonly epsilon: number;
+    readonly delta: number;
+    readonly budget?: { readonly epsilon: number };
+  };
 }
 
 const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
@@ -41,12 +47,22 @@ function listText(runs: readonly RunInfo[]): string {
   );
 }
 
+/** The privacy spent after the last committed round, as its record states it (DP runs only). */
+function privacyLines(rounds: readonly StoredRound[]): string[] {
+  const last = rounds.at(-1)?.record as RecordView | undefined;
+  const p = last?.privacy;
+  if (!p) return [];
+  const budget = p.budget ? ` of ${p.budget.epsilon}` : '';
+  return [`privacy   ${p.mechanism}: epsilon ${p.epsilon.toFixed(4)}${budget} at delta ${p.delta}`];
+}
+
 function showText(run: RunInfo, rounds: readonly StoredRound[], events: readonly StoredEvent[]): string {
   const lines = [
     `run       ${run.runId} (${run.name})`,
     `status    ${run.status}${run.statusMessage ? `: ${run.statusMessage}` : ''}`,
     `strategy  ${run.strategy}`,
     `rounds    ${run.lastRound} committed`,
+    ...privacyLines(rounds),
     `created   ${time(run.createdAt)}, updated ${time(run.updatedAt)}`,
   ];
   if (rounds.length > 0) {

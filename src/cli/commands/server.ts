@@ -22,6 +22,7 @@ import {
   SECURE_AGGREGATION_OPTIONS,
   resolveSecureAggregationOptions,
 } from '../secure-aggregation-options.js';
+import { PRIVACY_OPTIONS, resolvePrivacy } from '../privacy-options.js';
 import { STRATEGY_OPTIONS, strategyParams } from '../strategy-options.js';
 
 export const SERVER_OPTIONS: readonly OptionSpec[] = [
@@ -177,9 +178,43 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
     description: 'per-connection rate limit',
   },
   ...STRATEGY_OPTIONS,
+  ...PRIVACY_OPTIONS,
   ...SECURE_AGGREGATION_OPTIONS,
   ...HOMOMORPHIC_OPTIONS,
 ];
+
+/**
+ * The server's differential privacy, from the same keys as `simulate`. Central DP's sampling rate is the fraction
+ * of clients selected each round, so it needs `fractionFit` (or every client each round); over-selection is refused
+ * because keeping the fastest results is not the uniform sample the analysis assumes.
+ */
+function serverPrivacy(v: OptionValues): ServerConfig['privacy'] {
+  if (v.dp === 'none') {
+    resolvePrivacy(v, v.rounds as number, 1); // refuses DP keys set without a DP mode
+    return undefined;
+  }
+  // Without fractionFit or clientsPerRound every connected client is selected: a sampling rate of 1.
+  const fraction = (v.fractionFit as number | undefined) ?? (v.clientsPerRound === undefined ? 1 : undefined);
+  if (v.dp === 'central' && fraction === undefined) {
+    throw new FlotillaError(
+      'CONFIG_INVALID',
+      '"dp" central needs "fractionFit" (the sampling rate the accountant charges), not "clientsPerRound"',
+      { key: 'fractionFit' },
+    );
+  }
+  if ((v.overSelection as number) > 0) {
+    throw new FlotillaError(
+      'CONFIG_INVALID',
+      '"overSelection" keeps the fastest results, not the uniform sample "dp" accounts for; set overSelection to 0',
+      { key: 'overSelection' },
+    );
+  }
+  const resolved = resolvePrivacy(v, v.rounds as number, fraction ?? 1)!;
+  const settings = Object.fromEntries(
+    PRIVACY_OPTIONS.filter((o) => v[o.key] !== undefined).map((o) => [o.key, v[o.key]]),
+  );
+  return { policy: resolved.policy, settings };
+}
 
 const PATH_KEYS = ['db', 'tlsDir', 'cert', 'key', 'ca'];
 
@@ -210,8 +245,10 @@ export function serverConfigFromOptions(v: OptionValues): ServerConfig {
   const over = v.overSelection as number;
   const secureAggregation = resolveSecureAggregationOptions(v);
   const homomorphicAggregation = resolveHomomorphicOptions(v);
+  const privacy = serverPrivacy(v);
   const engine: EngineConfig = {
     rounds: v.rounds as number,
+    clientSampling: v.clientSampling as 'fixed-size' | 'poisson',
     ...(secureAggregation ? { secureAggregation } : {}),
     ...(homomorphicAggregation ? { homomorphicAggregation } : {}),
     ...(clientsPerRound !== undefined
@@ -254,6 +291,7 @@ export function serverConfigFromOptions(v: OptionValues): ServerConfig {
     strategy: strategy.name,
     strategyParams: strategy.params,
     engine,
+    ...(privacy ? { privacy } : {}),
     minClients: v.minClients as number,
     limits: {
       heartbeatMs: v.heartbeatMs as number,

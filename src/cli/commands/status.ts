@@ -23,6 +23,18 @@ interface ServerStatus {
   readonly rounds: number;
   readonly minClients: number;
   readonly connected: readonly { readonly clientId: string }[];
+  /** Differential privacy: epsilon spent so far, and the budget. */
+  readonly privacy?: {
+    readonly mechanism: string;
+    readonly epsilon: number;
+    readonly delta: number;
+    readonly budget?: { readonly epsilon: number; readonly delta: number };
+  };
+}
+
+function privacyLine(privacy: NonNullable<ServerStatus['privacy']>): string {
+  const budget = privacy.budget ? ` of a budget of ${privacy.budget.epsilon}` : ' (no budget set)';
+  return `privacy  ${privacy.mechanism}: epsilon ${privacy.epsilon.toFixed(4)} spent${budget} at delta ${privacy.delta}`;
 }
 
 export const statusCommand: Command = {
@@ -56,6 +68,7 @@ export const statusCommand: Command = {
         `server   ${String(v.server)} (up)`,
         `run      ${status.runId}: ${status.phase}, round ${status.lastRound}/${status.rounds} committed`,
         `clients  ${status.connected.length} connected${names ? `: ${names}` : ''} (rounds start at ${status.minClients})`,
+        ...(status.privacy ? [privacyLine(status.privacy)] : []),
       ].join('\n') + '\n',
     );
     return 0;

@@ -1,2 +1,3 @@
 export * from './socket.js';
 export * from './model-cache.js';
+export * from './ledger-file.js';
