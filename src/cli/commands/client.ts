@@ -146,7 +146,9 @@ export const clientCommand: Command = {
     const spent = runtime.privacy.accountant.entries.length;
     if (spent > 0) {
       const epsilon = runtime.privacy.accountant.getEpsilon(v.targetDelta as number).epsilon;
-      say(`privacy ledger: ${spent} release(s), epsilon ${epsilon.toFixed(4)} at delta ${String(v.targetDelta)}`);
+      say(
+        `privacy ledger: ${spent} release(s), epsilon ${epsilon.toFixed(4)} at delta ${String(v.targetDelta)}`,
+      );
     }
     const cached = await cache.load();
     if (cached) say(`cached global model from round ${cached.round}`);
