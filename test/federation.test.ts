@@ -86,9 +86,44 @@ describe('flotilla federation', () => {
     const images = await run(['federation', '--dataset', 'mnist', '--dir', dir]);
     expect(images.code).toBe(2);
     expect(images.output.trim()).toMatch(/^flotilla federation: error: federation runs tabular data/);
-    const dp = await run(['federation', CONFIG, '--dp', 'central', '--dir', dir]);
-    expect(dp.code).toBe(2);
-    expect(dp.output.trim()).toMatch(/^flotilla federation: error: federation does not run "dp" yet/);
+    const attack = await run(['federation', CONFIG, '--attack', 'sign-flip', '--dir', dir]);
+    expect(attack.code).toBe(2);
+    expect(attack.output.trim()).toMatch(/^flotilla federation: error: "attack" simulates attackers/);
+    const fltrust = await run(['federation', CONFIG, '--strategy', 'fltrust', '--dir', dir]);
+    expect(fltrust.code).toBe(2);
+    expect(fltrust.output.trim()).toMatch(
+      /^flotilla federation: error: "strategy" fltrust needs a root dataset/,
+    );
+  });
+
+  it('runs the privacy settings of a simulate config: distributed DP under signed SecAgg+, and CKKS', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'flotilla-federation-'));
+    const db = join(dir, 'server.db');
+    const common = [CONFIG, '--rounds', '2', '--dir', dir, '--no-compare'];
+    const secure = await run([
+      'federation',
+      ...common,
+      ...['--dp', 'central', '--noise-on', 'clients', '--noise-multiplier', '1', '--clip-norm', '0.5'],
+      ...['--secure-aggregation.signed', '--secure-aggregation.max-weight', '2000'],
+    ]);
+    expect(secure.code, secure.output).toBe(0);
+    const he = await run(['federation', ...common, '--homomorphic-aggregation']);
+    expect(he.code, he.output).toBe(0);
+    const runs = JSON.parse((await run(['runs', 'list', '--db', db, '--json'])).output) as {
+      runs: { runId: string; status: string; lastRound: number }[];
+    };
+    expect(runs.runs.map((r) => [r.status, r.lastRound])).toEqual([
+      ['completed', 2],
+      ['completed', 2],
+    ]);
+    const shown = await run([
+      'runs',
+      'show',
+      /Run (federation-\S+) is recorded/.exec(secure.output)![1]!,
+      '--db',
+      db,
+    ]);
+    expect(shown.output).toMatch(/privacy +dp-fedavg: epsilon \d/);
   });
 });
 

@@ -5,7 +5,7 @@
  * stopped before `runFederation` settles, whether the run completed, failed or was aborted.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FlotillaError } from '../core/index.js';
 import { AdminClient } from '../server/index.js';
@@ -25,6 +25,13 @@ export interface FederationSpec {
    */
   readonly server: Readonly<Record<string, string | number | boolean>>;
   readonly signal?: AbortSignal;
+  /**
+   * `flotilla` commands run one after another before the server starts, each of which must succeed: key material
+   * the run needs (a CKKS key for the clients, identity keys and their roster). `keysDir` is this run's own folder.
+   */
+  readonly setup?: (keysDir: string, parties: readonly string[]) => readonly (readonly string[])[];
+  /** Extra flags of each party's `flotilla client` (its key files, its own privacy budget). */
+  readonly clientArgs?: (partyId: string, keysDir: string) => readonly string[];
 }
 
 export interface FederationHooks {
@@ -76,6 +83,16 @@ export async function runFederation(
       `parties: ${parties.map((p) => `${p.id} (${p.trainRows} training, ${p.testRows} held-out rows)`).join(', ')}`,
     );
     const runId = runIdNow();
+    const keysDir = join(spec.dir, 'keys', runId);
+    await mkdir(keysDir, { recursive: true, mode: 0o700 });
+    for (const args of spec.setup?.(
+      keysDir,
+      parties.map((p) => p.id),
+    ) ?? []) {
+      const step = group.start(args.slice(0, 2).join(' '), args);
+      const code = await step.exited;
+      if (code !== 0) throw failure(step, code);
+    }
     const serverConfig = join(spec.dir, 'server.json');
     await writeFile(
       serverConfig,
@@ -142,6 +159,7 @@ export async function runFederation(
           '--cache-dir',
           join(spec.dir, 'cache'),
           '--quiet',
+          ...(spec.clientArgs?.(party.id, keysDir) ?? []),
         ],
         { env: { FLOTILLA_TOKEN: party.token } },
       );

@@ -4,7 +4,7 @@
  * `flotilla client` per party as separate processes on 127.0.0.1 over TLS, shows the rounds as the server commits
  * them, and ends with the federated model next to central and local-only baselines. `npm start` runs it.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { FlotillaError } from '../../core/index.js';
 import { federationReport } from '../../federation/report.js';
 import { runFederation } from '../../federation/run.js';
@@ -12,15 +12,20 @@ import type { RoundRecordJson, StoredRound } from '../../storage/index.js';
 import { formatDuration } from '../../telemetry/index.js';
 import type { Command } from '../command.js';
 import { loadConfigFile } from '../config-file.js';
+import { CKKS_OPTIONS, HOMOMORPHIC_KEY, HOMOMORPHIC_OPTIONS } from '../homomorphic-options.js';
 import {
+  flagName,
   formatOptionHelp,
+  groupEnabled,
   mergeOptions,
   parseFlags,
   usageError,
   type OptionSpec,
   type OptionValues,
 } from '../options.js';
+import { PRIVACY_OPTIONS } from '../privacy-options.js';
 import { resolveRunConfig } from '../run-config.js';
+import { SECURE_AGGREGATION_OPTIONS } from '../secure-aggregation-options.js';
 import { SIMULATE_OPTIONS } from '../simulate-options.js';
 import { STRATEGY_OPTIONS } from '../strategy-options.js';
 import { formatMetric } from '../table.js';
@@ -36,14 +41,23 @@ export const FEDERATION_OPTIONS: readonly OptionSpec[] = [
 ];
 
 /**
- * Simulation keys a federation honours. The rest describe how a simulation runs (threads, backend) and are ignored,
- * or features the server does not run yet, which are refused when set rather than silently dropped.
+ * Simulation keys a federation passes to its server as they are: the strategy and its parameters, differential
+ * privacy, secure aggregation and homomorphic aggregation (those tables are shared by `simulate` and `server`).
  */
+const PASSED_TO_SERVER: readonly OptionSpec[] = [
+  ...STRATEGY_OPTIONS,
+  ...PRIVACY_OPTIONS,
+  ...SECURE_AGGREGATION_OPTIONS,
+  ...HOMOMORPHIC_OPTIONS,
+];
+
+/** Keys a federation reads itself: the data, the parties, rounds and local training (see serverKeys). */
 const HONOURED = new Set([
   'dataset',
   'dataPath',
   'schema',
   'cohorts',
+  'trainLimit',
   'testFraction',
   'partition',
   'alpha',
@@ -65,21 +79,30 @@ const HONOURED = new Set([
   'evaluateEvery',
   'compare',
   'seed',
-  ...STRATEGY_OPTIONS.map((o) => o.key),
+  ...PASSED_TO_SERVER.map((o) => o.key),
 ]);
-const SIMULATION_ONLY = new Set(['workers', 'backend']);
+/** How a simulation runs on this machine (threads, backend, its output files): no meaning for processes. */
+const SIMULATION_ONLY = new Set(['workers', 'backend', 'output', 'saveModel', 'epochs']);
 
 function checkSupported(values: OptionValues): void {
   for (const spec of SIMULATE_OPTIONS) {
     if (HONOURED.has(spec.key) || SIMULATION_ONLY.has(spec.key)) continue;
     const value = values[spec.key];
     if (value !== undefined && value !== spec.default) {
+      // What is left are the simulated attacks: a real federation's parties are its own processes.
       throw new FlotillaError(
         'CONFIG_INVALID',
-        `federation does not run "${spec.key}" yet; use \`flotilla simulate\` for it`,
+        `"${spec.key}" simulates attackers, which only \`flotilla simulate\` does; remove it to run a federation`,
         { key: spec.key },
       );
     }
+  }
+  if (values.strategy === 'fltrust') {
+    throw new FlotillaError(
+      'CONFIG_INVALID',
+      '"strategy" fltrust needs a root dataset on the server, which a federation server does not hold; use `flotilla simulate`',
+      { key: 'strategy' },
+    );
   }
   if (values.dataset !== 'stroke' && values.dataset !== 'csv') {
     throw new FlotillaError(
@@ -88,6 +111,49 @@ function checkSupported(values: OptionValues): void {
       { key: 'dataset' },
     );
   }
+}
+
+/**
+ * Key material the run's clients need, made before the server starts with the `flotilla` commands an operator would
+ * run: a shared CKKS key (never given to the server) and each party's identity key with the roster of all of them.
+ */
+function setupCommands(v: OptionValues, parties: readonly string[], keysDir: string): string[][] {
+  const commands: string[][] = [];
+  if (groupEnabled(v, HOMOMORPHIC_KEY)) {
+    const ckks = CKKS_OPTIONS.flatMap(({ key }) => {
+      const value = v[`${HOMOMORPHIC_KEY}.${key}`];
+      return value === undefined ? [] : [`--${flagName(key)}`, String(value)];
+    });
+    commands.push(['he', 'keygen', '--out', join(keysDir, 'he.keys'), ...ckks]);
+  }
+  if (v['secureAggregation.signed'] === true) {
+    for (const id of parties) {
+      commands.push([
+        'identity',
+        'keygen',
+        '--id',
+        id,
+        '--out',
+        join(keysDir, `${id}.identity`),
+        '--roster',
+        join(keysDir, 'roster.json'),
+      ]);
+    }
+  }
+  return commands;
+}
+
+/** Each party's own flags: its key files, and under local DP or DP-SGD its own budget (the run's, as simulated). */
+function clientFlags(v: OptionValues, party: string, keysDir: string): string[] {
+  const flags: string[] = [];
+  if (groupEnabled(v, HOMOMORPHIC_KEY)) flags.push('--he-keys', join(keysDir, 'he.keys'));
+  if (v['secureAggregation.signed'] === true) {
+    flags.push('--identity', join(keysDir, `${party}.identity`), '--roster', join(keysDir, 'roster.json'));
+  }
+  if ((v.dp === 'local' || v.dp === 'dp-sgd') && v.targetEpsilon !== undefined) {
+    flags.push('--target-epsilon', String(v.targetEpsilon), '--target-delta', String(v.targetDelta));
+  }
+  return flags;
 }
 
 /** The server's config keys for the run described by simulation options. */
@@ -105,8 +171,8 @@ function serverKeys(
       { key: 'minResults' },
     );
   }
-  const strategy: Record<string, string | number | boolean> = {};
-  for (const { key } of STRATEGY_OPTIONS) if (v[key] !== undefined) strategy[key] = v[key];
+  const passed: Record<string, string | number | boolean> = {};
+  for (const { key } of PASSED_TO_SERVER) if (v[key] !== undefined) passed[key] = v[key];
   return {
     model: v.model as string,
     modelSeed: v.seed as number,
@@ -122,7 +188,7 @@ function serverKeys(
     learningRate: v.learningRate as number,
     optimizer: v.optimizer as string,
     momentum: v.momentum as number,
-    ...strategy,
+    ...passed,
   };
 }
 
@@ -183,6 +249,8 @@ export const federationCommand: Command = {
           dir,
           scenario: config.scenario,
           server: serverKeys(v, v.clients as number, config.engine.evaluateEvery ?? 0),
+          setup: (keysDir, parties) => setupCommands(v, parties, keysDir),
+          clientArgs: (party, keysDir) => clientFlags(v, party, keysDir),
           signal: abort.signal,
         },
         { log: say, round: (r) => say(roundLine(r, config.engine.rounds)) },
