@@ -162,6 +162,34 @@ describe('differential privacy in a deployment over TLS', () => {
     }
   }, 180_000);
 
+  it('local DP: each client clips and noises its own update; the server records the worst client epsilon', async () => {
+    const f = (federation = await prepareFederation(2, 200));
+    const server = f.startServer([
+      ...RUN,
+      ...[
+        '--dp',
+        'local',
+        '--clip-norm',
+        '1',
+        '--noise-multiplier',
+        '2',
+        '--rounds',
+        '2',
+        '--min-clients',
+        '2',
+      ],
+    ]);
+    for (const site of f.sites) f.startClient(site, ['--target-epsilon', '100']);
+    expect(await server.exited, server.output).toBe(0);
+    const { records } = await ledger(f.db);
+    expect(records.map((r) => r.participants.length)).toEqual([2, 2]);
+    expect(records.map((r) => r.privacy?.mechanism)).toEqual(['local-dp', 'local-dp']);
+    expect(records[1]!.privacy!.epsilon).toBeGreaterThan(records[0]!.privacy!.epsilon);
+    for (const site of f.sites) {
+      expect(existsSync(join(f.dir, 'cache', `${site.id}.privacy-ledger.json`))).toBe(true);
+    }
+  }, 180_000);
+
   it('DP-SGD: a client refuses to train past its own budget, tells the server, and remembers it in its next run', async () => {
     const f = (federation = await prepareFederation(2, 200));
     const [frugal, generous] = f.sites;
