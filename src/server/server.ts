@@ -12,6 +12,7 @@ import { createStrategy } from '../strategy/index.js';
 import { StorageCommitter, type Storage, type StoredStrategyState } from '../storage/index.js';
 import { SqliteStorage } from '../storage/sqlite/index.js';
 import { WebSocketClientPool, type PoolEvents, type SessionLimits } from '../transport/websocket/index.js';
+import { AdminGuard } from './admin-guard.js';
 import { buildApp } from './app.js';
 import { StorageAuthenticator } from './auth.js';
 import { loadTls, type TlsFiles } from './tls.js';
@@ -72,6 +73,8 @@ export interface RunningServer {
   readonly port: number;
   readonly storage: Storage;
   readonly pool: WebSocketClientPool;
+  /** The admin API's token checks (its `verifications` counter counts scrypt runs). */
+  readonly adminGuard: AdminGuard;
   /** Settles when the run ends: its result, or the error that failed it. */
   readonly finished: Promise<RunResult>;
   /** Stops the run after the round in progress is committed, disconnects clients, closes storage. */
@@ -145,9 +148,11 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
     let lastCommitted = start.startRound - 1;
     let phase: 'waiting' | 'running' | 'completed' | 'failed' | 'aborted' = 'waiting';
     engine.events.on('round-committed', ({ record }) => (lastCommitted = record.round));
+    const adminGuard = new AdminGuard((token) => storage.verifyAdminToken(token));
     const app = await buildApp({
       pool,
       storage,
+      adminGuard,
       ...(tls ? { tls } : {}),
       status: () => ({
         runId: config.runId,
@@ -220,7 +225,7 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
         await app.close();
         await storage.close();
       })());
-    return { url, port, storage, pool, finished, close };
+    return { url, port, storage, pool, adminGuard, finished, close };
   } catch (error) {
     await storage.close();
     throw error;
