@@ -160,5 +160,5 @@ describe('client names a hello cannot carry', () => {
     const storage = SqliteStorage.open(db);
     expect((await storage.listClients()).map((c) => c.name)).toEqual(['site_1.b-c']);
     await storage.close();
-  }, 60_000);
+  }, 120_000);
 });
