@@ -22,6 +22,7 @@ import {
   type WelcomeMessage,
 } from '../protocol/index.js';
 import type { ClientRuntime } from './runtime.js';
+import { describeSocketError, type SocketFailure } from './socket-error.js';
 
 /** The part of the WebSocket API a connection uses (the browser's WebSocket and `ws` both have it). */
 export interface WebSocketLike {
@@ -59,6 +60,8 @@ export interface ConnectionEnd {
   /** Whether the client got past the handshake (resets the reconnect backoff). */
   readonly welcomed: boolean;
   readonly reason: string;
+  /** What the socket's error said, where the platform tells (Node): e.g. a certificate that does not verify. */
+  readonly failure?: SocketFailure;
 }
 
 const DEFAULT_CAPABILITIES: ClientCapabilities = {
@@ -79,6 +82,7 @@ export class ClientConnection {
   private readonly reassembler: Reassembler;
   private welcome: WelcomeMessage | undefined;
   private refusal: RefusalMessage | undefined;
+  private failure: SocketFailure | undefined;
   private lastHeard = Date.now();
   private watchdog: ReturnType<typeof setInterval> | undefined;
   /** Tasks run one after another, in arrival order. */
@@ -96,8 +100,9 @@ export class ClientConnection {
     this.socket.binaryType = 'arraybuffer';
     this.socket.onopen = () => this.send(this.hello());
     this.socket.onmessage = (event) => this.receive(event.data);
-    this.socket.onerror = () => {
-      // An error is always followed by a close event, which ends the connection.
+    this.socket.onerror = (event) => {
+      // An error is always followed by a close event, which ends the connection; keep what it says about why.
+      this.failure ??= describeSocketError(event);
     };
     this.socket.onclose = (event) => {
       if (this.ended) return;
@@ -106,7 +111,8 @@ export class ClientConnection {
       resolveDone({
         ...(this.refusal ? { refusal: this.refusal } : {}),
         welcomed: this.welcome !== undefined,
-        reason: `closed (${event.code}${event.reason ? ` ${event.reason}` : ''})`,
+        reason: `closed (${event.code}${event.reason ? ` ${event.reason}` : ''})${this.failure ? `: ${this.failure.message}` : ''}`,
+        ...(this.failure ? { failure: this.failure } : {}),
       });
     };
   }

@@ -1,8 +1,10 @@
 /**
  * Keeps a client connected: after a network failure or a server restart it reconnects with exponential backoff and
  * jitter (so a restarted server is not hit by every client at the same instant), and gives up only when the server
- * refuses it for good (bad credential, unsupported version) or says the run is finished. Browser-safe.
+ * refuses it for good (bad credential, unsupported version), its certificate does not verify, or it says the run is
+ * finished. Browser-safe.
  */
+import { FlotillaError } from '../core/index.js';
 import { ClientConnection, refusalError, type ConnectionEnd, type ConnectionOptions } from './connection.js';
 
 export interface ReconnectOptions extends ConnectionOptions {
@@ -39,7 +41,8 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 
 /**
  * Resolves 'finished' when the server ends the run, 'stopped' when `signal` aborts; rejects (AUTH_FAILED,
- * PROTOCOL_VERSION, CONNECTION_CLOSED) when the server refuses the client without a chance of success later.
+ * PROTOCOL_VERSION, CONNECTION_CLOSED) when the server refuses the client without a chance of success later, and
+ * TLS_INVALID when the server's certificate does not verify or the TLS handshake is refused.
  */
 export async function runWithReconnect(options: ReconnectOptions): Promise<'finished' | 'stopped'> {
   const initial = options.initialDelayMs ?? 500;
@@ -53,6 +56,8 @@ export async function runWithReconnect(options: ReconnectOptions): Promise<'fini
     options.signal?.removeEventListener('abort', stop);
     if (end.refusal?.code === 'RUN_FINISHED') return 'finished';
     if (end.refusal && !end.refusal.retryable) throw refusalError(end.refusal);
+    // The failures retrying cannot fix are TLS ones (socket-error.ts): a certificate that does not verify.
+    if (end.failure && !end.failure.retryable) throw new FlotillaError('TLS_INVALID', end.failure.message);
     if (options.signal?.aborted) break;
     failures = end.welcomed ? 0 : failures + 1;
     const delay = backoffDelay(failures, initial, max);

@@ -10,3 +10,4 @@ export * from './trainer.js';
 export * from './dataset.js';
 export * from './validate.js';
 export * from './bytes.js';
+export * from './client-id.js';

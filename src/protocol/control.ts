@@ -8,6 +8,7 @@ import {
   FlotillaError,
   arr,
   bool,
+  clientIdSchema,
   int,
   obj,
   oneOf,
@@ -93,14 +94,6 @@ export const REFUSAL_CODES = [
   'RUN_FINISHED',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
-
-/** Client ids name clients in logs, file names and the registry: short, printable, no separators. */
-export const clientIdSchema = str({
-  minLength: 1,
-  maxLength: 64,
-  pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
-  patternName: 'letters, digits, "_", "." or "-", starting with a letter or digit',
-});
 
 const sizeSchema = int({ min: 1024, max: 0xffff_ffff });
 

@@ -5,13 +5,17 @@
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { TLSSocket } from 'node:tls';
+import { isFlotillaError, type ErrorCode } from '../core/index.js';
 import type { Storage } from '../storage/index.js';
 import type { WebSocketClientPool } from '../transport/websocket/index.js';
+import type { AdminGuard } from './admin-guard.js';
 import { normalizeFingerprint, type TlsMaterial } from './tls.js';
 
 export interface AppOptions {
   readonly pool: WebSocketClientPool;
   readonly storage: Storage;
+  /** Checks admin tokens (rate limit per address, one scrypt at a time); see admin-guard.ts. */
+  readonly adminGuard: AdminGuard;
   /** Undefined serves plain HTTP (the `--insecure` mode). */
   readonly tls?: TlsMaterial;
   /** What GET /api/status reports about the run in progress. */
@@ -22,6 +26,14 @@ function bearer(request: FastifyRequest): string {
   const header = request.headers.authorization ?? '';
   return header.startsWith('Bearer ') ? header.slice(7) : '';
 }
+
+/** HTTP statuses of the typed errors a handler may raise; anything else is a 500. */
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  INVALID_ARGUMENT: 400,
+  AUTH_FAILED: 401,
+  STORAGE_NOT_FOUND: 404,
+  STORAGE_CONFLICT: 409,
+};
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { pool, storage } = options;
@@ -45,9 +57,24 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   });
 
+  app.setErrorHandler((error, _request, reply) => {
+    if (!isFlotillaError(error)) throw error; // Fastify's own errors (bad body, ...) carry their status
+    const status = HTTP_STATUS[error.code] ?? 500;
+    return reply.code(status).send({ error: error.code, message: error.message });
+  });
+
   const admin = async (request: FastifyRequest, reply: FastifyReply) => {
-    const token = bearer(request);
-    if (!token || !(await storage.verifyAdminToken(token))) {
+    const check = await options.adminGuard.check(request.ip, bearer(request));
+    if (check.ok) return;
+    if (check.status === 429) {
+      await reply
+        .code(429)
+        .header('retry-after', String(check.retryAfterSeconds))
+        .send({
+          error: 'RATE_LIMITED',
+          message: `too many admin token attempts; retry in ${check.retryAfterSeconds} s`,
+        });
+    } else {
       await reply.code(401).send({ error: 'AUTH_FAILED', message: 'a valid admin token is required' });
     }
   };

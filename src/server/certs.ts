@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type * as X509 from '@peculiar/x509';
-import { FlotillaError } from '../core/index.js';
+import { FlotillaError, checkClientId } from '../core/index.js';
 
 const crypto = webcrypto as unknown as Crypto;
 
@@ -18,11 +18,11 @@ let x509: X509Module;
 /**
  * @peculiar/x509 resolves its services through tsyringe, which needs Reflect metadata as it loads. Node runs a
  * CommonJS dependency while it links the importing module, before any sibling import is evaluated, so the library
- * is imported dynamically after the metadata shim.
+ * is imported dynamically after the `reflect-metadata` polyfill.
  */
 async function loadX509(): Promise<X509Module> {
   if (!x509) {
-    await import('./reflect-metadata.js');
+    await import('reflect-metadata');
     x509 = await import('@peculiar/x509');
     x509.cryptoProvider.set(crypto);
   }
@@ -30,7 +30,6 @@ async function loadX509(): Promise<X509Module> {
 }
 
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-const CLIENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 export interface CertsOptions {
   /** Host names and IP addresses the server is reached at (its subject alternative names). */
@@ -89,14 +88,7 @@ export async function createCertificates(dir: string, options: CertsOptions): Pr
   if (options.hosts.length === 0) {
     throw new FlotillaError('INVALID_ARGUMENT', 'certs init needs at least one host name or IP address');
   }
-  for (const name of options.clients) {
-    if (!CLIENT_NAME.test(name)) {
-      throw new FlotillaError(
-        'INVALID_ARGUMENT',
-        `client name "${name}" must be letters, digits, "_", "." or "-"`,
-      );
-    }
-  }
+  for (const name of options.clients) checkClientId(name);
   await mkdir(join(dir, 'clients'), { recursive: true });
   const files: string[] = [];
   const write = async (name: string, text: string, secret: boolean) => {

@@ -19,6 +19,7 @@ import { createStrategy } from '../strategy/index.js';
 import { StorageCommitter, type Storage, type StoredStrategyState } from '../storage/index.js';
 import { SqliteStorage } from '../storage/sqlite/index.js';
 import { WebSocketClientPool, type PoolEvents, type SessionLimits } from '../transport/websocket/index.js';
+import { AdminGuard } from './admin-guard.js';
 import { buildApp } from './app.js';
 import { StorageAuthenticator } from './auth.js';
 import { loadTls, type TlsFiles } from './tls.js';
@@ -87,6 +88,8 @@ export interface RunningServer {
   readonly port: number;
   readonly storage: Storage;
   readonly pool: WebSocketClientPool;
+  /** The admin API's token checks (its `verifications` counter counts scrypt runs). */
+  readonly adminGuard: AdminGuard;
   /** Settles when the run ends: its result, or the error that failed it. */
   readonly finished: Promise<RunResult>;
   /** Stops the run after the round in progress is committed, disconnects clients, closes storage. */
@@ -214,9 +217,11 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
     engine.events.on('privacy-spent', ({ mechanism, epsilon, delta, budget }) => {
       privacy = { mechanism, epsilon, delta, ...(budget ? { budget } : {}) };
     });
+    const adminGuard = new AdminGuard((token) => storage.verifyAdminToken(token));
     const app = await buildApp({
       pool,
       storage,
+      adminGuard,
       ...(tls ? { tls } : {}),
       status: () => ({
         runId: config.runId,
@@ -296,7 +301,7 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
         await app.close();
         await storage.close();
       })());
-    return { url, port, storage, pool, finished, close };
+    return { url, port, storage, pool, adminGuard, finished, close };
   } catch (error) {
     await storage.close();
     throw error;

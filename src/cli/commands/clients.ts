@@ -2,7 +2,7 @@
  * `flotilla clients add|revoke|list` against the server's database. `add` prints the token once; only its salted
  * hash is stored. A revocation reaches a running server within its revocation check interval (default 1 s).
  */
-import { FlotillaError } from '../../core/index.js';
+import { checkClientId } from '../../core/index.js';
 import { SqliteStorage } from '../../storage/sqlite/index.js';
 import type { Command } from '../command.js';
 import { formatOptionHelp, mergeOptions, parseFlags, usageError, type OptionSpec } from '../options.js';
@@ -44,6 +44,8 @@ export const clientsCommand: Command = {
     ) {
       throw usageError('usage: flotilla clients add NAME | revoke NAME | list');
     }
+    // Before the database is opened: a name no hello can carry is refused without touching anything.
+    if (sub === 'add') checkClientId(name);
     const storage = SqliteStorage.open(dbPathFrom(v.db, v.config));
     const print = (value: unknown, text: string) =>
       process.stdout.write(v.json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
@@ -55,9 +57,6 @@ export const clientsCommand: Command = {
         );
         print(added, `added client ${name}; its token (shown once, keep it secret):\n${added.token}`);
       } else if (sub === 'revoke') {
-        if (!(await storage.getClient(name!))) {
-          throw new FlotillaError('STORAGE_NOT_FOUND', `no client named "${name}"`);
-        }
         const client = await storage.revokeClient(name!);
         print(client, `revoked client ${name}`);
       } else {

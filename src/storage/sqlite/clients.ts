@@ -3,9 +3,9 @@
  * whether they were revoked. Tokens are hashed (./credentials.ts) before the write transaction starts, and every
  * verification reads the current row, so a revocation applies to the very next connection attempt.
  */
-import { FlotillaError } from '../../core/index.js';
+import { FlotillaError, checkClientId } from '../../core/index.js';
 import type { AddClientOptions, ClientInfo, ClientStatus, NewClient } from '../storage.js';
-import { checkName, type Connection } from './connection.js';
+import type { Connection } from './connection.js';
 import {
   ADMIN_TOKEN_COST,
   CLIENT_TOKEN_COST,
@@ -45,7 +45,7 @@ export class SqliteClientRegistry {
   }
 
   async add(name: string, options: AddClientOptions = {}): Promise<NewClient> {
-    checkName(name, 'client name');
+    checkClientId(name);
     const fingerprint =
       options.certificateFingerprint === undefined
         ? null

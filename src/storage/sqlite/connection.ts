@@ -5,6 +5,7 @@
  * run and client stores.
  */
 import Database from 'better-sqlite3';
+import { chmodSync, closeSync, constants, openSync, statSync } from 'node:fs';
 import { FlotillaError } from '../../core/index.js';
 
 const MAX_NAME_LENGTH = 200;
@@ -30,6 +31,31 @@ export function checkName(value: unknown, what: string): string {
     throw new FlotillaError('INVALID_ARGUMENT', `${what} must not contain control characters`);
   }
   return value;
+}
+
+/**
+ * Makes the database file owner-only (0600) before SQLite opens it: it holds client token hashes, the admin token
+ * hash and every model, so it is as secret as the token file. A new file is created with that mode (SQLite would
+ * create it 0644 under the usual umask); an existing file we own, and its -wal and -shm files, lose any group and
+ * other bits. SQLite gives the -wal and -shm files it creates later the database file's mode.
+ */
+export function restrictToOwner(path: string): void {
+  if (path === '' || path === ':memory:' || path.startsWith('file:')) return;
+  try {
+    closeSync(openSync(path, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    let stat;
+    try {
+      stat = statSync(file);
+    } catch {
+      continue; // no -wal or -shm yet
+    }
+    // Another user's file (an operator reading a shared database) is theirs to protect; chmod would fail anyway.
+    if ((stat.mode & 0o077) !== 0 && stat.uid === process.getuid?.()) chmodSync(file, stat.mode & 0o700);
+  }
 }
 
 export class Connection {

@@ -34,7 +34,7 @@ import {
 } from '../storage.js';
 import { layoutFromJson, layoutToJson, parametersFromBlob, valuesToBlob } from '../tensors.js';
 import { SqliteClientRegistry } from './clients.js';
-import { Connection, checkName, databaseError } from './connection.js';
+import { Connection, checkName, databaseError, restrictToOwner } from './connection.js';
 import { migrate } from './migrations.js';
 
 interface RunRow {
@@ -104,6 +104,7 @@ export class SqliteStorage implements Storage {
   static open(path: string): SqliteStorage {
     let db: Database.Database | undefined;
     try {
+      restrictToOwner(path);
       db = new Database(path);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
