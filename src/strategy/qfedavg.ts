@@ -25,6 +25,7 @@ import type {
   RoundAggregator,
   RoundContext,
   Strategy,
+  StrategyRequirements,
   StrategyState,
 } from './strategy.js';
 
@@ -41,12 +42,23 @@ export const QFEDAVG_PARAMS: readonly ParamSpec[] = [
   },
 ];
 
+/**
+ * L = 1 / lr and Dw_k = L (w - wbar_k) read the client's displacement as plain SGD steps of size lr. Adam's steps
+ * have a size of their own (about lr per coordinate whatever the gradient), so with Adam at lr 0.001 L = 1000 makes
+ * the server step vanish and the model never moves; heavy-ball momentum inflates the displacement by up to
+ * 1 / (1 - momentum).
+ */
+export const QFEDAVG_REQUIRES: StrategyRequirements = {
+  localSgd: { momentum: false, uses: 'its Lipschitz estimate L = 1 / learningRate' },
+};
+
 export interface QFedAvgOptions {
   readonly q?: number;
 }
 
 export class QFedAvg implements Strategy {
   readonly name = 'qfedavg';
+  readonly requires = QFEDAVG_REQUIRES;
   private readonly q: number;
   /** L = 1 / learning rate for each client configured in `round`. */
   private configured: { round: number; lipschitz: Map<string, number> } | undefined;
