@@ -21,6 +21,8 @@ export interface RunSetup {
 
 /** The strategies that follow a mean update only, for "use one of" hints. */
 const MEAN_UPDATE_STRATEGIES = 'fedavg, fedavgm, fedprox, fedadagrad, fedadam or fedyogi';
+/** The same with FedNova, whose normalizer covers local momentum. */
+const MOMENTUM_STRATEGIES = 'fednova, fedavg, fedavgm, fedprox, fedadagrad, fedadam or fedyogi';
 
 function refuse(key: string, message: string): never {
   throw new FlotillaError('CONFIG_INVALID', message, { key });
@@ -48,7 +50,7 @@ function checkLocalTraining({ strategy, config, privacy }: RunSetup): void {
     refuse(
       'momentum',
       `strategy "${name}" assumes plain SGD local steps for ${sgd.uses}, but momentum is ${config.momentum}; ` +
-        `set momentum to 0, or keep it with fednova or ${MEAN_UPDATE_STRATEGIES}`,
+        `set momentum to 0, or keep it with ${MOMENTUM_STRATEGIES}`,
     );
   }
   const term = strategy.requires?.gradientTerm;
