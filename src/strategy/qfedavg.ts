@@ -32,11 +32,19 @@ import type {
 /** The metric in which clients report their loss on the round's global model, measured before local training. */
 export const INITIAL_LOSS_METRIC = 'initialLoss';
 
+/**
+ * The default q. The paper tunes q per data set (its authors' Vehicle demo runs q = 5 for thousands of rounds); a
+ * larger q is fairer and slower, because the L ||u_k||^2 term of h_k shrinks the step. At q = 1, 20-client
+ * Dirichlet(0.5) MNIST logistic regression was at 0.46 accuracy after 8 rounds (FedAvg: 0.73); q = 0.1 reaches 0.68
+ * and still weighs each client by F_k^0.1 (src/sim/strategies-learning.test.ts).
+ */
+const DEFAULT_Q = 0.1;
+
 export const QFEDAVG_PARAMS: readonly ParamSpec[] = [
   {
     name: 'q',
     type: 'number',
-    default: 1,
+    default: DEFAULT_Q,
     min: 0,
     description: 'fairness exponent: 0 is FedAvg with equal weights, larger favours clients with higher loss',
   },
