@@ -325,6 +325,13 @@ describe('flotilla: combinations that cannot work are refused before any data is
     );
   });
 
+  it('a robust rule whose rounds can never select enough clients', async () => {
+    expectOneLineError(
+      await run('--strategy', 'krum', '--f', '2'),
+      /strategy "krum" needs 7 updates per round \(more than 2f \+ 2 = 6 with f = 2\), but a round selects at most 4 clients/,
+    );
+  });
+
   it('FLTrust in a federation, whose server has no root data', async () => {
     expectOneLineError(
       await flotilla('federation', '--dataset', 'stroke', '--clients', '3', '--strategy', 'fltrust'),

@@ -4,7 +4,12 @@
  * naming the keys involved.
  */
 import { FlotillaError, type FitConfig, type OptimizerName } from '../core/index.js';
-import { checkRunAssumptions, resolveEngineConfig, type EngineConfig } from '../engine/index.js';
+import {
+  checkRunAssumptions,
+  resolveEngineConfig,
+  selectionSize,
+  type EngineConfig,
+} from '../engine/index.js';
 import type { BackendName, ModelName } from '../ml/index.js';
 import { parseCohorts, type DatasetName, type PartitionName, type ScenarioConfig } from '../sim/scenario.js';
 import type { AttackConfig } from '../sim/attacks.js';
@@ -138,11 +143,15 @@ export function resolveRunConfig(v: OptionValues, { serverFit = true } = {}): Ru
   };
   const strategy = createStrategy(name, params);
   // The engine checks the same again when it starts; checking here refuses before any data is loaded.
+  const resolved = resolveEngineConfig(fullEngine);
   checkRunAssumptions({
     strategy,
-    config: resolveEngineConfig(fullEngine),
+    config: resolved,
     privacy: privacy?.policy,
     serverFit,
+    // Every client of the run is available at most, so a fixed-size round selects at most this many.
+    maxSelection:
+      resolved.clientSampling === 'fixed-size' ? selectionSize(resolved, scenario.clients) : undefined,
   });
   return {
     scenario,

@@ -150,6 +150,34 @@ describe('strategies and privacy modes', () => {
   });
 });
 
+describe('the round size a robust rule needs', () => {
+  it('refuses rounds that can never select enough clients for Krum, Multi-Krum or Bulyan', () => {
+    expectRefused(
+      { strategy: strategy('krum', { f: 2 }), config: { clientsPerRound: 6 } },
+      'clientsPerRound',
+      /strategy "krum" needs 7 updates per round \(more than 2f \+ 2 = 6 with f = 2\), but a round selects at most 6/,
+    );
+    expect(refusal({ strategy: strategy('krum', { f: 2 }), config: { clientsPerRound: 7 } })).toBeUndefined();
+    expectRefused(
+      { strategy: strategy('multi-krum', { f: 1, m: 9 }), config: { clientsPerRound: 8 } },
+      'clientsPerRound',
+      /needs 9 updates per round \(m = 9 of them to average\)/,
+    );
+    expectRefused(
+      { strategy: strategy('bulyan', { f: 1 }), config: { clientsPerRound: 6 } },
+      'clientsPerRound',
+      /strategy "bulyan" needs 7 updates per round \(at least 4f \+ 3 = 7 with f = 1\)/,
+    );
+    // Poisson sampling may select more than clientsPerRound; the aggregator refuses a round too small.
+    expect(
+      refusal({
+        strategy: strategy('krum', { f: 2 }),
+        config: { clientsPerRound: 6, clientSampling: 'poisson' },
+      }),
+    ).toBeUndefined();
+  });
+});
+
 describe('what the server must provide', () => {
   it('refuses FLTrust without root data on the server, before any round', () => {
     expectRefused(

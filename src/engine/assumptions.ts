@@ -1,8 +1,8 @@
 /**
  * The one place where a run's combination of settings is checked against what each part assumes (DESIGN principle
  * 9): the strategy's declared requirements (StrategyRequirements: plain SGD local steps, a gradient term, root data
- * on the server), the privacy policy's (its client sampling, one mean update, DP-SGD's plain per-example steps) and
- * secure aggregation's (the server sees only a sum). RoundEngine's constructor calls it, so simulate, server and
+ * on the server, the fewest updates a round needs), the privacy policy's (its client sampling, one mean update,
+ * DP-SGD's plain per-example steps) and secure aggregation's (the server sees only a sum). RoundEngine's constructor calls it, so simulate, server and
  * federation refuse the same combinations with the same line; the CLI calls it again before loading any data.
  * Every refusal is CONFIG_INVALID naming both settings, with `key` the setting to change and what to use instead.
  */
@@ -17,6 +17,8 @@ export interface RunSetup {
   readonly privacy?: PrivacyPolicy | undefined;
   /** Whether the server can train on root data of its own (a ServerFit is wired in). */
   readonly serverFit: boolean;
+  /** The most clients a round can select, when the setup fixes it (clientsPerRound, or a known client count). */
+  readonly maxSelection?: number | undefined;
 }
 
 /** The strategies that follow a mean update only, for "use one of" hints. */
@@ -30,10 +32,12 @@ function refuse(key: string, message: string): never {
 
 /** Throws CONFIG_INVALID for the first assumption the setup breaks; returns when every one holds. */
 export function checkRunAssumptions(setup: RunSetup): void {
+  // A combination that can never work is named before one that a larger round would fix.
   checkLocalTraining(setup);
   checkServer(setup);
   checkPrivacy(setup);
   checkHiddenUpdates(setup);
+  checkRoundSize(setup);
 }
 
 function checkLocalTraining({ strategy, config, privacy }: RunSetup): void {
@@ -59,6 +63,17 @@ function checkLocalTraining({ strategy, config, privacy }: RunSetup): void {
       'dp',
       `strategy "${name}" adds ${term} to every local gradient, but dp "dp-sgd" takes clipped per-example ` +
         `steps without it; use dp-sgd with fedavg, or strategy "${name}" with dp "local" or "central"`,
+    );
+  }
+}
+
+function checkRoundSize({ strategy, maxSelection }: RunSetup): void {
+  const needed = strategy.requires?.minUpdates;
+  if (needed && maxSelection !== undefined && maxSelection < needed.count) {
+    refuse(
+      'clientsPerRound',
+      `strategy "${strategy.name}" needs ${needed.count} updates per round (${needed.rule}), but a round selects at ` +
+        `most ${maxSelection} clients; select more clients per round or lower f`,
     );
   }
 }

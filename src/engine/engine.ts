@@ -179,6 +179,8 @@ export class RoundEngine {
       config: this.config,
       privacy: options.privacy,
       serverFit: options.serverFit !== undefined,
+      // Fixed-size sampling never selects more than clientsPerRound (Poisson may, by chance).
+      maxSelection: this.config.clientSampling === 'fixed-size' ? this.config.clientsPerRound : undefined,
     });
     this.pool = options.pool;
     this.strategy = options.strategy;

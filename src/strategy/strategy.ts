@@ -101,6 +101,11 @@ export interface StrategyRequirements {
   readonly gradientTerm?: string;
   /** The rule trains on the server's own root data every round (FLTrust's root update). */
   readonly serverFit?: boolean;
+  /**
+   * The fewest updates a round must aggregate (Krum's n > 2f + 2, Bulyan's n >= 4f + 3); `rule` states the bound.
+   * A run whose rounds can never select that many clients is refused.
+   */
+  readonly minUpdates?: { readonly count: number; readonly rule: string };
 }
 
 export interface Strategy {
