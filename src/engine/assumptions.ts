@@ -2,8 +2,9 @@
  * The one place where a run's combination of settings is checked against what each part assumes (DESIGN principle
  * 9): the strategy's declared requirements (StrategyRequirements: plain SGD local steps, a gradient term, root data
  * on the server, the fewest updates a round needs), the privacy policy's (its client sampling, one mean update,
- * DP-SGD's plain per-example steps) and secure aggregation's (the server sees only a sum). RoundEngine's constructor calls it, so simulate, server and
- * federation refuse the same combinations with the same line; the CLI calls it again before loading any data.
+ * DP-SGD's plain per-example steps) and secure aggregation's (the server sees only a sum). RoundEngine's constructor
+ * calls it, so simulate, server and federation refuse the same combinations with the same line; the CLI calls it
+ * first, before loading any data.
  * Every refusal is CONFIG_INVALID naming both settings, with `key` the setting to change and what to use instead.
  */
 import { FlotillaError } from '../core/index.js';
