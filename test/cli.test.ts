@@ -291,3 +291,51 @@ describe('flotilla: secure and homomorphic aggregation', () => {
     );
   });
 });
+
+describe('flotilla: combinations that cannot work are refused before any data is loaded', () => {
+  const run = (...flags: string[]) => flotilla(...SMALL_MNIST_RUN, ...flags);
+
+  it('a strategy whose math assumes plain SGD local steps, with Adam or momentum', async () => {
+    for (const strategy of ['scaffold', 'qfedavg', 'fednova']) {
+      expectOneLineError(
+        await run('--strategy', strategy, '--optimizer', 'adam', '--learning-rate', '0.001'),
+        new RegExp(
+          `strategy "${strategy}" assumes plain SGD local steps.*optimizer is "adam"; set optimizer to "sgd"`,
+        ),
+      );
+    }
+    for (const strategy of ['scaffold', 'qfedavg']) {
+      expectOneLineError(
+        await run('--strategy', strategy, '--momentum', '0.9'),
+        new RegExp(
+          `strategy "${strategy}" assumes plain SGD local steps.*momentum is 0.9; set momentum to 0`,
+        ),
+      );
+    }
+  });
+
+  it('a strategy and a privacy mode that do not compose', async () => {
+    expectOneLineError(
+      await run('--strategy', 'fedprox', '--dp', 'dp-sgd', '--noise-multiplier', '1'),
+      /strategy "fedprox" adds its proximal term to every local gradient, but dp "dp-sgd"/,
+    );
+    expectOneLineError(
+      await run('--strategy', 'krum', '--f', '1', '--dp', 'central', '--noise-multiplier', '1'),
+      /strategy "krum" cannot follow dp-fedavg \(dp "central"\)/,
+    );
+  });
+
+  it('a robust rule whose rounds can never select enough clients', async () => {
+    expectOneLineError(
+      await run('--strategy', 'krum', '--f', '2'),
+      /strategy "krum" needs 7 updates per round \(more than 2f \+ 2 = 6 with f = 2\), but a round selects at most 4 clients/,
+    );
+  });
+
+  it('FLTrust in a federation, whose server has no root data', async () => {
+    expectOneLineError(
+      await flotilla('federation', '--dataset', 'stroke', '--clients', '3', '--strategy', 'fltrust'),
+      /strategy "fltrust" trains on the server's own root data every round, but this run has none/,
+    );
+  });
+});

@@ -121,19 +121,6 @@ export interface ResolvedPrivacy {
   readonly client: { readonly noise: 'secure' | 'seeded'; readonly privacyBudget?: PrivacyBudget };
 }
 
-/**
- * Strategies whose server step only post-processes the mean update, which is what central DP gives them; robust
- * rules need the individual updates, SCAFFOLD the control variates, q-FedAvg and FedNova per-client weights.
- */
-const CENTRAL_DP_STRATEGIES: readonly string[] = [
-  'fedavg',
-  'fedprox',
-  'fedavgm',
-  'fedadagrad',
-  'fedadam',
-  'fedyogi',
-];
-
 function invalid(key: string, message: string): never {
   throw new FlotillaError('CONFIG_INVALID', `"${key}" ${message}`, { key });
 }
@@ -158,15 +145,8 @@ export function resolvePrivacy(
   const clipNorm = v['clipNorm'] as number;
   const noise = v['dpSeeded'] ? 'seeded' : 'secure';
   let z = v['noiseMultiplier'] as number | undefined;
+  // Which strategies can follow each mode is checked with the engine's other assumptions (engine/assumptions.ts).
   if (mode === 'central') {
-    const strategy = v['strategy'] as string;
-    if (!CENTRAL_DP_STRATEGIES.includes(strategy)) {
-      invalid(
-        'strategy',
-        `"${strategy}" cannot follow central DP, which hands the strategy one noised mean update; ` +
-          `use one of ${CENTRAL_DP_STRATEGIES.join(', ')}`,
-      );
-    }
     if (z === undefined) {
       if (!budget) invalid('noiseMultiplier', 'is needed for central DP unless "targetEpsilon" is set');
       z = computeNoiseMultiplier({

@@ -4,7 +4,12 @@
  * naming the keys involved.
  */
 import { FlotillaError, type FitConfig, type OptimizerName } from '../core/index.js';
-import type { EngineConfig } from '../engine/index.js';
+import {
+  checkRunAssumptions,
+  resolveEngineConfig,
+  selectionSize,
+  type EngineConfig,
+} from '../engine/index.js';
 import type { BackendName, ModelName } from '../ml/index.js';
 import { parseCohorts, type DatasetName, type PartitionName, type ScenarioConfig } from '../sim/scenario.js';
 import type { AttackConfig } from '../sim/attacks.js';
@@ -37,7 +42,11 @@ export interface RunConfig {
 
 const IMAGE_DATASETS: readonly DatasetName[] = ['mnist', 'fashion-mnist'];
 
-export function resolveRunConfig(v: OptionValues): RunConfig {
+/**
+ * `serverFit`: whether the server of this command trains on root data of its own (the simulator does; a federation's
+ * server does not), for the strategies that need it.
+ */
+export function resolveRunConfig(v: OptionValues, { serverFit = true } = {}): RunConfig {
   const dataset = v.dataset as DatasetName;
   const testFraction =
     (v.testFraction as number | undefined) ?? (IMAGE_DATASETS.includes(dataset) ? 0 : 0.25);
@@ -126,16 +135,29 @@ export function resolveRunConfig(v: OptionValues): RunConfig {
     }
     params['f'] = f;
   }
+  const fullEngine: EngineConfig = {
+    ...engine,
+    clientSampling: v.clientSampling as 'fixed-size' | 'poisson',
+    ...(secureAggregation ? { secureAggregation } : {}),
+    ...(homomorphicAggregation ? { homomorphicAggregation } : {}),
+  };
+  const strategy = createStrategy(name, params);
+  // The engine checks the same again when it starts; checking here refuses before any data is loaded.
+  const resolved = resolveEngineConfig(fullEngine);
+  checkRunAssumptions({
+    strategy,
+    config: resolved,
+    privacy: privacy?.policy,
+    serverFit,
+    // Every client of the run is available at most, so a fixed-size round selects at most this many.
+    maxSelection:
+      resolved.clientSampling === 'fixed-size' ? selectionSize(resolved, scenario.clients) : undefined,
+  });
   return {
     scenario,
-    engine: {
-      ...engine,
-      clientSampling: v.clientSampling as 'fixed-size' | 'poisson',
-      ...(secureAggregation ? { secureAggregation } : {}),
-      ...(homomorphicAggregation ? { homomorphicAggregation } : {}),
-    },
+    engine: fullEngine,
     privacy,
-    strategy: createStrategy(name, params),
+    strategy,
     backend: v.backend as BackendName,
     workers: v.workers as number,
     output: v.output as string | undefined,

@@ -4,8 +4,9 @@
  * corrected step y <- y - lr (g(y) - c_i + c) and then applies option II:
  *   c_i+ = c_i - c + (x - y) / (K lr)
  * with x the global parameters, y the trained ones, K the local steps and lr the learning rate. It reports
- * delta c_i = c_i+ - c_i = -c - update / (K lr), where update = y - x. Option II assumes plain SGD steps; with
- * momentum or Adam (x - y) / (K lr) is only an estimate of the mean gradient.
+ * delta c_i = c_i+ - c_i = -c - update / (K lr), where update = y - x. Option II assumes plain SGD steps (with
+ * momentum or Adam (x - y) / (K lr) is not the mean gradient), so the engine refuses SCAFFOLD with either
+ * (strategy/scaffold.ts SCAFFOLD_REQUIRES).
  */
 import { FlotillaError, ParameterSet, type FitExtras } from '../core/index.js';
 

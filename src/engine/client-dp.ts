@@ -110,6 +110,9 @@ export class ClientDpPolicy implements PrivacyPolicy {
   readonly mechanism: 'local-dp' | 'dp-sgd';
   /** No amplification by the server's client sampling is claimed: a client knows it was selected. */
   readonly sampling = undefined;
+  /** Each client's update reaches the strategy (clipped and noised by the client under local DP). */
+  readonly meanOnly = false;
+  readonly exampleLevel: boolean;
   readonly delta: number;
   readonly budget: PrivacyBudget | undefined;
   private readonly fields: Partial<FitConfig>;
@@ -137,6 +140,7 @@ export class ClientDpPolicy implements PrivacyPolicy {
     this.delta = delta;
     this.budget = options.budget;
     this.mechanism = options.mode === 'local' ? 'local-dp' : 'dp-sgd';
+    this.exampleLevel = options.mode === 'dp-sgd';
     this.fields =
       options.mode === 'local'
         ? { clipNorm: options.clipNorm, localNoiseMultiplier: options.noiseMultiplier, privacyDelta: delta }

@@ -220,6 +220,8 @@ export class DpAggregator implements RoundAggregator {
 export class DpFedAvgPolicy implements PrivacyPolicy {
   readonly mechanism = 'dp-fedavg';
   readonly sampling: ClientSamplingKind;
+  readonly meanOnly = true;
+  readonly exampleLevel = false;
   readonly delta: number;
   readonly budget: PrivacyBudget | undefined;
   /** z: the total noise multiplier on the update sum, in units of the clip norm. */

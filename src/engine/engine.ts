@@ -52,7 +52,8 @@ import {
 } from './privacy.js';
 import { readEvaluateReply, readFitReply, type Checked, type SentTask } from './replies.js';
 import { HomomorphicRound, encryptionParameters } from './homomorphic.js';
-import { SecureRound, checkCapacity, checkSecureStrategy, meanResult } from './secure-aggregation.js';
+import { SecureRound, checkCapacity, meanResult } from './secure-aggregation.js';
+import { checkRunAssumptions } from './assumptions.js';
 import type { AcceptReply, Collected, StageRun } from './stages.js';
 
 /**
@@ -173,15 +174,14 @@ export class RoundEngine {
   constructor(options: RoundEngineOptions) {
     this.config = resolveEngineConfig(options.config);
     this.privacy = options.privacy;
-    const assumed = options.privacy?.sampling;
-    if (assumed !== undefined && assumed !== this.config.clientSampling) {
-      throw new FlotillaError(
-        'CONFIG_INVALID',
-        `the privacy analysis assumes ${assumed} client sampling but the engine samples ` +
-          `${this.config.clientSampling}; set clientSampling to ${assumed}`,
-        { key: 'clientSampling' },
-      );
-    }
+    checkRunAssumptions({
+      strategy: options.strategy,
+      config: this.config,
+      privacy: options.privacy,
+      serverFit: options.serverFit !== undefined,
+      // Fixed-size sampling never selects more than clientsPerRound (Poisson may, by chance).
+      maxSelection: this.config.clientSampling === 'fixed-size' ? this.config.clientsPerRound : undefined,
+    });
     this.pool = options.pool;
     this.strategy = options.strategy;
     this.serverEvaluate = options.serverEvaluate;
@@ -189,16 +189,8 @@ export class RoundEngine {
     this.committer = options.committer;
     this.limits = options.limits;
     this.root = new Rng(this.config.seed);
-    const hiding = this.config.secureAggregation
-      ? 'secure aggregation'
-      : this.config.homomorphicAggregation
-        ? 'homomorphic aggregation'
-        : undefined;
-    if (hiding) checkSecureStrategy(this.strategy, hiding);
+    const hiding = this.config.secureAggregation ?? this.config.homomorphicAggregation;
     const composition = this.privacy?.secureAggregation(hiding !== undefined);
-    if (composition?.refusal) {
-      throw new FlotillaError('CONFIG_INVALID', composition.refusal, { key: 'secureAggregation' });
-    }
     this.unitWeights = composition?.unitWeights === true || this.strategy.meanUpdate?.weighted === false;
     this.session = toHex(crypto.getRandomValues(new Uint8Array(8)));
   }

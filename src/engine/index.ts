@@ -10,3 +10,4 @@ export * from './dp-fedavg.js';
 export * from './client-dp.js';
 export * from './secure-aggregation.js';
 export * from './homomorphic.js';
+export * from './assumptions.js';

@@ -56,6 +56,16 @@ export interface PrivacyPolicy {
   readonly mechanism: string;
   /** The client sampling the analysis assumes; the engine refuses a config whose selection differs. */
   readonly sampling: ClientSamplingKind | undefined;
+  /**
+   * True when the strategy is handed one noised mean update per round (DP-FedAvg): only a strategy that declares
+   * `meanUpdate` can follow it (assumptions.ts).
+   */
+  readonly meanOnly: boolean;
+  /**
+   * True when local training is DP-SGD: its clipped per-example steps carry no strategy gradient term (FedProx,
+   * SCAFFOLD), so the engine refuses those strategies.
+   */
+  readonly exampleLevel: boolean;
   readonly delta: number;
   readonly budget: PrivacyBudget | undefined;
   /** Plans a round with `available` clients of which `expected` are to be selected (the expectation under Poisson). */

@@ -18,7 +18,7 @@ import {
 } from '../core/index.js';
 import { encodeMessage } from '../protocol/index.js';
 import { secagg } from '../privacy/index.js';
-import type { ClientFitResult, SecureSum, Strategy } from '../strategy/strategy.js';
+import type { ClientFitResult, SecureSum } from '../strategy/strategy.js';
 import type { TaskEnvelope } from './pool.js';
 import { readStageOpening, readStageReply, type Checked } from './replies.js';
 import { resolveStageTimeout, type Collected, type StageRun } from './stages.js';
@@ -50,18 +50,6 @@ export function resolveSecureAggregation(config: SecureAggregationConfig): Resol
     graphSeed: new Uint8Array(32),
   });
   return { ...config, stageTimeoutMs, signed: config.signed === true };
-}
-
-/** Refuses a strategy that needs individual updates, which the server never sees under secure aggregation or HE. */
-export function checkSecureStrategy(strategy: Strategy, key: string): void {
-  if (!strategy.meanUpdate) {
-    throw new FlotillaError(
-      'CONFIG_INVALID',
-      `strategy "${strategy.name}" needs each client's update, but ${key} gives the server only their ` +
-        `sum; use fedavg, fedavgm, fedprox, fedadagrad, fedadam or fedyogi`,
-      { key },
-    );
-  }
 }
 
 /** Fails early (CONFIG_INVALID) when the modulus cannot hold the sum of `maxClients` clients. */

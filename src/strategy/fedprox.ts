@@ -7,7 +7,14 @@
 import { resolveParams, type ParamSpec } from './params.js';
 import { StateReader } from './state.js';
 import { meanUpdateAggregator } from './streaming.js';
-import type { FitAssignment, RoundAggregator, RoundContext, Strategy, StrategyState } from './strategy.js';
+import type {
+  FitAssignment,
+  RoundAggregator,
+  RoundContext,
+  Strategy,
+  StrategyRequirements,
+  StrategyState,
+} from './strategy.js';
 
 export const FEDPROX_PARAMS: readonly ParamSpec[] = [
   {
@@ -20,6 +27,9 @@ export const FEDPROX_PARAMS: readonly ParamSpec[] = [
   { name: 'weighted', type: 'boolean', default: true, description: 'weight updates by number of examples' },
 ];
 
+/** The proximal term is added to every local gradient, which DP-SGD's clipped per-example steps do not carry. */
+export const FEDPROX_REQUIRES: StrategyRequirements = { gradientTerm: 'its proximal term' };
+
 export interface FedProxOptions {
   readonly mu?: number;
   readonly weighted?: boolean;
@@ -29,11 +39,14 @@ export class FedProx implements Strategy {
   readonly name = 'fedprox';
   readonly mu: number;
   readonly meanUpdate: { readonly weighted: boolean };
+  /** mu = 0 adds no term, so it assumes nothing. */
+  readonly requires: StrategyRequirements;
   private readonly weighted: boolean;
 
   constructor(options: FedProxOptions = {}) {
     const p = resolveParams(this.name, FEDPROX_PARAMS, options);
     this.mu = p.number('mu');
+    this.requires = this.mu > 0 ? FEDPROX_REQUIRES : {};
     this.weighted = p.boolean('weighted');
     this.meanUpdate = { weighted: this.weighted };
   }

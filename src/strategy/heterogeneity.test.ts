@@ -34,10 +34,19 @@ const result = (
   update,
 });
 
-function aggregate(strategy: Strategy, results: ClientFitResult[]): number[] {
+/** Configures the results' clients (with local `momentum`), then aggregates their results. */
+function aggregate(strategy: Strategy, results: ClientFitResult[], momentum = 0): number[] {
+  return Array.from(finish(strategy, results, momentum).params.data);
+}
+
+function finish(strategy: Strategy, results: ClientFitResult[], momentum = 0) {
+  strategy.configureFit(
+    context(),
+    results.map((r) => ({ clientId: r.clientId, config: { ...config, momentum } })),
+  );
   const aggregator = strategy.beginAggregation(context());
   for (const r of results) aggregator.add(r);
-  return Array.from(aggregator.finish([]).params.data);
+  return aggregator.finish([]);
 }
 
 describe('FedProx', () => {
@@ -70,9 +79,7 @@ describe('FedNova (Wang et al. 2020)', () => {
     // p = (0.25, 0.75), tau = (2, 6): tau_eff = 0.5 + 4.5 = 5;
     // sum_i p_i u_i / tau_i = 0.25 (4, 8) / 2 + 0.75 (3, -6) / 6 = (0.875, 0.25); step = 5 * that = (4.375, 1.25).
     const results = [result('a', 10, 2, vec(4, 8)), result('b', 30, 6, vec(3, -6))];
-    const aggregator = new FedNova().beginAggregation(context());
-    for (const r of results) aggregator.add(r);
-    const out = aggregator.finish([]);
+    const out = finish(new FedNova(), results);
     expect(Array.from(out.params.data)).toEqual([1 + 4.375, -1 + 1.25]);
     expect(out.metrics['tauEff']).toBe(5);
     // Plain FedAvg favours the client that ran more steps: (1, -1) + (3.25, -2.5).
@@ -85,8 +92,54 @@ describe('FedNova (Wang et al. 2020)', () => {
   });
 
   it('rejects a result without local steps, naming the client', () => {
-    const aggregator = new FedNova().beginAggregation(context());
+    const fednova = new FedNova();
+    fednova.configureFit(context(), [{ clientId: 'lazy', config }]);
+    const aggregator = fednova.beginAggregation(context());
     expect(() => aggregator.add(result('lazy', 10, 0, vec(1, 1)))).toThrow(/"lazy" reported 0 local steps/);
+    expect(() => aggregator.add(result('stranger', 10, 2, vec(1, 1)))).toThrow(
+      /"stranger" was not configured/,
+    );
+  });
+
+  it('normalizes heavy-ball momentum steps by ||a_i||_1 (Wang et al. 2020, Section 5)', () => {
+    // A constant gradient g_i per client, taken through tau_i real heavy-ball steps (v <- rho v + g, w <- w - lr v),
+    // gives u_i = -lr ||a_i||_1 g_i. FedNova must then step by -lr tau_eff sum_i p_i g_i: the weighted mean gradient,
+    // whatever each client's tau_i, with tau_eff = sum_i p_i ||a_i||_1.
+    const rho = 0.9;
+    const lr = 0.1;
+    const heavyBall = (g: number[], tau: number) => {
+      const w = [0, 0];
+      const v = [0, 0];
+      for (let k = 0; k < tau; k++) {
+        for (let j = 0; j < 2; j++) {
+          v[j] = rho * v[j]! + g[j]!;
+          w[j] = w[j]! - lr * v[j]!;
+        }
+      }
+      return vec(...w);
+    };
+    const g = [
+      [1, -2],
+      [-3, 0.5],
+    ];
+    const taus = [3, 12];
+    const results = [
+      result('a', 10, taus[0]!, heavyBall(g[0]!, 3)),
+      result('b', 30, 12, heavyBall(g[1]!, 12)),
+    ];
+    const norms = taus.map((t) => {
+      let sum = 0;
+      for (let k = 1; k <= t; k++) sum += (1 - rho ** (t - k + 1)) / (1 - rho);
+      return sum;
+    });
+    const tauEff = 0.25 * norms[0]! + 0.75 * norms[1]!;
+    const expected = [0, 1].map((j) => [1, -1][j]! - lr * tauEff * (0.25 * g[0]![j]! + 0.75 * g[1]![j]!));
+    const out = finish(new FedNova(), results, rho);
+    Array.from(out.params.data).forEach((v, j) => expect(v).toBeCloseTo(expected[j]!, 4));
+    expect(out.metrics['tauEff']).toBeCloseTo(tauEff, 9);
+    // Normalizing by tau_i alone (the plain-SGD formula) misses it.
+    const plain = finish(new FedNova(), results, 0);
+    expect(Math.abs(plain.params.data[0]! - expected[0]!)).toBeGreaterThan(0.5);
   });
 
   it('draws seeded per-client local epochs from the configured range', () => {

@@ -74,6 +74,16 @@ describe('createStrategy', () => {
     for (const name of STRATEGY_NAMES) expect(createStrategy(name, REQUIRED[name] ?? {}).name).toBe(name);
   });
 
+  it("lists each strategy's requirements as its instances declare them at the default parameters", () => {
+    for (const { name, requires } of STRATEGY_CATALOG) {
+      // The fewest updates per round depends on f, which has no default: only instances declare it.
+      const { minUpdates: _, ...declared } = createStrategy(name, REQUIRED[name] ?? {}).requires ?? {};
+      expect(Object.keys(declared).length ? declared : undefined, name).toEqual(requires);
+    }
+    const sgdOnly = STRATEGY_CATALOG.filter((d) => d.requires?.localSgd).map((d) => d.name);
+    expect(sgdOnly).toEqual(['scaffold', 'fednova', 'qfedavg']);
+  });
+
   it('rejects unknown names, unknown keys, bad values and missing required values, naming the key', () => {
     expect(configError(() => createStrategy('fedsgd', {})).message).toMatch(/unknown strategy "fedsgd"/);
     const unknown = configError(() => createStrategy('fedadam', { lr: 0.1 }));

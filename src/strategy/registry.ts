@@ -6,15 +6,15 @@
 import { FlotillaError } from '../core/index.js';
 import { FedAvg } from './fedavg.js';
 import { FEDAVGM_PARAMS, FedAvgM, type FedAvgMOptions } from './fedavgm.js';
-import { FEDNOVA_PARAMS, FedNova, type FedNovaOptions } from './fednova.js';
-import { FEDPROX_PARAMS, FedProx, type FedProxOptions } from './fedprox.js';
+import { FEDNOVA_PARAMS, FEDNOVA_REQUIRES, FedNova, type FedNovaOptions } from './fednova.js';
+import { FEDPROX_PARAMS, FEDPROX_REQUIRES, FedProx, type FedProxOptions } from './fedprox.js';
 import { FEDOPT_PARAMS, FedOpt, type FedOptOptions } from './fedopt.js';
 import { NORM_BOUNDING_PARAMS, NormBounding, type NormBoundingOptions } from './norm-bounding.js';
 import { resolveParams, type ParamSpec } from './params.js';
-import { QFEDAVG_PARAMS, QFedAvg, type QFedAvgOptions } from './qfedavg.js';
+import { QFEDAVG_PARAMS, QFEDAVG_REQUIRES, QFedAvg, type QFedAvgOptions } from './qfedavg.js';
 import { BULYAN_PARAMS, Bulyan, type BulyanOptions } from './robust/bulyan.js';
-import { FLTRUST_PARAMS, FLTrust, type FLTrustOptions } from './robust/fltrust.js';
-import { SCAFFOLD_PARAMS, Scaffold, type ScaffoldOptions } from './scaffold.js';
+import { FLTRUST_PARAMS, FLTRUST_REQUIRES, FLTrust, type FLTrustOptions } from './robust/fltrust.js';
+import { SCAFFOLD_PARAMS, SCAFFOLD_REQUIRES, Scaffold, type ScaffoldOptions } from './scaffold.js';
 import {
   CENTERED_CLIPPING_PARAMS,
   CenteredClipping,
@@ -34,7 +34,7 @@ import {
   type KrumOptions,
   type MultiKrumOptions,
 } from './robust/krum.js';
-import type { Strategy } from './strategy.js';
+import type { Strategy, StrategyRequirements } from './strategy.js';
 
 export const FEDAVG_PARAMS: readonly ParamSpec[] = [
   { name: 'weighted', type: 'boolean', default: true, description: 'weight updates by number of examples' },
@@ -71,6 +71,8 @@ export interface StrategyDescription {
   /** Whether its aggregator folds results as they arrive (memory: one model) or buffers the round's updates. */
   readonly streaming: boolean;
   readonly params: readonly ParamSpec[];
+  /** What it assumes of local training and the server (refused otherwise before a run starts). */
+  readonly requires?: StrategyRequirements;
 }
 
 interface CatalogEntry extends StrategyDescription {
@@ -106,6 +108,7 @@ const ENTRIES: readonly CatalogEntry[] = [
     reference: 'Li et al. 2020, Federated Optimization in Heterogeneous Networks',
     streaming: true,
     params: FEDPROX_PARAMS,
+    requires: FEDPROX_REQUIRES,
     create: (params) => new FedProx(as<FedProxOptions>(params)),
   },
   {
@@ -114,6 +117,7 @@ const ENTRIES: readonly CatalogEntry[] = [
     reference: 'Karimireddy et al. 2020, SCAFFOLD: Stochastic Controlled Averaging for Federated Learning',
     streaming: true,
     params: SCAFFOLD_PARAMS,
+    requires: SCAFFOLD_REQUIRES,
     create: (params) => new Scaffold(as<ScaffoldOptions>(params)),
   },
   {
@@ -123,6 +127,7 @@ const ENTRIES: readonly CatalogEntry[] = [
       'Wang et al. 2020, Tackling the Objective Inconsistency Problem in Heterogeneous Federated Optimization',
     streaming: true,
     params: FEDNOVA_PARAMS,
+    requires: FEDNOVA_REQUIRES,
     create: (params) => new FedNova(as<FedNovaOptions>(params)),
   },
   ...(['fedadagrad', 'fedadam', 'fedyogi'] as const).map((name): CatalogEntry => ({
@@ -139,6 +144,7 @@ const ENTRIES: readonly CatalogEntry[] = [
     reference: 'Li, Sanjabi, Beirami and Smith 2020, Fair Resource Allocation in Federated Learning',
     streaming: true,
     params: QFEDAVG_PARAMS,
+    requires: QFEDAVG_REQUIRES,
     create: (params) => new QFedAvg(as<QFedAvgOptions>(params)),
   },
   {
@@ -198,6 +204,7 @@ const ENTRIES: readonly CatalogEntry[] = [
     reference: 'Cao et al. 2021, FLTrust: Byzantine-robust Federated Learning via Trust Bootstrapping',
     streaming: true,
     params: FLTRUST_PARAMS,
+    requires: FLTRUST_REQUIRES,
     create: (params) => new FLTrust(as<FLTrustOptions>(params)),
   },
   {

@@ -85,9 +85,34 @@ export interface StrategyState {
   readonly tensors: Readonly<Record<string, ParameterSet>>;
 }
 
+/**
+ * What a strategy's update rule assumes of the run beyond its own parameters, declared so that the engine refuses a
+ * run that breaks it before the first round (engine/assumptions.ts, DESIGN principle 9) instead of running it to a
+ * model that is silently wrong.
+ */
+export interface StrategyRequirements {
+  /**
+   * The rule reads each client's update as the sum of its plain SGD steps (SCAFFOLD's control variate
+   * (x - y) / (K lr), q-FedAvg's L = 1 / lr, FedNova's step normalizer): Adam's per-coordinate steps break that, and
+   * so does heavy-ball momentum unless `momentum` is true. `uses` says what the rule derives from those steps.
+   */
+  readonly localSgd?: { readonly momentum: boolean; readonly uses: string };
+  /** Clients add this term to every local gradient (FedProx's proximal term, SCAFFOLD's correction). */
+  readonly gradientTerm?: string;
+  /** The rule trains on the server's own root data every round (FLTrust's root update). */
+  readonly serverFit?: boolean;
+  /**
+   * The fewest updates a round must aggregate (Krum's n > 2f + 2, Bulyan's n >= 4f + 3); `rule` states the bound.
+   * A run whose rounds can never select that many clients is refused.
+   */
+  readonly minUpdates?: { readonly count: number; readonly rule: string };
+}
+
 export interface Strategy {
   /** The name used in configs and on the command line, e.g. "fedavg". */
   readonly name: string;
+  /** What the rule assumes of local training and the server; absent: nothing beyond its parameters. */
+  readonly requires?: StrategyRequirements;
   /**
    * Present when the rule depends on the clients' results only through their mean update (example-weighted or not)
    * and their metrics, as FedAvg, FedProx, FedAvgM and FedOpt do. Secure aggregation then hands it that mean as one

@@ -230,7 +230,7 @@ export const federationCommand: Command = {
     const file = positionals[0] ? loadConfigFile(positionals[0], SIMULATE_OPTIONS) : {};
     const v = mergeOptions(specs, file, values);
     checkSupported(v);
-    const config = resolveRunConfig(v);
+    const config = resolveRunConfig(v, { serverFit: false });
     const dir = resolve(v.dir as string);
     const say = (text: string) => process.stderr.write(`${text}\n`);
 

@@ -11,7 +11,14 @@
 import { FlotillaError } from '../../core/index.js';
 import { resolveParams, type ParamSpec } from '../params.js';
 import { StateReader } from '../state.js';
-import type { FitAssignment, RoundAggregator, RoundContext, Strategy, StrategyState } from '../strategy.js';
+import type {
+  FitAssignment,
+  RoundAggregator,
+  RoundContext,
+  Strategy,
+  StrategyRequirements,
+  StrategyState,
+} from '../strategy.js';
 import { BufferedAggregator } from './buffered.js';
 import { reduceSortedColumns, sortedMedian } from './coordinate.js';
 import { pairwiseSquaredDistances } from './distances.js';
@@ -77,10 +84,13 @@ export interface BulyanOptions {
 
 export class Bulyan implements Strategy {
   readonly name = 'bulyan';
+  readonly requires: StrategyRequirements;
   private readonly f: number;
 
   constructor(options: BulyanOptions) {
     this.f = resolveParams(this.name, BULYAN_PARAMS, options).number('f');
+    const count = 4 * this.f + 3;
+    this.requires = { minUpdates: { count, rule: `at least 4f + 3 = ${count} with f = ${this.f}` } };
   }
 
   configureFit(_context: RoundContext, proposals: readonly FitAssignment[]): FitAssignment[] {

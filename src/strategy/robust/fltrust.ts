@@ -15,7 +15,14 @@ import { FlotillaError, dot, l2Norm, type ParameterSet } from '../../core/index.
 import { resolveParams, type ParamSpec } from '../params.js';
 import { StateReader } from '../state.js';
 import { StreamingAggregator } from '../streaming.js';
-import type { FitAssignment, RoundAggregator, RoundContext, Strategy, StrategyState } from '../strategy.js';
+import type {
+  FitAssignment,
+  RoundAggregator,
+  RoundContext,
+  Strategy,
+  StrategyRequirements,
+  StrategyState,
+} from '../strategy.js';
 
 export const FLTRUST_PARAMS: readonly ParamSpec[] = [
   {
@@ -28,12 +35,16 @@ export const FLTRUST_PARAMS: readonly ParamSpec[] = [
   },
 ];
 
+/** There is no FLTrust without the server's root update: the engine refuses to start one without a ServerFit. */
+export const FLTRUST_REQUIRES: StrategyRequirements = { serverFit: true };
+
 export interface FLTrustOptions {
   readonly serverLearningRate?: number;
 }
 
 export class FLTrust implements Strategy {
   readonly name = 'fltrust';
+  readonly requires = FLTRUST_REQUIRES;
   private readonly serverLearningRate: number;
   /** The root update of the attempt whose context prepareRound last saw. */
   private root: { context: RoundContext; update: ParameterSet } | undefined;

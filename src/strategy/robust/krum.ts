@@ -8,7 +8,14 @@
 import { FlotillaError } from '../../core/index.js';
 import { resolveParams, type ParamSpec } from '../params.js';
 import { StateReader } from '../state.js';
-import type { FitAssignment, RoundAggregator, RoundContext, Strategy, StrategyState } from '../strategy.js';
+import type {
+  FitAssignment,
+  RoundAggregator,
+  RoundContext,
+  Strategy,
+  StrategyRequirements,
+  StrategyState,
+} from '../strategy.js';
 import { BufferedAggregator } from './buffered.js';
 import { pairwiseSquaredDistances } from './distances.js';
 
@@ -104,6 +111,7 @@ export interface MultiKrumOptions {
 
 export class Krum implements Strategy {
   readonly name: 'krum' | 'multi-krum';
+  readonly requires: StrategyRequirements;
   private readonly f: number;
   private readonly m: number | undefined;
 
@@ -113,6 +121,13 @@ export class Krum implements Strategy {
     const p = resolveParams(this.name, multi ? MULTI_KRUM_PARAMS : KRUM_PARAMS, options);
     this.f = p.number('f');
     this.m = multi ? p.optionalNumber('m') : 1;
+    const bound = 2 * this.f + 3;
+    this.requires = {
+      minUpdates:
+        this.m !== undefined && this.m > bound
+          ? { count: this.m, rule: `m = ${this.m} of them to average` }
+          : { count: bound, rule: `more than 2f + 2 = ${bound - 1} with f = ${this.f}` },
+    };
   }
 
   configureFit(_context: RoundContext, proposals: readonly FitAssignment[]): FitAssignment[] {
