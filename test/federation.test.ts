@@ -89,11 +89,6 @@ describe('flotilla federation', () => {
     const attack = await run(['federation', CONFIG, '--attack', 'sign-flip', '--dir', dir]);
     expect(attack.code).toBe(2);
     expect(attack.output.trim()).toMatch(/^flotilla federation: error: "attack" simulates attackers/);
-    const fltrust = await run(['federation', CONFIG, '--strategy', 'fltrust', '--dir', dir]);
-    expect(fltrust.code).toBe(2);
-    expect(fltrust.output.trim()).toMatch(
-      /^flotilla federation: error: "strategy" fltrust needs a root dataset/,
-    );
   });
 
   it('runs the privacy settings of a simulate config: distributed DP under signed SecAgg+, and CKKS', async () => {

@@ -97,13 +97,6 @@ function checkSupported(values: OptionValues): void {
       );
     }
   }
-  if (values.strategy === 'fltrust') {
-    throw new FlotillaError(
-      'CONFIG_INVALID',
-      '"strategy" fltrust needs a root dataset on the server, which a federation server does not hold; use `flotilla simulate`',
-      { key: 'strategy' },
-    );
-  }
   if (values.dataset !== 'stroke' && values.dataset !== 'csv') {
     throw new FlotillaError(
       'CONFIG_INVALID',
