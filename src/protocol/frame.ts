@@ -35,6 +35,7 @@ import {
   type Schema,
 } from '../core/index.js';
 import type { DecodeLimits } from './messages.js';
+import { DEFAULT_MAX_HEADER_DEPTH, checkHeaderDepth, jsonFailure } from './header-scan.js';
 import { readFloat32LE, writeFloat32LE } from './floats.js';
 
 export const FRAME_MAGIC: readonly number[] = [0x46, 0x4c, 0x54, 0x4c]; // "FLTL"
@@ -237,12 +238,13 @@ export function decodeFrame(
   for (let i = headerEnd; i < payloadOffset; i++) {
     if (bytes[i] !== 0) throw codecError('CODEC_CORRUPT', `frame padding byte at offset ${i} is not zero`);
   }
+  const headerBytes = bytes.subarray(PREAMBLE_BYTES, headerEnd);
+  checkHeaderDepth(headerBytes, limits.maxHeaderDepth ?? DEFAULT_MAX_HEADER_DEPTH);
   let json: unknown;
   try {
-    json = JSON.parse(utf8Decoder.decode(bytes.subarray(PREAMBLE_BYTES, headerEnd)));
+    json = JSON.parse(utf8Decoder.decode(headerBytes));
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw codecError('CODEC_CORRUPT', `frame header is not valid UTF-8 JSON: ${reason}`);
+    throw codecError('CODEC_CORRUPT', `frame header is not valid UTF-8 JSON${jsonFailure(error)}`);
   }
   const envelope = parse(envelopeSchema, json, `${spec.name} header`);
   const roles = envelope.sets.map((s) => s.role);
