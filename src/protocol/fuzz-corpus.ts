@@ -100,15 +100,15 @@ export function* extremeLengths(seeds: readonly Uint8Array[], rng: Rng): Generat
   }
 }
 
-/** A fit-result frame with `header` as its JSON header and no payload (the header is not checked here). */
-export function frameWithHeader(header: string): Uint8Array {
+/** A frame (fit-result unless `code` says otherwise) with `header` as its JSON header, unchecked, and no payload. */
+export function frameWithHeader(header: string, code = kindByType('fit-result')!.code): Uint8Array {
   const json = new TextEncoder().encode(header);
   const payloadOffset = Math.ceil((PREAMBLE_BYTES + json.length) / 8) * 8;
   const out = new Uint8Array(payloadOffset);
   const view = new DataView(out.buffer);
   out.set(FRAME_MAGIC, 0);
   view.setUint16(4, FRAME_VERSION, true);
-  view.setUint8(6, kindByType('fit-result')!.code);
+  view.setUint8(6, code);
   view.setUint32(8, json.length, true);
   view.setUint32(12, 0, true);
   out.set(json, PREAMBLE_BYTES);
