@@ -97,7 +97,7 @@ describe('decoder fuzzing', () => {
       limits: FUZZ_LIMITS,
     });
     expect(error?.code).toBe('CODEC_CORRUPT');
-    expect(error?.message).toMatch(/^frame header is not valid UTF-8 JSON at character \d+$/);
+    expect(error?.message).toMatch(/^frame header is not valid UTF-8 JSON( at character \d+)?$/);
   });
 
   it('still decodes the unmodified seeds (the fuzzer is not just hitting a broken decoder)', () => {
