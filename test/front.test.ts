@@ -62,7 +62,13 @@ describe('memory before and after authentication', () => {
 
     const big = await rawPeer(f.url, [new Uint8Array(64 * 1024 + 1)], { ca: f.ca });
     expect(big.refusal?.code).toBe('OVERSIZED');
-    expect(big.refusal?.message).toMatch(/before the welcome; a hello is at most 65536/);
+    expect(big.refusal?.message).toMatch(
+      /^a message of 65537 bytes before the welcome; a hello is at most 65536$/,
+    );
+    // A message far larger than a hello is cut off as its bytes arrive, before the WebSocket library has all of it.
+    const huge = await rawPeer(f.url, [new Uint8Array(8 * 1024 * 1024)], { ca: f.ca });
+    expect(huge.refusal?.code).toBe('OVERSIZED');
+    expect(huge.refusal?.message).toMatch(/^more than 131072 bytes arrived before the welcome/);
   });
 
   it('after the welcome, holds what arrived rather than what a chunk declares, under a global cap', async () => {

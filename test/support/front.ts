@@ -8,7 +8,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCertificates } from '../../src/server/certs.js';
-import { startServer, type RunningServer, type ServerConfig, type ServerLogEvent } from '../../src/server/index.js';
+import {
+  startServer,
+  type RunningServer,
+  type ServerConfig,
+  type ServerLogEvent,
+} from '../../src/server/index.js';
 import { clientCertificateFingerprint } from '../../src/server/tls.js';
 import { SqliteStorage } from '../../src/storage/sqlite/index.js';
 
