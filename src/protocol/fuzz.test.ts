@@ -83,7 +83,9 @@ describe('decoder fuzzing', () => {
     const header = (n: number) =>
       `{"fields":{"round":1,"taskId":"[[[{{{","code":"X","message":"${nested(40)}"},"sets":[],"x":${nested(n)}}`;
     // The unknown key "x" reaches the schema (MESSAGE_INVALID) only when the depth check let the header through.
-    expect(() => decodeMessage(frameWithHeader(header(31)), DEFAULT_DECODE_LIMITS)).toThrow(/header\.x: unknown/);
+    expect(() => decodeMessage(frameWithHeader(header(31)), DEFAULT_DECODE_LIMITS)).toThrow(
+      /header\.x: unknown/,
+    );
     expect(() => decodeMessage(frameWithHeader(header(32)), DEFAULT_DECODE_LIMITS)).toThrow(
       /nests deeper than the limit of 32 levels/,
     );

@@ -22,7 +22,8 @@ export function checkHeaderDepth(bytes: Uint8Array, maxDepth: number, what = 'fr
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
     if (inString) {
-      if (b === BACKSLASH) i++; // the escaped byte cannot end the string
+      if (b === BACKSLASH)
+        i++; // the escaped byte cannot end the string
       else if (b === QUOTE) inString = false;
     } else if (b === QUOTE) {
       inString = true;

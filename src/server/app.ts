@@ -48,9 +48,7 @@ function bearer(request: FastifyRequest): string {
   return header.startsWith('Bearer ') ? header.slice(7) : '';
 }
 
-export async function buildApp(
-  options: AppOptions,
-): Promise<{ app: FastifyInstance; gate: ConnectionGate }> {
+export async function buildApp(options: AppOptions): Promise<{ app: FastifyInstance; gate: ConnectionGate }> {
   const { pool, storage } = options;
   const front = { ...DEFAULT_FRONT_LIMITS, ...options.limits };
   const handshake = pool.limits.handshakeTimeoutMs;

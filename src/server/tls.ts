@@ -60,9 +60,6 @@ export function clientCertificateFingerprint(source: string): string {
   try {
     return normalizeFingerprint(new X509Certificate(readFileSync(source)).fingerprint256);
   } catch (error) {
-    throw new FlotillaError(
-      'TLS_INVALID',
-      `${source} is not a PEM certificate: ${(error as Error).message}`,
-    );
+    throw new FlotillaError('TLS_INVALID', `${source} is not a PEM certificate: ${(error as Error).message}`);
   }
 }

@@ -22,6 +22,7 @@ import {
   type Message,
   type RefusalCode,
 } from '../../protocol/index.js';
+import { PreWelcomeMeter, type ByteStream } from './pre-welcome.js';
 import { TokenBucket } from './rate-limit.js';
 
 export interface SessionLimits {
@@ -76,20 +77,10 @@ export interface Authenticator {
 export interface ConnectionInfo {
   readonly remoteAddress?: string;
   readonly certificateFingerprint?: string;
-  /**
-   * The byte stream under the WebSocket (the TCP or TLS socket). Before the welcome the session counts what arrives
-   * on it: the WebSocket library buffers a whole message, up to maxFrameBytes, before the session sees any of it.
-   */
+  /** The byte stream under the WebSocket (the TCP or TLS socket), metered until the welcome (pre-welcome.ts). */
   readonly stream?: ByteStream;
   /** Called once when the hello is accepted (the server stops counting the connection as unauthenticated). */
   readonly onWelcome?: () => void;
-}
-
-/** The part of a Node socket the session uses to count bytes before the welcome. */
-export interface ByteStream {
-  on(event: 'data', listener: (chunk: Uint8Array) => void): unknown;
-  off(event: 'data', listener: (chunk: Uint8Array) => void): unknown;
-  pause(): unknown;
 }
 
 /** What a session tells its pool. */
@@ -137,8 +128,7 @@ export class ServerSession {
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   private pingSeq = 0;
   private messageIds = 0;
-  private preWelcomeBytes = 0;
-  private readonly countPreWelcome = (chunk: Uint8Array) => this.countBeforeWelcome(chunk.byteLength);
+  private readonly meter: PreWelcomeMeter | undefined;
 
   constructor(
     private readonly socket: WebSocket,
@@ -160,7 +150,15 @@ export class ServerSession {
     socket.on('message', (data, isBinary) => this.receive(data as Buffer | Buffer[], isBinary));
     socket.on('close', (code, reason) => this.finish(`socket closed (${code} ${reason.toString()})`));
     socket.on('error', (error) => this.finish(`socket error: ${error.message}`));
-    info.stream?.on('data', this.countPreWelcome);
+    this.meter =
+      info.stream &&
+      new PreWelcomeMeter(info.stream, 2 * limits.maxHelloBytes, (limit) =>
+        this.refuse(
+          'OVERSIZED',
+          `more than ${limit} bytes arrived before the welcome; a hello is at most ${limits.maxHelloBytes}`,
+          false,
+        ),
+      );
     this.handshakeTimer = setTimeout(
       () => this.refuse('HANDSHAKE_REQUIRED', `no hello within ${limits.handshakeTimeoutMs} ms`, true),
       limits.handshakeTimeoutMs,
@@ -224,22 +222,6 @@ export class ServerSession {
     // A peer that never completes the close handshake must not keep its socket.
     setTimeout(() => this.socket.terminate(), 2_000).unref();
     this.finish(`refused: ${code}: ${message}`);
-  }
-
-  /**
-   * Refuses a peer that sends more before the welcome than a hello can take. Twice the hello limit leaves room for
-   * WebSocket framing; the stream is paused so the WebSocket library buffers nothing more while the refusal goes out.
-   */
-  private countBeforeWelcome(bytes: number): void {
-    this.preWelcomeBytes += bytes;
-    if (this.phase === 'ready' || this.preWelcomeBytes <= 2 * this.limits.maxHelloBytes) return;
-    this.info.stream?.off('data', this.countPreWelcome);
-    this.refuse(
-      'OVERSIZED',
-      `more than ${2 * this.limits.maxHelloBytes} bytes arrived before the welcome; a hello is at most ${this.limits.maxHelloBytes}`,
-      false,
-    );
-    this.info.stream?.pause();
   }
 
   private sendFrame(frame: Uint8Array): void {
@@ -381,7 +363,7 @@ export class ServerSession {
 
   private welcome(clientId: string, capabilities: ClientCapabilities): void {
     clearTimeout(this.handshakeTimer);
-    this.info.stream?.off('data', this.countPreWelcome);
+    this.meter?.stop();
     this.info.onWelcome?.();
     this.clientId = clientId;
     this.capabilities = capabilities;
@@ -419,7 +401,7 @@ export class ServerSession {
     if (this.phase === 'closed') return;
     this.phase = 'closed';
     clearTimeout(this.handshakeTimer);
-    this.info.stream?.off('data', this.countPreWelcome);
+    this.meter?.stop();
     this.reassembler.reset();
     clearInterval(this.heartbeat);
     this.hooks.closed(this, reason);
