@@ -246,6 +246,7 @@ export function decodeFrame(
   } catch (error) {
     throw codecError('CODEC_CORRUPT', `frame header is not valid UTF-8 JSON${jsonFailure(error)}`);
   }
+  checkTensorCounts(json, limits.maxTensors, spec.name);
   const envelope = parse(envelopeSchema, json, `${spec.name} header`);
   const roles = envelope.sets.map((s) => s.role);
   if (!rolesMatch(spec, roles)) {
@@ -286,12 +287,6 @@ export function decodeFrame(
   // Check the whole layout against the payload before allocating any tensor.
   let remaining = floatBytes / 4;
   for (const set of envelope.sets) {
-    if (set.tensors.length > limits.maxTensors) {
-      throw codecError(
-        'CODEC_OVERSIZED',
-        `${spec.name} ${set.role} has ${set.tensors.length} tensors, more than the limit of ${limits.maxTensors}`,
-      );
-    }
     const names = new Set<string>();
     for (const { name, shape } of set.tensors) {
       if (names.has(name)) {
@@ -332,6 +327,22 @@ export function decodeFrame(
     return blob;
   });
   return { code, spec, fields, sets, roles, blobs };
+}
+
+/** Refuses a header listing more tensors in a set than allowed before the schema walks each of them. */
+function checkTensorCounts(json: unknown, maxTensors: number, name: string): void {
+  const sets = (json as { sets?: unknown } | null)?.sets;
+  if (!Array.isArray(sets)) return; // the schema names what is wrong
+  for (const set of sets) {
+    const { tensors, role } = (set ?? {}) as { tensors?: unknown; role?: unknown };
+    if (Array.isArray(tensors) && tensors.length > maxTensors) {
+      const which = typeof role === 'string' && role.length <= 64 ? role : 'set';
+      throw codecError(
+        'CODEC_OVERSIZED',
+        `${name} ${which} has ${tensors.length} tensors, more than the limit of ${maxTensors}`,
+      );
+    }
+  }
 }
 
 /** Product of `shape`, failing as soon as it exceeds `available` (so huge declared shapes never overflow). */

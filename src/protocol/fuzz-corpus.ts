@@ -132,6 +132,34 @@ export function deepHeaders(): FuzzCase[] {
   return headers.map((h) => ({ bytes: frameWithHeader(h), limits: DEFAULT_DECODE_LIMITS }));
 }
 
+/** The server's default header limit (SessionLimits.maxHeaderBytes): the largest header a peer can make it parse. */
+export const SERVER_HEADER_BYTES = 64 * 1024;
+
+/**
+ * Shallow headers as large as the server accepts, each refused only after parsing: a huge metrics object, a huge
+ * array, a huge string, thousands of tensors past the tensor limit, and a syntax error at the very end.
+ */
+export function wideHeaders(): FuzzCase[] {
+  const room = SERVER_HEADER_BYTES - 256;
+  const keys: string[] = [];
+  for (let i = 0, length = 0; length < room; i++) {
+    keys.push(`"k${i}":1`);
+    length += keys.at(-1)!.length + 1;
+  }
+  const zeros = new Array<string>(Math.floor(room / 2)).fill('0').join(',');
+  const tensor = '{"name":"w","shape":[1,1]}';
+  const tensors = new Array<string>(Math.floor(room / (tensor.length + 1))).fill(tensor).join(',');
+  const headers = [
+    `{"fields":{"round":1,"taskId":"a","numExamples":1,"localSteps":1,"metrics":{${keys.join(',')}}},"sets":[]}`,
+    `{"fields":{"round":1,"x":[${zeros}]},"sets":[]}`,
+    `{"fields":{"round":1,"taskId":"${'a'.repeat(room)}"},"sets":[]}`,
+    `{"fields":{},"sets":[{"role":"update","dtype":"float32","tensors":[${tensors}]}]}`,
+    `{"fields":{"round":1,"x":[${zeros}]},"sets":[] x`,
+  ];
+  const limits = { ...DEFAULT_DECODE_LIMITS, maxHeaderBytes: SERVER_HEADER_BYTES };
+  return headers.map((h) => ({ bytes: frameWithHeader(h), limits }));
+}
+
 /** Every case above, from one seed: what the benchmark times. */
 export function fuzzCorpus(seed = 20240611): FuzzCase[] {
   const rng = new Rng(seed);
@@ -142,5 +170,6 @@ export function fuzzCorpus(seed = 20240611): FuzzCase[] {
     ...garbage(rng, 2000),
     ...extremeLengths(seeds, rng),
     ...deepHeaders(),
+    ...wideHeaders(),
   ];
 }

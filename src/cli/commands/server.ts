@@ -184,6 +184,13 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
     description: 'largest message before authentication (the hello; never chunked)',
   },
   {
+    key: 'maxHeaderBytes',
+    type: 'integer',
+    default: 65536,
+    min: 1024,
+    description: 'largest JSON header of a message (about 60 bytes per tensor; bounds what a refusal costs)',
+  },
+  {
     key: 'handshakeTimeoutMs',
     type: 'integer',
     default: 10000,
@@ -297,6 +304,7 @@ export function serverConfigFromOptions(v: OptionValues): ServerConfig {
       maxMessageBytes: v.maxMessageBytes as number,
       maxReassemblyBytes: v.maxReassemblyBytes as number,
       maxHelloBytes: v.maxHelloBytes as number,
+      maxHeaderBytes: v.maxHeaderBytes as number,
       handshakeTimeoutMs: v.handshakeTimeoutMs as number,
       idleTimeoutMs: v.idleTimeoutMs as number,
       maxUnauthenticated: v.maxUnauthenticated as number,

@@ -34,6 +34,11 @@ export interface SessionLimits {
   readonly maxReassemblyBytes: number;
   /** Largest message before the welcome (the hello); chunked messages are refused before it. */
   readonly maxHelloBytes: number;
+  /**
+   * Largest JSON header of a message. Parsing costs up to a millisecond per 10-50 KiB, so this bounds what refusing
+   * a hostile header costs; 64 KiB holds the tensor list of a model of about a thousand tensors.
+   */
+  readonly maxHeaderBytes: number;
   /** Bytes that may wait unsent on a connection; a task sent to a connection over it fails with 'backpressure'. */
   readonly maxBufferedBytes: number;
   readonly heartbeatMs: number;
@@ -51,6 +56,7 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   maxMessageBytes: 256 * 1024 * 1024,
   maxReassemblyBytes: 1024 * 1024 * 1024,
   maxHelloBytes: 64 * 1024,
+  maxHeaderBytes: 64 * 1024,
   maxBufferedBytes: 64 * 1024 * 1024,
   heartbeatMs: 5_000,
   heartbeatTimeoutMs: 60_000,
@@ -143,7 +149,7 @@ export class ServerSession {
     this.bucket = new TokenBucket(limits.messagesPerSecond, limits.messageBurst);
     this.decodeLimits = {
       maxFrameBytes: limits.maxMessageBytes,
-      maxHeaderBytes: 1024 * 1024,
+      maxHeaderBytes: limits.maxHeaderBytes,
       maxTensors: 4096,
     };
     socket.binaryType = 'nodebuffer';
