@@ -56,7 +56,13 @@ export function normalizeFingerprint(fingerprint: string): string {
  * a PEM file (e.g. clients/NAME.crt from `flotilla certs init`) or, when no such file exists, a fingerprint already.
  */
 export function clientCertificateFingerprint(source: string): string {
-  if (!existsSync(source)) return source;
+  if (!existsSync(source)) {
+    if (/^[0-9a-fA-F:]{64,}$/.test(source)) return source; // the registry checks it is a SHA-256 digest
+    throw new FlotillaError(
+      'INVALID_ARGUMENT',
+      `${source} is neither a certificate file nor a SHA-256 fingerprint`,
+    );
+  }
   try {
     return normalizeFingerprint(new X509Certificate(readFileSync(source)).fingerprint256);
   } catch (error) {
