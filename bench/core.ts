@@ -1,9 +1,11 @@
 /**
  * Throughput of the hot paths every round goes through: encoding and decoding a parameter frame (with full
- * validation), and folding updates into FedAvg's streaming accumulator.
+ * validation), and folding updates into FedAvg's streaming accumulator. Also the cost of refusing hostile frames:
+ * the slowest refusal over the fuzz corpus, which the decoder's bounds must keep to a few milliseconds.
  */
 import { ParameterSet, Rng, WeightedMeanAccumulator } from '../src/core/index.js';
-import { decodeParameters, encodeParameters } from '../src/protocol/index.js';
+import { decodeMessage, decodeParameters, encodeParameters } from '../src/protocol/index.js';
+import { fuzzCorpus } from '../src/protocol/fuzz-corpus.js';
 
 export const name = 'core';
 
@@ -27,6 +29,32 @@ function time(repeats: number, fn: () => void): number {
   return samples[samples.length >> 1]!;
 }
 
+/**
+ * The slowest decodeMessage refusal over the fuzz corpus, in ms. Each case counts its fastest of 3 timings, so a
+ * garbage-collection pause that lands on a 20-byte frame does not pass for the cost of refusing it.
+ */
+function slowestRejection(): { cases: number; slowestRejectionMs: number } {
+  const corpus = fuzzCorpus();
+  const refuse = (bytes: Uint8Array, limits: Parameters<typeof decodeMessage>[1]) => {
+    try {
+      decodeMessage(bytes, limits);
+    } catch {
+      // every refusal is what is timed; the fuzz tests check that each is a typed error
+    }
+  };
+  let slowest = 0;
+  for (const c of corpus) {
+    let fastest = Infinity;
+    for (let repeat = 0; repeat < 3; repeat++) {
+      const start = performance.now();
+      refuse(c.bytes, c.limits);
+      fastest = Math.min(fastest, performance.now() - start);
+    }
+    slowest = Math.max(slowest, fastest);
+  }
+  return { cases: corpus.length, slowestRejectionMs: slowest };
+}
+
 export async function run(): Promise<object> {
   const size = 1_000_000;
   const params = randomParameters(size, 1);
@@ -46,5 +74,6 @@ export async function run(): Promise<object> {
     encodeGBps: bytes / encodeSeconds / 1e9,
     decodeGBps: bytes / decodeSeconds / 1e9,
     fedavgFoldGBps: (bytes * updates.length) / foldSeconds / 1e9,
+    fuzzCorpus: slowestRejection(),
   };
 }

@@ -81,10 +81,12 @@ export interface StrOptions {
   /** The whole string must match; `patternName` describes it in errors ("printable ASCII"). */
   readonly pattern?: RegExp;
   readonly patternName?: string;
+  /** A credential: errors give its length, never its characters (they end up in logs). */
+  readonly secret?: boolean;
 }
 
 export function str(options: StrOptions = {}): Schema<string> {
-  const { minLength = 0, maxLength = Infinity, pattern, patternName } = options;
+  const { minLength = 0, maxLength = Infinity, pattern, patternName, secret = false } = options;
   const parts: string[] = [];
   if (minLength > 0 && maxLength < Infinity) parts.push(`of ${minLength} to ${maxLength} characters`);
   else if (minLength > 0) parts.push(`of at least ${minLength} characters`);
@@ -96,6 +98,7 @@ export function str(options: StrOptions = {}): Schema<string> {
     check(value, path) {
       if (typeof value !== 'string') fail(path, expected, value);
       if (value.length < minLength || value.length > maxLength || (pattern && !pattern.test(value))) {
+        if (secret) throw new SchemaIssue(path, `expected ${expected}, got ${value.length} characters`);
         fail(path, expected, value);
       }
       return value;

@@ -14,7 +14,8 @@
  *   24      n     the chunk's bytes (at least 1)
  *
  * The reassembler checks the declared total against its cap before buffering anything, and every later chunk
- * against the first, so a peer can never make it hold more than the cap.
+ * against the first, so a peer can never make it hold more than the cap; it allocates as data arrives, and a
+ * ByteBudget shared by many reassemblers caps what they hold together.
  */
 import { FlotillaError } from '../core/index.js';
 
@@ -57,10 +58,40 @@ export function splitFrame(frame: Uint8Array, maxChunkBytes: number, messageId: 
   return chunks;
 }
 
+/**
+ * Bytes held for incomplete messages across many reassemblers (all the connections of a server), under one cap: a
+ * peer that declares a large message holds only what it sent, and all peers together hold at most `limit`.
+ */
+export class ByteBudget {
+  private held = 0;
+
+  constructor(readonly limit: number) {}
+
+  /** Bytes reserved now. */
+  get used(): number {
+    return this.held;
+  }
+
+  /** Reserves `bytes`; false (reserving nothing) when that would exceed the limit. */
+  reserve(bytes: number): boolean {
+    if (this.held + bytes > this.limit) return false;
+    this.held += bytes;
+    return true;
+  }
+
+  release(bytes: number): void {
+    this.held = Math.max(0, this.held - bytes);
+  }
+}
+
+/** First allocation for a chunked message; later ones double, up to its declared total. */
+const INITIAL_CAPACITY = 64 * 1024;
+
 interface Pending {
   readonly messageId: number;
   readonly count: number;
-  readonly buffer: Uint8Array;
+  readonly total: number;
+  buffer: Uint8Array;
   next: number;
   filled: number;
 }
@@ -68,12 +99,17 @@ interface Pending {
 /**
  * Reassembles one chunked message at a time (peers send a message's chunks back to back). `add` returns the whole
  * frame when its last chunk arrives, undefined before; it throws CODEC_CORRUPT for a malformed or out-of-sequence
- * chunk and CODEC_OVERSIZED for a message above the cap. After a throw the reassembler is empty again.
+ * chunk and CODEC_OVERSIZED for a message above the cap or when the shared budget is spent (details.shared). After a
+ * throw the reassembler is empty again. The buffer grows as data arrives, never to the declared total up front, so a
+ * header that declares 256 MiB costs what its chunk carries.
  */
 export class Reassembler {
   private pending: Pending | undefined;
 
-  constructor(private readonly maxMessageBytes: number) {}
+  constructor(
+    private readonly maxMessageBytes: number,
+    private readonly budget: ByteBudget = new ByteBudget(Number.POSITIVE_INFINITY),
+  ) {}
 
   /** Bytes currently held for an incomplete message. */
   get bufferedBytes(): number {
@@ -84,9 +120,15 @@ export class Reassembler {
     try {
       return this.accept(chunk);
     } catch (error) {
-      this.pending = undefined;
+      this.reset();
       throw error;
     }
+  }
+
+  /** Drops an incomplete message and gives its bytes back to the budget (its connection closed). */
+  reset(): void {
+    this.budget.release(this.bufferedBytes);
+    this.pending = undefined;
   }
 
   private accept(chunk: Uint8Array): Uint8Array | undefined {
@@ -116,24 +158,44 @@ export class Reassembler {
           `chunked message of ${total} bytes exceeds the limit of ${this.maxMessageBytes} bytes`,
         );
       }
-      this.pending = { messageId, count, buffer: new Uint8Array(total), next: 0, filled: 0 };
+      this.pending = { messageId, count, total, buffer: new Uint8Array(0), next: 0, filled: 0 };
     }
     const p = this.pending;
     if (!p) throw corrupt(`chunk ${index} of message ${messageId} arrived without its first chunk`);
-    if (messageId !== p.messageId || index !== p.next || count !== p.count || total !== p.buffer.byteLength) {
+    if (messageId !== p.messageId || index !== p.next || count !== p.count || total !== p.total) {
       throw corrupt(
         `expected chunk ${p.next}/${p.count} of message ${p.messageId}, got ${index}/${count} of message ${messageId}`,
       );
     }
     if (p.filled + data.byteLength > total)
       throw corrupt(`message ${messageId} overflows its declared ${total} bytes`);
+    this.grow(p, p.filled + data.byteLength);
     p.buffer.set(data, p.filled);
     p.filled += data.byteLength;
     p.next++;
     if (p.next < p.count) return undefined;
-    this.pending = undefined;
     if (p.filled !== total)
       throw corrupt(`message ${messageId} has ${p.filled} of its declared ${total} bytes`);
+    // The frame now belongs to the caller: it no longer counts against the budget of incomplete messages.
+    this.reset();
     return p.buffer;
+  }
+
+  /** Makes room for `needed` bytes: doubling (so copies stay linear), never past the declared total. */
+  private grow(p: Pending, needed: number): void {
+    const capacity = p.buffer.byteLength;
+    if (needed <= capacity) return;
+    const next = Math.min(p.total, Math.max(needed, capacity * 2, INITIAL_CAPACITY));
+    if (!this.budget.reserve(next - capacity)) {
+      throw new FlotillaError(
+        'CODEC_OVERSIZED',
+        `incomplete messages already hold ${this.budget.used} of the ${this.budget.limit} bytes allowed; ` +
+          `message ${p.messageId} needs ${next - capacity} more`,
+        { shared: true },
+      );
+    }
+    const buffer = new Uint8Array(next);
+    buffer.set(p.buffer.subarray(0, p.filled));
+    p.buffer = buffer;
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ParameterSet, isFlotillaError } from '../core/index.js';
-import { Reassembler, isChunk, splitFrame } from './chunk.js';
+import { ByteBudget, CHUNK_HEADER_BYTES, Reassembler, isChunk, splitFrame } from './chunk.js';
 import { decodeMessage, encodeMessage } from './codec.js';
 import {
   decodeControl,
@@ -128,5 +128,52 @@ describe('chunking', () => {
     new DataView(lying.buffer).setUint32(20, 10, true);
     expect(codeOf(() => new Reassembler(1 << 20).add(lying))).toBe('CODEC_CORRUPT');
     expect(codeOf(() => new Reassembler(1 << 20).add(new Uint8Array(10)))).toBe('CODEC_CORRUPT');
+  });
+
+  /** The first chunk of a message declaring `total` bytes in `count` chunks, carrying `data` bytes. */
+  function firstChunk(total: number, count: number, data: number, messageId = 1): Uint8Array {
+    const chunk = new Uint8Array(CHUNK_HEADER_BYTES + data);
+    const view = new DataView(chunk.buffer);
+    chunk.set([0x46, 0x4c, 0x54, 0x43]);
+    view.setUint16(4, 1, true);
+    view.setUint32(8, messageId, true);
+    view.setUint32(12, 0, true);
+    view.setUint32(16, count, true);
+    view.setUint32(20, total, true);
+    return chunk;
+  }
+
+  it('holds what arrived, not what a header declares, and grows as chunks come', () => {
+    const budget = new ByteBudget(1 << 30);
+    const r = new Reassembler(1 << 30, budget);
+    r.add(firstChunk(268_435_456, 2, 1));
+    expect(r.bufferedBytes).toBeLessThanOrEqual(64 * 1024);
+    expect(budget.used).toBe(r.bufferedBytes);
+    // A whole message still comes out exactly, through several doublings.
+    const big = new Uint8Array(300_000).map((_, i) => i % 251);
+    const r2 = new Reassembler(1 << 20, budget);
+    const out = splitFrame(big, 10_000, 7)
+      .map((c) => r2.add(c))
+      .at(-1)!;
+    expect(out.length === big.length && out.every((v, i) => v === big[i])).toBe(true);
+    expect(budget.used).toBe(r.bufferedBytes);
+    r.reset();
+    expect(budget.used).toBe(0);
+  });
+
+  it('refuses, as retryable, a message the shared budget has no room for, and frees what it held', () => {
+    const budget = new ByteBudget(100_000);
+    const a = new Reassembler(1 << 20, budget);
+    const b = new Reassembler(1 << 20, budget);
+    a.add(firstChunk(200_000, 4, 50_000, 1));
+    let error: unknown;
+    try {
+      b.add(firstChunk(200_000, 4, 60_000, 2));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'CODEC_OVERSIZED', details: { shared: true } });
+    expect(b.bufferedBytes).toBe(0);
+    expect(budget.used).toBe(a.bufferedBytes);
   });
 });

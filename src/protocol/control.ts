@@ -101,7 +101,7 @@ const controlSchemas: Record<ControlType, Schema<object>> = {
   hello: obj({
     protocolVersion: int({ min: 0 }),
     clientId: clientIdSchema,
-    token: str({ maxLength: 512 }),
+    token: str({ maxLength: 512, secret: true }),
     capabilities: obj({
       tasks: arr(oneOf(['fit', 'evaluate']), { maxLength: 2 }),
       maxFrameBytes: sizeSchema,

@@ -35,6 +35,7 @@ import {
   type Schema,
 } from '../core/index.js';
 import type { DecodeLimits } from './messages.js';
+import { DEFAULT_MAX_HEADER_DEPTH, checkHeaderDepth, jsonFailure } from './header-scan.js';
 import { readFloat32LE, writeFloat32LE } from './floats.js';
 
 export const FRAME_MAGIC: readonly number[] = [0x46, 0x4c, 0x54, 0x4c]; // "FLTL"
@@ -237,13 +238,15 @@ export function decodeFrame(
   for (let i = headerEnd; i < payloadOffset; i++) {
     if (bytes[i] !== 0) throw codecError('CODEC_CORRUPT', `frame padding byte at offset ${i} is not zero`);
   }
+  const headerBytes = bytes.subarray(PREAMBLE_BYTES, headerEnd);
+  checkHeaderDepth(headerBytes, limits.maxHeaderDepth ?? DEFAULT_MAX_HEADER_DEPTH);
   let json: unknown;
   try {
-    json = JSON.parse(utf8Decoder.decode(bytes.subarray(PREAMBLE_BYTES, headerEnd)));
+    json = JSON.parse(utf8Decoder.decode(headerBytes));
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw codecError('CODEC_CORRUPT', `frame header is not valid UTF-8 JSON: ${reason}`);
+    throw codecError('CODEC_CORRUPT', `frame header is not valid UTF-8 JSON${jsonFailure(error)}`);
   }
+  checkTensorCounts(json, limits.maxTensors, spec.name);
   const envelope = parse(envelopeSchema, json, `${spec.name} header`);
   const roles = envelope.sets.map((s) => s.role);
   if (!rolesMatch(spec, roles)) {
@@ -284,12 +287,6 @@ export function decodeFrame(
   // Check the whole layout against the payload before allocating any tensor.
   let remaining = floatBytes / 4;
   for (const set of envelope.sets) {
-    if (set.tensors.length > limits.maxTensors) {
-      throw codecError(
-        'CODEC_OVERSIZED',
-        `${spec.name} ${set.role} has ${set.tensors.length} tensors, more than the limit of ${limits.maxTensors}`,
-      );
-    }
     const names = new Set<string>();
     for (const { name, shape } of set.tensors) {
       if (names.has(name)) {
@@ -330,6 +327,22 @@ export function decodeFrame(
     return blob;
   });
   return { code, spec, fields, sets, roles, blobs };
+}
+
+/** Refuses a header listing more tensors in a set than allowed before the schema walks each of them. */
+function checkTensorCounts(json: unknown, maxTensors: number, name: string): void {
+  const sets = (json as { sets?: unknown } | null)?.sets;
+  if (!Array.isArray(sets)) return; // the schema names what is wrong
+  for (const set of sets) {
+    const { tensors, role } = (set ?? {}) as { tensors?: unknown; role?: unknown };
+    if (Array.isArray(tensors) && tensors.length > maxTensors) {
+      const which = typeof role === 'string' && role.length <= 64 ? role : 'set';
+      throw codecError(
+        'CODEC_OVERSIZED',
+        `${name} ${which} has ${tensors.length} tensors, more than the limit of ${maxTensors}`,
+      );
+    }
+  }
 }
 
 /** Product of `shape`, failing as soon as it exceeds `available` (so huge declared shapes never overflow). */

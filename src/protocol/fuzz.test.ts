@@ -1,11 +1,24 @@
 /**
  * Fuzzing the decoders: whatever bytes arrive, they must either decode or throw a FlotillaError with a codec or
- * validation code, never a TypeError, RangeError or an out-of-memory crash. Seeded so failures reproduce.
+ * validation code, never a TypeError, RangeError or an out-of-memory crash. Seeded so failures reproduce. The corpus
+ * lives in fuzz-corpus.ts so the codec benchmark can time the same refusals.
  */
 import { describe, expect, it } from 'vitest';
-import { FlotillaError, ParameterSet, Rng } from '../core/index.js';
-import { decodeMessage, decodeParameters, encodeMessage, encodeParameters } from './codec.js';
-import type { DecodeLimits, Message } from './messages.js';
+import { FlotillaError, Rng } from '../core/index.js';
+import { decodeMessage, decodeParameters } from './codec.js';
+import {
+  FUZZ_LIMITS,
+  byteFlips,
+  deepHeaders,
+  extremeLengths,
+  frameWithHeader,
+  garbage,
+  seedFrames,
+  truncations,
+  type FuzzCase,
+} from './fuzz-corpus.js';
+import { DEFAULT_DECODE_LIMITS } from './messages.js';
+import { peekFields } from './peek.js';
 
 const EXPECTED_CODES = new Set([
   'CODEC_TRUNCATED',
@@ -16,101 +29,82 @@ const EXPECTED_CODES = new Set([
   'NON_FINITE',
 ]);
 
-// Small limits keep huge declared lengths cheap to reject; one case runs with the defaults.
-const LIMITS: DecodeLimits = { maxFrameBytes: 1 << 20, maxHeaderBytes: 1 << 14, maxTensors: 8 };
+const seeds = seedFrames();
 
-const params = ParameterSet.fromTensors([
-  { name: 'w', shape: [3, 2], values: new Float32Array([1, 2, 3, 4, 5, 6]) },
-  { name: 'b', shape: [2], values: new Float32Array([0.5, -0.5]) },
-]);
-const messages: Message[] = [
-  {
-    type: 'fit-task',
-    round: 1,
-    taskId: 'a',
-    config: {
-      round: 1,
-      seed: 7,
-      localEpochs: 1,
-      batchSize: 8,
-      learningRate: 0.1,
-      optimizer: 'sgd',
-      momentum: 0,
-    },
-    params,
-  },
-  {
-    type: 'fit-result',
-    round: 1,
-    taskId: 'a',
-    numExamples: 9,
-    localSteps: 2,
-    metrics: { l: 1 },
-    update: params,
-  },
-  { type: 'evaluate-result', round: 1, taskId: 'a', loss: 0.1, numExamples: 9, metrics: {} },
-  { type: 'task-failed', round: 1, taskId: 'a', code: 'X', message: 'boom' },
-];
-const seeds: Uint8Array[] = [encodeParameters(params), ...messages.map((m) => encodeMessage(m))];
-
-function decodeBoth(bytes: Uint8Array, limits: DecodeLimits = LIMITS): void {
+/** Decodes with both decoders; returns the errors they threw (all of them expected ones). */
+function decodeBoth({ bytes, limits }: FuzzCase): FlotillaError[] {
+  const errors: FlotillaError[] = [];
   for (const decode of [decodeMessage, decodeParameters]) {
     try {
       decode(bytes, limits);
     } catch (error) {
       if (!(error instanceof FlotillaError) || !EXPECTED_CODES.has(error.code)) {
-        throw new Error(
-          `decoder threw ${String(error)} on input ${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`,
-        );
+        const hex = Array.from(bytes.subarray(0, 512), (b) => b.toString(16).padStart(2, '0')).join('');
+        throw new Error(`decoder threw ${String(error)} on input ${hex}`);
       }
+      errors.push(error);
     }
   }
+  return errors;
 }
 
 describe('decoder fuzzing', () => {
   const rng = new Rng(20240611);
 
   it('survives every truncation of every seed frame', () => {
-    for (const frame of seeds) for (let n = 0; n < frame.length; n++) decodeBoth(frame.subarray(0, n));
+    for (const c of truncations(seeds)) decodeBoth(c);
   });
 
   it('survives random byte flips', () => {
-    for (let iteration = 0; iteration < 3000; iteration++) {
-      const frame = seeds[rng.nextInt(seeds.length)]!.slice();
-      const flips = 1 + rng.nextInt(4);
-      for (let f = 0; f < flips; f++) frame[rng.nextInt(frame.length)] = rng.nextInt(256);
-      decodeBoth(frame);
-    }
+    for (const c of byteFlips(seeds, rng, 3000)) decodeBoth(c);
   });
 
   it('survives random garbage, with and without a valid preamble', () => {
-    for (let iteration = 0; iteration < 2000; iteration++) {
-      const bytes = new Uint8Array(rng.nextInt(300));
-      for (let i = 0; i < bytes.length; i++) bytes[i] = rng.nextInt(256);
-      if (iteration % 2 === 0 && bytes.length >= 8) {
-        bytes.set([0x46, 0x4c, 0x54, 0x4c, 1, 0, 1 + rng.nextInt(5), 0]);
-      }
-      decodeBoth(bytes);
-    }
+    for (const c of garbage(rng, 2000)) decodeBoth(c);
   });
 
   it('survives huge or inconsistent declared lengths', () => {
-    const extremes = [0, 1, 3, 4, 7, 8, 0x7fff_ffff, 0x8000_0000, 0xffff_fffc, 0xffff_ffff];
-    for (const frame of seeds) {
-      for (const offset of [8, 12]) {
-        for (const value of [...extremes, rng.nextUint32()]) {
-          const copy = frame.slice();
-          new DataView(copy.buffer).setUint32(offset, value, true);
-          decodeBoth(copy);
-          decodeBoth(copy, { maxFrameBytes: 2 ** 40, maxHeaderBytes: 2 ** 40, maxTensors: 1e9 });
-        }
-      }
+    for (const c of extremeLengths(seeds, rng)) decodeBoth(c);
+  });
+
+  it('refuses deeply nested headers by the pre-parse depth check, before JSON.parse', () => {
+    for (const c of deepHeaders()) {
+      // decodeParameters refuses a fit-result frame by its kind code, before the header; decodeMessage reads it.
+      const [error] = decodeBoth(c);
+      expect(error?.code).toBe('CODEC_OVERSIZED');
+      expect(error?.message).toMatch(/^frame header nests deeper than the limit of 32 levels/);
     }
+    // The lenient reader used on hellos applies the same check.
+    expect(peekFields(deepHeaders()[2]!.bytes, 1 << 21)).toBeUndefined();
+  });
+
+  it('counts only brackets outside strings, so 32 levels and bracket-filled strings still decode', () => {
+    const nested = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+    const header = (n: number) =>
+      `{"fields":{"round":1,"taskId":"[[[{{{","code":"X","message":"${nested(40)}"},"sets":[],"x":${nested(n)}}`;
+    // The unknown key "x" reaches the schema (MESSAGE_INVALID) only when the depth check let the header through.
+    expect(() => decodeMessage(frameWithHeader(header(31)), DEFAULT_DECODE_LIMITS)).toThrow(
+      /header\.x: unknown/,
+    );
+    expect(() => decodeMessage(frameWithHeader(header(32)), DEFAULT_DECODE_LIMITS)).toThrow(
+      /nests deeper than the limit of 32 levels/,
+    );
+  });
+
+  it('never quotes header text when JSON.parse fails (a hello can hold a token)', () => {
+    const secret = 'tok-SECRET-0123456789abcdef';
+    const [error] = decodeBoth({
+      // Unquoted: V8's JSON.parse quotes the text around an unexpected token in its message.
+      bytes: frameWithHeader(`{"fields":{"token":${secret}}}`),
+      limits: FUZZ_LIMITS,
+    });
+    expect(error?.code).toBe('CODEC_CORRUPT');
+    expect(error?.message).toMatch(/^frame header is not valid UTF-8 JSON( at character \d+)?$/);
   });
 
   it('still decodes the unmodified seeds (the fuzzer is not just hitting a broken decoder)', () => {
-    expect(decodeParameters(seeds[0]!, LIMITS).size).toBe(8);
-    expect(seeds.slice(1).map((f) => decodeMessage(f, LIMITS).type)).toEqual([
+    expect(decodeParameters(seeds[0]!, FUZZ_LIMITS).size).toBe(8);
+    expect(seeds.slice(1).map((f) => decodeMessage(f, FUZZ_LIMITS).type)).toEqual([
       'fit-task',
       'fit-result',
       'evaluate-result',

@@ -110,6 +110,8 @@ export interface DecodeLimits {
   readonly maxHeaderBytes: number;
   /** Most tensors in one parameter set. */
   readonly maxTensors: number;
+  /** Deepest nesting of arrays and objects in the JSON header, checked before parsing; default 32. */
+  readonly maxHeaderDepth?: number;
 }
 
 export const DEFAULT_DECODE_LIMITS: DecodeLimits = {

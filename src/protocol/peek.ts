@@ -4,8 +4,9 @@
  * full decode (the protocol version of a hello); never a substitute for decodeMessage/decodeControl.
  */
 import { PREAMBLE_BYTES } from './frame.js';
+import { DEFAULT_MAX_HEADER_DEPTH, checkHeaderDepth } from './header-scan.js';
 
-/** The header's `fields` object, or undefined when the frame is too short, too large or not JSON. */
+/** The header's `fields` object, or undefined when the frame is too short, too large, too deep or not JSON. */
 export function peekFields(
   bytes: Uint8Array,
   maxHeaderBytes = 1024 * 1024,
@@ -15,9 +16,9 @@ export function peekFields(
   const headerLength = view.getUint32(8, true);
   if (headerLength > maxHeaderBytes || PREAMBLE_BYTES + headerLength > bytes.length) return undefined;
   try {
-    const json: unknown = JSON.parse(
-      new TextDecoder().decode(bytes.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + headerLength)),
-    );
+    const header = bytes.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + headerLength);
+    checkHeaderDepth(header, DEFAULT_MAX_HEADER_DEPTH);
+    const json: unknown = JSON.parse(new TextDecoder().decode(header));
     const fields = (json as { fields?: unknown } | null)?.fields;
     return typeof fields === 'object' && fields !== null ? (fields as Record<string, unknown>) : undefined;
   } catch {

@@ -4,12 +4,24 @@
  */
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { isFlotillaError, type ErrorCode } from '../core/index.js';
 import type { Storage } from '../storage/index.js';
 import type { WebSocketClientPool } from '../transport/websocket/index.js';
 import type { AdminGuard } from './admin-guard.js';
+import { ConnectionGate } from './gate.js';
 import { normalizeFingerprint, type TlsMaterial } from './tls.js';
+
+/** Limits of the HTTP front, below the WebSocket sessions (whose limits the pool holds). */
+export interface FrontLimits {
+  /** An HTTP connection with no traffic for this long is closed (admin API keep-alives, TLS without a request). */
+  readonly idleTimeoutMs: number;
+  /** Connections open at once that have not authenticated (TLS, HTTP, WebSocket hello); more are closed at once. */
+  readonly maxUnauthenticated: number;
+}
+
+export const DEFAULT_FRONT_LIMITS: FrontLimits = { idleTimeoutMs: 30_000, maxUnauthenticated: 128 };
 
 export interface AppOptions {
   readonly pool: WebSocketClientPool;
@@ -20,6 +32,19 @@ export interface AppOptions {
   readonly tls?: TlsMaterial;
   /** What GET /api/status reports about the run in progress. */
   readonly status: () => unknown;
+  readonly limits?: Partial<FrontLimits>;
+}
+
+/**
+ * Node's timeouts for every layer before a WebSocket session starts, so no connection idles for free: the TLS
+ * handshake and the HTTP request headers each get the session's handshake time, an idle connection `idleTimeoutMs`.
+ * Node checks header and request deadlines on an interval (30 s by default); it is shortened to match.
+ */
+function httpTimeouts(handshakeTimeoutMs: number) {
+  return {
+    headersTimeout: handshakeTimeoutMs,
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(handshakeTimeoutMs / 2))),
+  };
 }
 
 function bearer(request: FastifyRequest): string {
@@ -35,13 +60,23 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   STORAGE_CONFLICT: 409,
 };
 
-export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+export async function buildApp(options: AppOptions): Promise<{ app: FastifyInstance; gate: ConnectionGate }> {
   const { pool, storage } = options;
+  const front = { ...DEFAULT_FRONT_LIMITS, ...options.limits };
+  const handshake = pool.limits.handshakeTimeoutMs;
+  const timeouts = httpTimeouts(handshake);
   const app = Fastify({
     logger: false,
     bodyLimit: 64 * 1024,
-    ...(options.tls ? { https: options.tls } : {}),
+    connectionTimeout: front.idleTimeoutMs,
+    keepAliveTimeout: Math.min(front.idleTimeoutMs, 5_000),
+    requestTimeout: Math.max(timeouts.headersTimeout, front.idleTimeoutMs),
+    ...(options.tls
+      ? { https: { ...options.tls, ...timeouts, handshakeTimeout: handshake } }
+      : { http: timeouts }),
   });
+  const gate = new ConnectionGate(front.maxUnauthenticated);
+  gate.attach(app.server);
   await app.register(websocket, {
     options: { maxPayload: pool.limits.maxFrameBytes, perMessageDeflate: false },
   });
@@ -51,9 +86,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const peer =
       typeof tlsSocket.getPeerCertificate === 'function' ? tlsSocket.getPeerCertificate() : undefined;
     const fingerprint = tlsSocket.authorized && peer?.fingerprint256 ? peer.fingerprint256 : undefined;
+    const stream = request.raw.socket as Socket;
     pool.accept(socket, {
       ...(request.ip ? { remoteAddress: request.ip } : {}),
       ...(fingerprint ? { certificateFingerprint: normalizeFingerprint(fingerprint) } : {}),
+      stream,
+      onWelcome: () => gate.authenticated(stream),
     });
   });
 
@@ -99,5 +137,5 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return { client };
     },
   );
-  return app;
+  return { app, gate };
 }

@@ -20,8 +20,9 @@ import { StorageCommitter, type Storage, type StoredStrategyState } from '../sto
 import { SqliteStorage } from '../storage/sqlite/index.js';
 import { WebSocketClientPool, type PoolEvents, type SessionLimits } from '../transport/websocket/index.js';
 import { AdminGuard } from './admin-guard.js';
-import { buildApp } from './app.js';
+import { buildApp, type FrontLimits } from './app.js';
 import { StorageAuthenticator } from './auth.js';
+import type { ConnectionGate } from './gate.js';
 import { loadTls, type TlsFiles } from './tls.js';
 
 export interface ModelSpec {
@@ -54,7 +55,8 @@ export interface ServerConfig {
   readonly privacy?: { readonly policy: PrivacyPolicy; readonly settings: Readonly<Record<string, unknown>> };
   /** Clients that must be connected before the first round (of this process) starts. */
   readonly minClients: number;
-  readonly limits?: Partial<SessionLimits>;
+  /** The WebSocket sessions' limits and the HTTP front's (timeouts, the cap on unauthenticated connections). */
+  readonly limits?: Partial<SessionLimits & FrontLimits>;
   /** How often connected clients are checked against the registry for revocation. Default 1000 ms. */
   readonly revocationCheckMs?: number;
 }
@@ -90,6 +92,8 @@ export interface RunningServer {
   readonly pool: WebSocketClientPool;
   /** The admin API's token checks (its `verifications` counter counts scrypt runs). */
   readonly adminGuard: AdminGuard;
+  /** Counts connections that have not authenticated yet. */
+  readonly gate: ConnectionGate;
   /** Settles when the run ends: its result, or the error that failed it. */
   readonly finished: Promise<RunResult>;
   /** Stops the run after the round in progress is committed, disconnects clients, closes storage. */
@@ -186,9 +190,12 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
     if (config.adminToken) await storage.setAdminToken(config.adminToken);
     const start = await openRun(storage, config, log);
     const strategy = createStrategy(config.strategy, config.strategyParams ?? {});
+    const { idleTimeoutMs, maxUnauthenticated, ...sessionLimits } = config.limits ?? {};
     const pool = new WebSocketClientPool({
-      authenticator: new StorageAuthenticator(storage),
-      ...(config.limits ? { limits: config.limits } : {}),
+      authenticator: new StorageAuthenticator(storage, {
+        requireCertificate: config.tls?.requireClientCert === true,
+      }),
+      limits: sessionLimits,
     });
     pool.events.on('refused', (e) => log?.({ event: 'refused', ...e }));
     pool.events.on('client-connected', (e) => log?.({ event: 'connected', ...e }));
@@ -218,11 +225,15 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
       privacy = { mechanism, epsilon, delta, ...(budget ? { budget } : {}) };
     });
     const adminGuard = new AdminGuard((token) => storage.verifyAdminToken(token));
-    const app = await buildApp({
+    const { app, gate } = await buildApp({
       pool,
       storage,
       adminGuard,
       ...(tls ? { tls } : {}),
+      limits: {
+        ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}),
+        ...(maxUnauthenticated !== undefined ? { maxUnauthenticated } : {}),
+      },
       status: () => ({
         runId: config.runId,
         phase,
@@ -301,7 +312,7 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
         await app.close();
         await storage.close();
       })());
-    return { url, port, storage, pool, adminGuard, finished, close };
+    return { url, port, storage, pool, adminGuard, gate, finished, close };
   } catch (error) {
     await storage.close();
     throw error;

@@ -3,6 +3,7 @@
  * hash is stored. A revocation reaches a running server within its revocation check interval (default 1 s).
  */
 import { checkClientId } from '../../core/index.js';
+import { clientCertificateFingerprint } from '../../server/tls.js';
 import { SqliteStorage } from '../../storage/sqlite/index.js';
 import type { Command } from '../command.js';
 import { formatOptionHelp, mergeOptions, parseFlags, usageError, type OptionSpec } from '../options.js';
@@ -14,7 +15,8 @@ const OPTIONS: readonly OptionSpec[] = [
   {
     key: 'cert',
     type: 'string',
-    description: 'add: SHA-256 fingerprint of the client certificate (mutual TLS)',
+    description:
+      'add: the client certificate (PEM file, or its SHA-256 fingerprint); required to connect under mutual TLS',
   },
   { key: 'json', type: 'boolean', default: false, description: 'print JSON' },
 ];
@@ -53,7 +55,7 @@ export const clientsCommand: Command = {
       if (sub === 'add') {
         const added = await storage.addClient(
           name!,
-          v.cert ? { certificateFingerprint: v.cert as string } : {},
+          v.cert ? { certificateFingerprint: clientCertificateFingerprint(v.cert as string) } : {},
         );
         print(added, `added client ${name}; its token (shown once, keep it secret):\n${added.token}`);
       } else if (sub === 'revoke') {

@@ -18,6 +18,7 @@ import type {
   TaskOutcome,
 } from '../../engine/pool.js';
 import {
+  ByteBudget,
   encodeControl,
   kindByCode,
   peekFields,
@@ -73,10 +74,18 @@ export class WebSocketClientPool implements ClientPool {
   private readonly arrivalWatchers = new Set<() => void>();
   private closed = false;
   private closedWith: RefusalCode = 'SERVER_SHUTDOWN';
+  /** Bytes held for chunked messages still arriving, on every connection together. */
+  private readonly reassembly: ByteBudget;
 
   constructor(options: WebSocketClientPoolOptions) {
     this.authenticator = options.authenticator;
     this.limits = { ...DEFAULT_SESSION_LIMITS, ...options.limits };
+    this.reassembly = new ByteBudget(this.limits.maxReassemblyBytes);
+  }
+
+  /** Bytes the server holds now for chunked messages still arriving (bounded by maxReassemblyBytes). */
+  get reassemblyBytes(): number {
+    return this.reassembly.used;
   }
 
   /** Takes over a freshly upgraded WebSocket; the client must now say hello. */
@@ -93,12 +102,19 @@ export class WebSocketClientPool implements ClientPool {
       socket.close(1001, this.closedWith);
       return;
     }
-    const session: ServerSession = new ServerSession(socket, info, this.limits, this.authenticator, {
-      ready: (s) => this.ready(s, info),
-      reply: (s, taskId, frame) => this.reply(s, taskId, frame),
-      closed: (s, reason) => this.sessionClosed(s, reason),
-      refused: (event) => this.events.emit('refused', event),
-    });
+    const session: ServerSession = new ServerSession(
+      socket,
+      info,
+      this.limits,
+      this.authenticator,
+      {
+        ready: (s) => this.ready(s, info),
+        reply: (s, taskId, frame) => this.reply(s, taskId, frame),
+        closed: (s, reason) => this.sessionClosed(s, reason),
+        refused: (event) => this.events.emit('refused', event),
+      },
+      this.reassembly,
+    );
     this.connecting.add(session);
   }
 

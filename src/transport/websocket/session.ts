@@ -6,6 +6,7 @@
 import type { WebSocket } from 'ws';
 import { isFlotillaError, type ErrorCode } from '../../core/index.js';
 import {
+  ByteBudget,
   PROTOCOL_VERSION,
   Reassembler,
   decodeControl,
@@ -21,19 +22,29 @@ import {
   type Message,
   type RefusalCode,
 } from '../../protocol/index.js';
+import { PreWelcomeMeter, type ByteStream } from './pre-welcome.js';
 import { TokenBucket } from './rate-limit.js';
 
 export interface SessionLimits {
   /** Largest single WebSocket message accepted (also the server's `maxPayload`). */
   readonly maxFrameBytes: number;
-  /** Largest message after reassembly of chunks. */
+  /** Largest message after reassembly of chunks; also what one connection may hold for a message still arriving. */
   readonly maxMessageBytes: number;
+  /** What all connections together may hold for chunked messages still arriving. */
+  readonly maxReassemblyBytes: number;
+  /** Largest message before the welcome (the hello); chunked messages are refused before it. */
+  readonly maxHelloBytes: number;
+  /**
+   * Largest JSON header of a message. Parsing costs up to a millisecond per 10-50 KiB, so this bounds what refusing
+   * a hostile header costs; 64 KiB holds the tensor list of a model of about a thousand tensors.
+   */
+  readonly maxHeaderBytes: number;
   /** Bytes that may wait unsent on a connection; a task sent to a connection over it fails with 'backpressure'. */
   readonly maxBufferedBytes: number;
   readonly heartbeatMs: number;
   /** A client silent for this long (no message, no pong) is disconnected. Must exceed its longest fit. */
   readonly heartbeatTimeoutMs: number;
-  /** Time allowed between connecting and an accepted hello. */
+  /** Time allowed between the WebSocket upgrade and an accepted hello. */
   readonly handshakeTimeoutMs: number;
   /** Sustained messages per second per connection, and the burst allowed above it. */
   readonly messagesPerSecond: number;
@@ -43,6 +54,9 @@ export interface SessionLimits {
 export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   maxFrameBytes: 16 * 1024 * 1024,
   maxMessageBytes: 256 * 1024 * 1024,
+  maxReassemblyBytes: 1024 * 1024 * 1024,
+  maxHelloBytes: 64 * 1024,
+  maxHeaderBytes: 64 * 1024,
   maxBufferedBytes: 64 * 1024 * 1024,
   heartbeatMs: 5_000,
   heartbeatTimeoutMs: 60_000,
@@ -69,6 +83,10 @@ export interface Authenticator {
 export interface ConnectionInfo {
   readonly remoteAddress?: string;
   readonly certificateFingerprint?: string;
+  /** The byte stream under the WebSocket (the TCP or TLS socket), metered until the welcome (pre-welcome.ts). */
+  readonly stream?: ByteStream;
+  /** Called once when the hello is accepted (the server stops counting the connection as unauthenticated). */
+  readonly onWelcome?: () => void;
 }
 
 /** What a session tells its pool. */
@@ -116,6 +134,7 @@ export class ServerSession {
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   private pingSeq = 0;
   private messageIds = 0;
+  private readonly meter: PreWelcomeMeter | undefined;
 
   constructor(
     private readonly socket: WebSocket,
@@ -123,19 +142,29 @@ export class ServerSession {
     private readonly limits: SessionLimits,
     private readonly authenticator: Authenticator,
     private readonly hooks: SessionHooks,
+    budget: ByteBudget = new ByteBudget(limits.maxReassemblyBytes),
   ) {
     this.sessionId = `s${++nextSessionNumber}-${Date.now().toString(36)}`;
-    this.reassembler = new Reassembler(limits.maxMessageBytes);
+    this.reassembler = new Reassembler(limits.maxMessageBytes, budget);
     this.bucket = new TokenBucket(limits.messagesPerSecond, limits.messageBurst);
     this.decodeLimits = {
       maxFrameBytes: limits.maxMessageBytes,
-      maxHeaderBytes: 1024 * 1024,
+      maxHeaderBytes: limits.maxHeaderBytes,
       maxTensors: 4096,
     };
     socket.binaryType = 'nodebuffer';
     socket.on('message', (data, isBinary) => this.receive(data as Buffer | Buffer[], isBinary));
     socket.on('close', (code, reason) => this.finish(`socket closed (${code} ${reason.toString()})`));
     socket.on('error', (error) => this.finish(`socket error: ${error.message}`));
+    this.meter =
+      info.stream &&
+      new PreWelcomeMeter(info.stream, 2 * limits.maxHelloBytes, (limit) =>
+        this.refuse(
+          'OVERSIZED',
+          `more than ${limit} bytes arrived before the welcome; a hello is at most ${limits.maxHelloBytes}`,
+          false,
+        ),
+      );
     this.handshakeTimer = setTimeout(
       () => this.refuse('HANDSHAKE_REQUIRED', `no hello within ${limits.handshakeTimeoutMs} ms`, true),
       limits.handshakeTimeoutMs,
@@ -227,8 +256,21 @@ export class ServerSession {
       );
       return;
     }
+    if (this.phase !== 'ready' && bytes.byteLength > this.limits.maxHelloBytes) {
+      this.refuse(
+        'OVERSIZED',
+        `a message of ${bytes.byteLength} bytes before the welcome; a hello is at most ${this.limits.maxHelloBytes}`,
+        false,
+      );
+      return;
+    }
     try {
       if (isChunk(bytes)) {
+        // Before the welcome nobody may make the server buffer anything: a hello is never chunked.
+        if (this.phase !== 'ready') {
+          this.refuse('HANDSHAKE_REQUIRED', 'a chunked message arrived before the welcome', false);
+          return;
+        }
         bytes = this.reassembler.add(bytes);
         if (!bytes) return;
       }
@@ -241,7 +283,9 @@ export class ServerSession {
   private refuseFor(error: unknown): void {
     const code: ErrorCode | undefined = isFlotillaError(error) ? error.code : undefined;
     const message = error instanceof Error ? error.message : String(error);
-    this.refuse(code === 'CODEC_OVERSIZED' ? 'OVERSIZED' : 'MESSAGE_INVALID', message, false);
+    // The server's shared receive budget being spent is not this peer's fault: it may try again later.
+    const shared = isFlotillaError(error) && error.details.shared === true;
+    this.refuse(code === 'CODEC_OVERSIZED' ? 'OVERSIZED' : 'MESSAGE_INVALID', message, shared);
   }
 
   private handle(bytes: Uint8Array): void {
@@ -325,6 +369,8 @@ export class ServerSession {
 
   private welcome(clientId: string, capabilities: ClientCapabilities): void {
     clearTimeout(this.handshakeTimer);
+    this.meter?.stop();
+    this.info.onWelcome?.();
     this.clientId = clientId;
     this.capabilities = capabilities;
     this.phase = 'ready';
@@ -361,6 +407,8 @@ export class ServerSession {
     if (this.phase === 'closed') return;
     this.phase = 'closed';
     clearTimeout(this.handshakeTimer);
+    this.meter?.stop();
+    this.reassembler.reset();
     clearInterval(this.heartbeat);
     this.hooks.closed(this, reason);
   }
