@@ -15,6 +15,7 @@ import { resolvePrivacy, type ResolvedPrivacy } from './privacy-options.js';
 import { resolveHomomorphicOptions } from './homomorphic-options.js';
 import { resolveSecureAggregationOptions } from './secure-aggregation-options.js';
 import { strategyParams } from './strategy-options.js';
+import { resolveUpdateBoundOptions } from './update-bounds-options.js';
 
 export interface RunConfig {
   readonly scenario: ScenarioConfig;
@@ -107,6 +108,7 @@ export function resolveRunConfig(v: OptionValues): RunConfig {
     optimizer: fit.optimizer,
     momentum: fit.momentum,
     seed: scenario.seed,
+    ...resolveUpdateBoundOptions(v),
   };
   const privacy = resolvePrivacy(v, engine.rounds, v.fraction as number);
   const secureAggregation = resolveSecureAggregationOptions(v);

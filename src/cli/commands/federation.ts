@@ -23,6 +23,7 @@ import {
 import { resolveRunConfig } from '../run-config.js';
 import { SIMULATE_OPTIONS } from '../simulate-options.js';
 import { STRATEGY_OPTIONS } from '../strategy-options.js';
+import { UPDATE_BOUND_OPTIONS } from '../update-bounds-options.js';
 import { formatMetric } from '../table.js';
 import { formatComparison } from './simulate.js';
 
@@ -66,6 +67,7 @@ const HONOURED = new Set([
   'compare',
   'seed',
   ...STRATEGY_OPTIONS.map((o) => o.key),
+  ...UPDATE_BOUND_OPTIONS.map((o) => o.key),
 ]);
 const SIMULATION_ONLY = new Set(['workers', 'backend']);
 
@@ -105,8 +107,11 @@ function serverKeys(
       { key: 'minResults' },
     );
   }
-  const strategy: Record<string, string | number | boolean> = {};
-  for (const { key } of STRATEGY_OPTIONS) if (v[key] !== undefined) strategy[key] = v[key];
+  // Strategy and update-bound keys are the same on the server: passed as they are.
+  const shared: Record<string, string | number | boolean> = {};
+  for (const { key } of [...STRATEGY_OPTIONS, ...UPDATE_BOUND_OPTIONS]) {
+    if (v[key] !== undefined) shared[key] = v[key];
+  }
   return {
     model: v.model as string,
     modelSeed: v.seed as number,
@@ -122,7 +127,7 @@ function serverKeys(
     learningRate: v.learningRate as number,
     optimizer: v.optimizer as string,
     momentum: v.momentum as number,
-    ...strategy,
+    ...shared,
   };
 }
 
