@@ -40,22 +40,33 @@ export class UpdateBounds {
   admit(result: ClientFitResult): Checked<ClientFitResult> {
     const refused = this.countRefusal(result.clientId, result.numExamples);
     if (refused) return { ok: false, failure: refused };
+    const update = this.bound(result.clientId, result.update, 'update');
+    if (!update.ok) return update;
+    // SCAFFOLD's control variate delta moves the server's control variate as the update moves the model.
+    const control =
+      result.controlDelta && this.bound(result.clientId, result.controlDelta, 'control variate delta');
+    if (control && !control.ok) return control;
+    return {
+      ok: true,
+      value: { ...result, update: update.value, ...(control ? { controlDelta: control.value } : {}) },
+    };
+  }
+
+  /** `tensors` within the norm bound (a clipped copy with 'clip'), or the client's failure. */
+  private bound(clientId: string, tensors: ParameterSet, what: string): Checked<ParameterSet> {
     const { maxUpdateNorm, updateNormAction } = this.config;
     // l2Norm sums float32 squares in float64, so even 3e38 in every coordinate gives a finite norm.
-    const norm = l2Norm(result.update);
-    if (norm <= maxUpdateNorm) return { ok: true, value: result };
-    if (updateNormAction === 'reject') {
-      return {
-        ok: false,
-        failure: {
-          clientId: result.clientId,
-          cause: 'rejected',
-          message: `client "${result.clientId}" sent an update of L2 norm ${norm.toPrecision(3)}, more than maxUpdateNorm (${maxUpdateNorm})`,
-        },
-      };
-    }
-    const update = scale(result.update.clone(), maxUpdateNorm / norm);
-    return { ok: true, value: { ...result, update } };
+    const norm = l2Norm(tensors);
+    if (norm <= maxUpdateNorm) return { ok: true, value: tensors };
+    if (updateNormAction === 'clip') return { ok: true, value: scale(tensors.clone(), maxUpdateNorm / norm) };
+    return {
+      ok: false,
+      failure: {
+        clientId,
+        cause: 'rejected',
+        message: `client "${clientId}" sent an ${what} of L2 norm ${norm.toPrecision(3)}, more than maxUpdateNorm (${maxUpdateNorm})`,
+      },
+    };
   }
 
   /**
