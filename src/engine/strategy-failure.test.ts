@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FlotillaError, ParameterSet, Rng, isFlotillaError } from '../core/index.js';
 import { createStrategy } from '../strategy/registry.js';
-import type { RoundAggregator, RoundContext, Strategy } from '../strategy/strategy.js';
+import type { Strategy } from '../strategy/strategy.js';
+import { Faulty } from '../strategy/test-support/faulty.js';
 import { StorageCommitter } from '../storage/committer.js';
 import { SqliteStorage } from '../storage/sqlite/index.js';
 import { InProcessPool } from '../transport/in-process.js';
@@ -21,52 +22,6 @@ import type { RoundRecord } from './history.js';
 
 const INIT: SyntheticHostInit = { clients: 4, features: 5, classes: 3, examplesPerClient: 30, seed: 8 };
 const RUN = 'run';
-
-type Fault = 'throw' | 'non-finite';
-
-/**
- * Wraps a real strategy and spoils the aggregations numbered in `faulty` (1-based, counting every attempt's
- * finish): a plain Error thrown after the inner rule has run (and advanced any state), or a NaN in the new model.
- */
-class Faulty implements Strategy {
-  readonly name: string;
-  private finishes = 0;
-
-  constructor(
-    private readonly inner: Strategy,
-    private readonly fault: Fault,
-    private readonly faulty: (finish: number) => boolean,
-  ) {
-    this.name = inner.name;
-  }
-
-  configureFit(context: RoundContext, proposals: Parameters<Strategy['configureFit']>[1]) {
-    return this.inner.configureFit(context, proposals);
-  }
-
-  beginAggregation(context: RoundContext): RoundAggregator {
-    const inner = this.inner.beginAggregation(context);
-    return {
-      add: (result) => inner.add(result),
-      finish: (failures) => {
-        const output = inner.finish(failures);
-        if (!this.faulty(++this.finishes)) return output;
-        if (this.fault === 'throw') throw new Error('injected aggregation bug');
-        const params = output.params.clone();
-        params.data[1] = Number.NaN;
-        return { ...output, params };
-      },
-    };
-  }
-
-  saveState() {
-    return this.inner.saveState();
-  }
-
-  loadState(state: Parameters<Strategy['loadState']>[0]) {
-    this.inner.loadState(state);
-  }
-}
 
 function pool(): InProcessPool {
   const teacher = teacherParams(INIT);

@@ -9,6 +9,7 @@ import { INITIAL_LOSS_METRIC } from '../strategy/qfedavg.js';
 import { STRATEGY_NAMES, createStrategy } from '../strategy/registry.js';
 import { FedAvg } from '../strategy/fedavg.js';
 import type { Strategy } from '../strategy/strategy.js';
+import { Faulty } from '../strategy/test-support/faulty.js';
 import { InProcessPool } from '../transport/in-process.js';
 import { RuntimeClientHost, type VirtualClient } from '../transport/runtime-host.js';
 import { SoftmaxTrainer, syntheticClientData } from '../transport/test-support/softmax-trainer.js';
@@ -152,7 +153,7 @@ describe('per-client bounds in the round engine', () => {
     expect(moved).toBeLessThan(4);
   });
 
-  it('every registered strategy survives a poisoning client and an absent one', async () => {
+  it('every registered strategy survives a poisoning client, an absent one and a refused aggregate', async () => {
     const params: Record<string, Record<string, unknown>> = {
       krum: { f: 1 },
       'multi-krum': { f: 1 },
@@ -174,11 +175,16 @@ describe('per-client bounds in the round engine', () => {
           { descriptor: { id: 'absent' }, trainer: absent },
         ],
         { rounds: 2, minResults: { fraction: 0.5 } },
-        createStrategy(name, params[name] ?? {}),
+        // Round 2's first aggregate holds a NaN: refused, the strategy's state restored, and the round retried.
+        new Faulty(createStrategy(name, params[name] ?? {}), 'non-finite', (n) => n === 2),
       );
       expect(result.status, name).toBe('completed');
       expect(committed, name).toHaveLength(2);
       for (const p of committed) expect(p.firstNonFinite(), name).toBe(-1);
+      expect(
+        result.history.map((r) => r.attempts),
+        name,
+      ).toEqual([1, 2]);
       expect(l2Norm(result.params), name).toBeLessThan(100);
       for (const record of result.history) {
         const causes = Object.fromEntries(record.failures.map((f) => [f.clientId, f.cause]));
