@@ -773,6 +773,9 @@ export class RoundEngine {
       (frame, task) => {
         const checked = readEvaluateReply(frame, task, this.limits);
         if (!checked.ok) return checked;
+        // Evaluation is weighted by examples too: one inflated claim would set the round's reported loss alone.
+        const refused = this.bounds.countRefusal(task.clientId, checked.value.numExamples);
+        if (refused) return { ok: false, failure: refused };
         results.push({ clientId: task.clientId, output: checked.value });
         return { ok: true, value: checked.value.numExamples };
       },

@@ -21,7 +21,10 @@ import type { RoundRecord } from './history.js';
 const INIT: SyntheticHostInit = { clients: 5, features: 6, classes: 3, examplesPerClient: 40, seed: 11 };
 const LAYOUT = teacherParams(INIT).layout;
 
-/** Trains nothing: sends `values` as its parameters (so its update is about `values`) and claims `numExamples`. */
+/**
+ * Trains nothing: sends `value` as its parameters (so its update is about `value`), claims `numExamples`, and
+ * reports a huge loss on those as many examples when asked to evaluate.
+ */
 function attacker(value: number, numExamples: number): Trainer {
   return {
     fit: async (global: ParameterSet): Promise<FitOutput> => ({
@@ -30,7 +33,7 @@ function attacker(value: number, numExamples: number): Trainer {
       localSteps: 1,
       metrics: { loss: 1, [INITIAL_LOSS_METRIC]: 1 },
     }),
-    evaluate: async () => ({ loss: 1, numExamples: 1, metrics: {} }),
+    evaluate: async () => ({ loss: 1e30, numExamples, metrics: { accuracy: 0 } }),
   };
 }
 
@@ -128,6 +131,15 @@ describe('per-client bounds in the round engine', () => {
         `claimed ${Number.MAX_SAFE_INTEGER} examples, more than maxExamplesPerClient (1000000)`,
       );
     }
+    // Its evaluation claims are refused too: the round's reported loss is the honest clients'.
+    const evaluated = await run([liar], { rounds: 1, evaluateEvery: 1 });
+    const honestEvaluation = (await run([], { rounds: 1, evaluateEvery: 1 })).result.history[0]!;
+    const { loss, numExamples, metrics } = evaluated.result.history[0]!.federatedEvaluation!;
+    expect({ loss, numExamples, metrics }).toEqual({
+      loss: honestEvaluation.federatedEvaluation!.loss,
+      numExamples: honestEvaluation.federatedEvaluation!.numExamples,
+      metrics: honestEvaluation.federatedEvaluation!.metrics,
+    });
     // Without the cap the liar takes the whole weight of the mean.
     const uncapped = await run([liar], { maxExamplesPerClient: Number.MAX_SAFE_INTEGER });
     expect(maxDifference(uncapped.result.params, honest.result.params)).toBeGreaterThan(1);
