@@ -12,7 +12,7 @@ export const UPDATE_BOUND_OPTIONS: readonly OptionSpec[] = [
     type: 'integer',
     min: 1,
     description:
-      'most examples one client may claim in a round (its weight); a reply claiming more is rejected; default 1000000',
+      'most examples one client may claim in a reply (its weight in aggregation and evaluation); more is rejected; default 1000000',
   },
   {
     key: 'maxUpdateNorm',

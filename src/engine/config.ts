@@ -59,8 +59,8 @@ export interface EngineConfig {
   /** CKKS homomorphic aggregation (homomorphic.ts): clients encrypt, the server adds ciphertexts. Absent: off. */
   readonly homomorphicAggregation?: HomomorphicConfig;
   /**
-   * Most examples one client may claim for a round (its aggregation weight); a reply claiming more is the client's
-   * failure ('rejected'). Default 1,000,000: well above any one client of the project's tasks, low enough that no
+   * Most examples one client may claim in a reply (its weight in aggregation and in federated evaluation); a reply
+   * claiming more is the client's failure ('rejected'). Default 1,000,000: well above any one client of the project's tasks, low enough that no
    * single claim outweighs a federation (update-bounds.ts).
    */
   readonly maxExamplesPerClient?: number;
