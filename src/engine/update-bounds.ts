@@ -2,9 +2,9 @@
  * What one client can do to a round, bounded by default (DESIGN principle 7). Without bounds a single authenticated
  * client claiming 2^53 - 1 examples takes the whole weight of a weighted mean, and one sending 3e38 in every
  * coordinate drives the global model to overflow within a few rounds. Two checks run on every result before the
- * strategy sees it: the claimed example count (the aggregation weight) and the L2 norm of the update. Under secure or
- * homomorphic aggregation the server never sees one update, so the norm bound applies to the round's mean update.
- * Last, whatever the strategy produces is checked before it can be committed.
+ * strategy sees it: the claimed example count (its weight; evaluation replies are capped too) and the L2 norm of the
+ * update. Under secure or homomorphic aggregation the server never sees one update, so the norm bound applies to the
+ * round's mean update. Last, whatever the strategy produces is checked before it can be committed.
  */
 import { l2Norm, scale, type ParameterSet } from '../core/index.js';
 import type { ClientFailure, ClientFitResult, SecureSum } from '../strategy/strategy.js';
@@ -40,11 +40,11 @@ export class UpdateBounds {
   admit(result: ClientFitResult): Checked<ClientFitResult> {
     const refused = this.countRefusal(result.clientId, result.numExamples);
     if (refused) return { ok: false, failure: refused };
-    const update = this.bound(result.clientId, result.update, 'update');
+    const update = this.bound(result.clientId, result.update, 'an update');
     if (!update.ok) return update;
     // SCAFFOLD's control variate delta moves the server's control variate as the update moves the model.
     const control =
-      result.controlDelta && this.bound(result.clientId, result.controlDelta, 'control variate delta');
+      result.controlDelta && this.bound(result.clientId, result.controlDelta, 'a control variate delta');
     if (control && !control.ok) return control;
     return {
       ok: true,
@@ -64,7 +64,7 @@ export class UpdateBounds {
       failure: {
         clientId,
         cause: 'rejected',
-        message: `client "${clientId}" sent an ${what} of L2 norm ${norm.toPrecision(3)}, more than maxUpdateNorm (${maxUpdateNorm})`,
+        message: `client "${clientId}" sent ${what} of L2 norm ${norm.toPrecision(3)}, more than maxUpdateNorm (${maxUpdateNorm})`,
       },
     };
   }
