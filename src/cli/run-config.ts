@@ -20,6 +20,7 @@ import { resolvePrivacy, type ResolvedPrivacy } from './privacy-options.js';
 import { resolveHomomorphicOptions } from './homomorphic-options.js';
 import { resolveSecureAggregationOptions } from './secure-aggregation-options.js';
 import { strategyParams } from './strategy-options.js';
+import { resolveUpdateBoundOptions } from './update-bounds-options.js';
 
 export interface RunConfig {
   readonly scenario: ScenarioConfig;
@@ -116,6 +117,7 @@ export function resolveRunConfig(v: OptionValues, { serverFit = true } = {}): Ru
     optimizer: fit.optimizer,
     momentum: fit.momentum,
     seed: scenario.seed,
+    ...resolveUpdateBoundOptions(v),
   };
   const privacy = resolvePrivacy(v, engine.rounds, v.fraction as number);
   const secureAggregation = resolveSecureAggregationOptions(v);

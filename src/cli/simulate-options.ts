@@ -8,6 +8,7 @@ import { HOMOMORPHIC_OPTIONS } from './homomorphic-options.js';
 import { SECURE_AGGREGATION_OPTIONS } from './secure-aggregation-options.js';
 import { ATTACK_OPTIONS } from './attack-options.js';
 import { STRATEGY_OPTIONS } from './strategy-options.js';
+import { UPDATE_BOUND_OPTIONS } from './update-bounds-options.js';
 
 export const SIMULATE_OPTIONS: readonly OptionSpec[] = [
   {
@@ -214,6 +215,7 @@ export const SIMULATE_OPTIONS: readonly OptionSpec[] = [
       "train-central only: epochs of central training (default: the federated run's passes over the data)",
   },
   ...STRATEGY_OPTIONS,
+  ...UPDATE_BOUND_OPTIONS,
   ...ATTACK_OPTIONS,
   ...PRIVACY_OPTIONS,
   ...SECURE_AGGREGATION_OPTIONS,

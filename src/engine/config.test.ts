@@ -8,6 +8,11 @@ describe('resolveEngineConfig', () => {
     expect(c).toMatchObject({ rounds: 3, fractionFit: 1, minFitClients: 1, maxRetries: 2, optimizer: 'sgd' });
     expect(c.minResults).toEqual({ fraction: 0.5 });
     expect(c.evaluateDeadlineMs).toBe(c.fitDeadlineMs);
+    expect(c).toMatchObject({
+      maxExamplesPerClient: 1_000_000,
+      maxUpdateNorm: 1000,
+      updateNormAction: 'reject',
+    });
   });
 
   it.each([
@@ -18,6 +23,11 @@ describe('resolveEngineConfig', () => {
     [{ rounds: 2, momentum: 1 }, 'momentum'],
     [{ rounds: 2, learningRate: Number.NaN }, 'learningRate'],
     [{ rounds: 2, optimizer: 'rmsprop' as 'sgd' }, 'optimizer'],
+    [{ rounds: 2, maxExamplesPerClient: 0 }, 'maxExamplesPerClient'],
+    [{ rounds: 2, maxExamplesPerClient: 2.5 }, 'maxExamplesPerClient'],
+    [{ rounds: 2, maxUpdateNorm: 0 }, 'maxUpdateNorm'],
+    [{ rounds: 2, maxUpdateNorm: Number.POSITIVE_INFINITY }, 'maxUpdateNorm'],
+    [{ rounds: 2, updateNormAction: 'drop' as 'clip' }, 'updateNormAction'],
   ])('rejects %j naming the key', (config, key) => {
     let error: unknown;
     try {

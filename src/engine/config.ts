@@ -58,9 +58,26 @@ export interface EngineConfig {
   readonly secureAggregation?: SecureAggregationConfig;
   /** CKKS homomorphic aggregation (homomorphic.ts): clients encrypt, the server adds ciphertexts. Absent: off. */
   readonly homomorphicAggregation?: HomomorphicConfig;
+  /**
+   * Most examples one client may claim in a reply (its weight in aggregation and in federated evaluation); a reply
+   * claiming more is the client's failure ('rejected'). Default 1,000,000: well above any one client of the project's tasks, low enough that no
+   * single claim outweighs a federation (update-bounds.ts).
+   */
+  readonly maxExamplesPerClient?: number;
+  /**
+   * Largest L2 norm of one client's update (trained minus global parameters); under secure or homomorphic
+   * aggregation, of the round's mean update. Default 1000, far above honest updates (see README) and far below
+   * anything that could overflow the model.
+   */
+  readonly maxUpdateNorm?: number;
+  /** 'reject' (default): a longer update is the client's failure. 'clip': it is scaled down to the bound. */
+  readonly updateNormAction?: UpdateNormAction;
 }
 
 export type ClientSamplingKind = 'fixed-size' | 'poisson';
+
+/** What happens to an update longer than `maxUpdateNorm`. */
+export type UpdateNormAction = 'reject' | 'clip';
 
 export type ResolvedEngineConfig = Required<
   Omit<
@@ -133,6 +150,10 @@ export function resolveEngineConfig(config: EngineConfig): ResolvedEngineConfig 
   const seed = config.seed ?? 0;
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed))
     invalid('seed', `must be an integer, got ${seed}`);
+  const updateNormAction = config.updateNormAction ?? 'reject';
+  if (updateNormAction !== 'reject' && updateNormAction !== 'clip') {
+    invalid('updateNormAction', `must be "reject" or "clip", got ${String(updateNormAction)}`);
+  }
   const fitDeadlineMs = positive(config.fitDeadlineMs ?? 60_000, 'fitDeadlineMs');
   if (config.secureAggregation !== undefined && config.homomorphicAggregation !== undefined) {
     invalid(
@@ -163,6 +184,9 @@ export function resolveEngineConfig(config: EngineConfig): ResolvedEngineConfig 
     optimizer,
     momentum,
     seed,
+    maxExamplesPerClient: integer(config.maxExamplesPerClient ?? 1_000_000, 'maxExamplesPerClient', 1),
+    maxUpdateNorm: positive(config.maxUpdateNorm ?? 1000, 'maxUpdateNorm'),
+    updateNormAction,
     secureAggregation:
       config.secureAggregation === undefined ? undefined : resolveSecureAggregation(config.secureAggregation),
     homomorphicAggregation:

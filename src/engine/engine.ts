@@ -55,6 +55,7 @@ import { HomomorphicRound, encryptionParameters } from './homomorphic.js';
 import { SecureRound, checkCapacity, meanResult } from './secure-aggregation.js';
 import { checkRunAssumptions } from './assumptions.js';
 import type { AcceptReply, Collected, StageRun } from './stages.js';
+import { UpdateBounds, aggregateRefusal } from './update-bounds.js';
 
 /**
  * Makes a committed round durable before the next one starts (the durable server implements it with SQLite).
@@ -170,6 +171,8 @@ export class RoundEngine {
   private readonly session: string;
   /** Homomorphic aggregation: the round's public encryption parameters, built once. */
   private heParameters: Promise<Uint8Array> | undefined;
+  /** What one client's result may weigh and move (update-bounds.ts). */
+  private readonly bounds: UpdateBounds;
 
   constructor(options: RoundEngineOptions) {
     this.config = resolveEngineConfig(options.config);
@@ -189,6 +192,7 @@ export class RoundEngine {
     this.committer = options.committer;
     this.limits = options.limits;
     this.root = new Rng(this.config.seed);
+    this.bounds = new UpdateBounds(this.config);
     const hiding = this.config.secureAggregation ?? this.config.homomorphicAggregation;
     const composition = this.privacy?.secureAggregation(hiding !== undefined);
     this.unitWeights = composition?.unitWeights === true || this.strategy.meanUpdate?.weighted === false;
@@ -343,13 +347,8 @@ export class RoundEngine {
       );
     }
 
+    // finishAttempt has checked them: the layout is the model's and every value is finite.
     const params = committed.output.params;
-    if (!params.layout.equals(global.layout) || params.firstNonFinite() >= 0) {
-      throw new FlotillaError(
-        'STRATEGY_FAILED',
-        `strategy "${this.strategy.name}" produced invalid parameters in round ${round} (wrong layout or non-finite values)`,
-      );
-    }
 
     // The round is decided: charge its privacy cost before anything of it is released.
     const privacy =
@@ -495,7 +494,8 @@ export class RoundEngine {
       this.config.fitDeadlineMs,
       setup.traffic,
       (frame, task) => {
-        const checked = readFitReply(frame, task, global.layout, this.limits);
+        const read = readFitReply(frame, task, global.layout, this.limits);
+        const checked = read.ok ? this.bounds.admit(read.value) : read;
         if (!checked.ok) return checked;
         const t = performance.now();
         try {
@@ -566,6 +566,7 @@ export class RoundEngine {
       fitTasks,
       fitDeadlineMs: this.config.fitDeadlineMs,
       limits: this.limits,
+      bounds: this.bounds,
       dispatch: (phase, tasks, deadlineMs, accept) =>
         this.dispatch(phase, round, tasks, deadlineMs, traffic, accept),
       failed: (phase, failure) => this.events.emit('client-failed', { round, phase, failure }),
@@ -583,12 +584,14 @@ export class RoundEngine {
   ): AttemptOutcome {
     const { context, plan } = setup;
     const participants = sum.contributions.map((c) => c.clientId);
+    const bounded = this.bounds.boundSum(sum);
+    if ('refusal' in bounded) return this.failedAttempt(setup, bounded.refusal, failures);
     const aggregationStart = performance.now();
     const inner = this.strategy.beginAggregation(context);
     const aggregator = plan ? plan.wrap(inner, context) : inner;
     if (participants.length >= setup.needed) {
-      if (aggregator.addSecureSum) aggregator.addSecureSum(sum);
-      else aggregator.add(meanResult(sum));
+      if (aggregator.addSecureSum) aggregator.addSecureSum(bounded.sum);
+      else aggregator.add(meanResult(bounded.sum));
     }
     return this.finishAttempt(setup, aggregator, {
       participants,
@@ -643,13 +646,22 @@ export class RoundEngine {
       );
     }
     const finishStart = performance.now();
+    // A refused aggregate must not leave the strategy advanced (FedOpt's moments move in finish): restore it.
+    const before = this.strategy.saveState();
     let output: AggregateOutput;
     try {
       output = aggregator.finish(failures);
     } catch (error) {
-      // The strategy could not aggregate these results (e.g. too few for a robust rule): retry like a short round.
-      if (!isFlotillaError(error, 'STRATEGY_FAILED')) throw error;
-      return this.failedAttempt(setup, `aggregation failed: ${error.message}`, failures);
+      // Whatever the strategy throws (too few results for a robust rule, a bug) fails this attempt, never the run:
+      // it is recorded and retried like a short round.
+      this.strategy.loadState(before);
+      const message = error instanceof Error ? error.message : String(error);
+      return this.failedAttempt(setup, `aggregation failed: ${message}`, failures);
+    }
+    const refusal = aggregateRefusal(this.strategy.name, setup.global, output.params);
+    if (refusal) {
+      this.strategy.loadState(before);
+      return this.failedAttempt(setup, `aggregation refused: ${refusal}`, failures);
     }
     return {
       ok: true,
@@ -753,6 +765,9 @@ export class RoundEngine {
       (frame, task) => {
         const checked = readEvaluateReply(frame, task, this.limits);
         if (!checked.ok) return checked;
+        // Evaluation is weighted by examples too: one inflated claim would set the round's reported loss alone.
+        const refused = this.bounds.countRefusal(task.clientId, checked.value.numExamples);
+        if (refused) return { ok: false, failure: refused };
         results.push({ clientId: task.clientId, output: checked.value });
         return { ok: true, value: checked.value.numExamples };
       },

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FlotillaError, ParameterSet } from '../core/index.js';
+import { FlotillaError, ParameterSet, l2Norm, type Trainer } from '../core/index.js';
 import { he } from '../privacy/index.js';
 import { FedAvg } from '../strategy/fedavg.js';
 import { InProcessPool } from '../transport/in-process.js';
-import { RuntimeClientHost } from '../transport/runtime-host.js';
+import { RuntimeClientHost, type VirtualClient } from '../transport/runtime-host.js';
 import { SoftmaxTrainer, syntheticClientData } from '../transport/test-support/softmax-trainer.js';
 import { teacherParams, type SyntheticHostInit } from '../transport/test-support/synthetic-host.js';
 import { Rng } from '../core/index.js';
@@ -14,17 +14,34 @@ import { decodeMessage } from '../protocol/index.js';
 
 const INIT: SyntheticHostInit = { clients: 5, features: 6, classes: 3, examplesPerClient: 24, seed: 5 };
 
-function host(keys: he.HeKeys | undefined): RuntimeClientHost {
+function host(keys: he.HeKeys | undefined, extra: readonly VirtualClient[] = []): RuntimeClientHost {
   const teacher = teacherParams(INIT);
   const root = new Rng(INIT.seed);
   return new RuntimeClientHost(
-    Array.from({ length: INIT.clients }, (_, i) => {
-      const id = `client-${i}`;
-      const data = syntheticClientData(teacher, root.split('client', id), INIT.examplesPerClient + 8 * i);
-      return { descriptor: { id }, trainer: new SoftmaxTrainer(data) };
-    }),
+    [
+      ...Array.from({ length: INIT.clients }, (_, i) => {
+        const id = `client-${i}`;
+        const data = syntheticClientData(teacher, root.split('client', id), INIT.examplesPerClient + 8 * i);
+        return { descriptor: { id }, trainer: new SoftmaxTrainer(data) };
+      }),
+      ...extra,
+    ],
     keys ? { homomorphicKeys: keys } : {},
   );
+}
+
+/** A client whose trained parameters are `value` everywhere, claiming `numExamples`. */
+function constant(id: string, value: number, numExamples: number): VirtualClient {
+  const trainer: Trainer = {
+    fit: async (global) => ({
+      params: new ParameterSet(global.layout, new Float32Array(global.size).fill(value)),
+      numExamples,
+      localSteps: 1,
+      metrics: {},
+    }),
+    evaluate: async () => ({ loss: 0, numExamples: 1, metrics: {} }),
+  };
+  return { descriptor: { id }, trainer };
 }
 
 /** Fails the decryption tasks sent to chosen clients, as if they had gone away after sending their ciphertexts. */
@@ -101,6 +118,29 @@ describe('homomorphic (CKKS) aggregation in the round engine', () => {
     await expect(
       run(new NoDecryptPool(new InProcessPool(host(keys)), all), { homomorphicAggregation: {} }),
     ).rejects.toThrow(/no contributing client decrypted the encrypted sum/);
+  });
+
+  it('bounds what the server cannot see: a claimed count at stage 0, the mean update after decryption', async () => {
+    const liar = constant('liar', 0, Number.MAX_SAFE_INTEGER);
+    const counted = await run(new InProcessPool(host(keys, [liar])), { homomorphicAggregation: {} });
+    expect(counted.status).toBe('completed');
+    expect(counted.history[0]!.failures).toEqual([
+      expect.objectContaining({ clientId: 'liar', cause: 'rejected' }),
+    ]);
+    // 1e4 in all 21 coordinates, weighted 1000 against 5 x ~40: the round's mean update is far over the bound.
+    const loud = () => new InProcessPool(host(keys, [constant('loud', 1e4, 1000)]));
+    const refused = (await run(loud(), { homomorphicAggregation: {} }).catch(
+      (e: unknown) => e,
+    )) as FlotillaError;
+    expect(refused.code).toBe('ROUND_FAILED');
+    expect(refused.message).toMatch(
+      /the round's mean update has L2 norm .* more than maxUpdateNorm \(1000\)/,
+    );
+    const clipped = await run(loud(), { homomorphicAggregation: {}, updateNormAction: 'clip' });
+    expect(clipped.status).toBe('completed');
+    // Two rounds from zero, each step at most the bound (up to CKKS precision).
+    expect(l2Norm(clipped.params)).toBeLessThan(2 * 1000 * 1.0001);
+    expect(l2Norm(clipped.params)).toBeGreaterThan(1000);
   });
 
   it('refuses clients without a key and configs that ask for both secure and homomorphic aggregation', async () => {

@@ -12,8 +12,8 @@ import { encodeMessage } from '../protocol/index.js';
 import { he } from '../privacy/index.js';
 import type { SecureSum } from '../strategy/strategy.js';
 import type { TaskEnvelope } from './pool.js';
-import { readStageOpening, readStageReply, type Checked } from './replies.js';
-import { resolveStageTimeout, type Collected, type StageRun } from './stages.js';
+import { readStageReply, type Checked } from './replies.js';
+import { readOpening, resolveStageTimeout, type Collected, type StageRun } from './stages.js';
 
 export interface HomomorphicConfig extends Partial<he.CkksParams> {
   /** Time the decryption stage allows a client to answer. Default 30 000 ms. */
@@ -84,7 +84,7 @@ export class HomomorphicRound {
    */
   async collect(run: StageRun): Promise<Collected> {
     const failures = await run.dispatch('fit', run.fitTasks, run.fitDeadlineMs, (frame, task) => {
-      const opening = readStageOpening(frame, task, 'he', run.limits);
+      const opening = readOpening(run, frame, task, 'he');
       return opening.ok
         ? this.receive(task.clientId, opening.value.payload, opening.value.reported)
         : opening;

@@ -20,8 +20,8 @@ import { encodeMessage } from '../protocol/index.js';
 import { secagg } from '../privacy/index.js';
 import type { ClientFitResult, SecureSum } from '../strategy/strategy.js';
 import type { TaskEnvelope } from './pool.js';
-import { readStageOpening, readStageReply, type Checked } from './replies.js';
-import { resolveStageTimeout, type Collected, type StageRun } from './stages.js';
+import { readStageReply, type Checked } from './replies.js';
+import { readOpening, resolveStageTimeout, type Collected, type StageRun } from './stages.js';
 
 export interface SecureAggregationConfig extends secagg.SecAggConfig {
   /** Time each later stage (share keys, masked input, unmasking) allows for replies. Default 30 000 ms. */
@@ -130,7 +130,7 @@ export class SecureRound {
    */
   async collect(run: StageRun): Promise<Collected> {
     const failures = await run.dispatch('fit', run.fitTasks, run.fitDeadlineMs, (frame, task) => {
-      const opening = readStageOpening(frame, task, 'secagg', run.limits);
+      const opening = readOpening(run, frame, task, 'secagg');
       return opening.ok
         ? this.receive(task.clientId, opening.value.payload, opening.value.reported)
         : opening;

@@ -4,11 +4,12 @@
  * the protocol itself drops. The protocol returns the round's sum, or why there is none.
  */
 import { FlotillaError } from '../core/index.js';
-import type { DecodeLimits } from '../protocol/index.js';
+import type { DecodeLimits, StageProtocol } from '../protocol/index.js';
 import type { ClientFailure, SecureSum } from '../strategy/strategy.js';
 import type { TaskPhase } from './events.js';
 import type { TaskEnvelope } from './pool.js';
-import type { Checked, SentTask } from './replies.js';
+import { readStageOpening, type Checked, type SentTask } from './replies.js';
+import type { UpdateBounds } from './update-bounds.js';
 
 /** Judges one reply frame: the examples it reports, or the client's failure. */
 export type AcceptReply = (frame: Uint8Array, task: SentTask) => Checked<number> | Promise<Checked<number>>;
@@ -18,6 +19,8 @@ export interface StageRun {
   readonly fitTasks: readonly TaskEnvelope[];
   readonly fitDeadlineMs: number;
   readonly limits: DecodeLimits | undefined;
+  /** The engine's per-client bounds; a protocol sees only the example counts clients report in the clear. */
+  readonly bounds: UpdateBounds;
   /** Sends `tasks` and hands each reply to `accept`; resolves to every failure, unanswered tasks included. */
   dispatch(
     phase: TaskPhase,
@@ -27,6 +30,19 @@ export interface StageRun {
   ): Promise<ClientFailure[]>;
   /** Reports a client the protocol dropped for a reason no single reply showed. */
   failed(phase: TaskPhase, failure: ClientFailure): void;
+}
+
+/** A client's stage-0 reply (see readStageOpening), refused when it claims more examples than the engine allows. */
+export function readOpening(
+  run: StageRun,
+  frame: Uint8Array,
+  task: SentTask,
+  protocol: StageProtocol,
+): ReturnType<typeof readStageOpening> {
+  const opening = readStageOpening(frame, task, protocol, run.limits);
+  if (!opening.ok) return opening;
+  const refused = run.bounds.countRefusal(task.clientId, opening.value.reported.numExamples);
+  return refused ? { ok: false, failure: refused } : opening;
 }
 
 export type Collected =

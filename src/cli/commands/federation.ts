@@ -28,6 +28,7 @@ import { resolveRunConfig } from '../run-config.js';
 import { SECURE_AGGREGATION_OPTIONS } from '../secure-aggregation-options.js';
 import { SIMULATE_OPTIONS } from '../simulate-options.js';
 import { STRATEGY_OPTIONS } from '../strategy-options.js';
+import { UPDATE_BOUND_OPTIONS } from '../update-bounds-options.js';
 import { formatMetric } from '../table.js';
 import { formatComparison } from './simulate.js';
 
@@ -41,11 +42,12 @@ export const FEDERATION_OPTIONS: readonly OptionSpec[] = [
 ];
 
 /**
- * Simulation keys a federation passes to its server as they are: the strategy and its parameters, differential
- * privacy, secure aggregation and homomorphic aggregation (those tables are shared by `simulate` and `server`).
+ * Simulation keys a federation passes to its server as they are: the strategy and its parameters, the bounds on
+ * client updates, differential privacy, secure aggregation and homomorphic aggregation (those tables are shared by `simulate` and `server`).
  */
 const PASSED_TO_SERVER: readonly OptionSpec[] = [
   ...STRATEGY_OPTIONS,
+  ...UPDATE_BOUND_OPTIONS,
   ...PRIVACY_OPTIONS,
   ...SECURE_AGGREGATION_OPTIONS,
   ...HOMOMORPHIC_OPTIONS,

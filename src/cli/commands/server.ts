@@ -24,6 +24,7 @@ import {
 } from '../secure-aggregation-options.js';
 import { PRIVACY_OPTIONS, resolvePrivacy } from '../privacy-options.js';
 import { STRATEGY_OPTIONS, strategyParams } from '../strategy-options.js';
+import { UPDATE_BOUND_OPTIONS, resolveUpdateBoundOptions } from '../update-bounds-options.js';
 
 export const SERVER_OPTIONS: readonly OptionSpec[] = [
   { key: 'host', type: 'string', default: '127.0.0.1', description: 'address to listen on' },
@@ -221,6 +222,7 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
   },
   ...STRATEGY_OPTIONS,
   ...PRIVACY_OPTIONS,
+  ...UPDATE_BOUND_OPTIONS,
   ...SECURE_AGGREGATION_OPTIONS,
   ...HOMOMORPHIC_OPTIONS,
 ];
@@ -312,6 +314,7 @@ export function serverConfigFromOptions(v: OptionValues): ServerConfig {
     optimizer: v.optimizer as 'sgd' | 'adam',
     momentum: v.momentum as number,
     seed: v.seed as number,
+    ...resolveUpdateBoundOptions(v),
   };
   const adminToken = (v.adminToken as string | undefined) ?? process.env.FLOTILLA_ADMIN_TOKEN;
   const strategy = strategyParams(v);
