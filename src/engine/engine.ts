@@ -39,6 +39,7 @@ import {
   type EngineConfig,
   type ResolvedEngineConfig,
 } from './config.js';
+import { RoundAvailability } from './availability.js';
 import type { EngineEvents, TaskPhase } from './events.js';
 import { summarizeFederatedEvaluation, type ClientEvaluation } from './federated-evaluation.js';
 import type { FailedAttempt, FederatedEvaluation, RoundRecord } from './history.js';
@@ -51,6 +52,7 @@ import {
   type RoundPrivacy,
 } from './privacy.js';
 import { readEvaluateReply, readFitReply, type Checked, type SentTask } from './replies.js';
+import { AGGREGATION_FAILED, roundFailure } from './round-failure.js';
 import { HomomorphicRound, encryptionParameters } from './homomorphic.js';
 import { SecureRound, checkCapacity, checkSecureStrategy, meanResult } from './secure-aggregation.js';
 import type { AcceptReply, Collected, StageRun } from './stages.js';
@@ -169,6 +171,10 @@ export class RoundEngine {
   private readonly session: string;
   /** Homomorphic aggregation: the round's public encryption parameters, built once. */
   private heParameters: Promise<Uint8Array> | undefined;
+  /** Waiting for clients before a round selects, and the pause between its attempts. */
+  private readonly availability: RoundAvailability;
+  /** The running run's signal: it also ends a wait for clients or a pause between attempts. */
+  private signal: AbortSignal | undefined;
 
   constructor(options: RoundEngineOptions) {
     this.config = resolveEngineConfig(options.config);
@@ -189,6 +195,12 @@ export class RoundEngine {
     this.committer = options.committer;
     this.limits = options.limits;
     this.root = new Rng(this.config.seed);
+    this.availability = new RoundAvailability(
+      this.pool,
+      this.config,
+      this.events,
+      this.root.split('availability'),
+    );
     const hiding = this.config.secureAggregation
       ? 'secure aggregation'
       : this.config.homomorphicAggregation
@@ -217,6 +229,7 @@ export class RoundEngine {
       checkCapacity(this.config.secureAggregation, this.pool.available().length);
     }
     if (options.strategyState) this.strategy.loadState(options.strategyState);
+    this.signal = options.signal;
     if (options.privacyState) {
       if (!this.privacy) {
         throw new FlotillaError(
@@ -250,6 +263,10 @@ export class RoundEngine {
           break;
         }
         const outcome = await this.runRound(round, params);
+        if ('aborted' in outcome) {
+          status = 'aborted';
+          break;
+        }
         if ('exhausted' in outcome) {
           status = 'budget-exhausted';
           reason = outcome.exhausted;
@@ -311,18 +328,21 @@ export class RoundEngine {
 
   /**
    * Runs one round to a committable record, retrying with fresh selections; throws ROUND_FAILED when out of tries.
-   * Returns `exhausted` instead when the privacy budget does not allow the round.
+   * Returns `exhausted` instead when the privacy budget does not allow the round, `aborted` when the run's signal
+   * ended a wait for clients or a pause between attempts.
    */
   private async runRound(
     round: number,
     global: ParameterSet,
-  ): Promise<{ record: RoundRecord; params: ParameterSet } | { exhausted: string }> {
+  ): Promise<{ record: RoundRecord; params: ParameterSet } | { exhausted: string } | { aborted: true }> {
     const start = performance.now();
     const traffic: Traffic = { sent: 0, received: 0 };
     const failedAttempts: FailedAttempt[] = [];
     const maxAttempts = this.config.maxRetries + 1;
     let committed: CommittableAttempt | undefined;
     for (let attempt = 1; attempt <= maxAttempts && !committed; attempt++) {
+      // Waiting for clients to (re)connect spends no attempt: only a dispatched attempt that fell short does.
+      if (!(await this.availability.ready(round, attempt, this.signal))) return { aborted: true };
       const outcome = await this.fitAttempt(round, attempt, global, traffic);
       if (outcome.ok) {
         committed = outcome;
@@ -331,25 +351,18 @@ export class RoundEngine {
       } else {
         failedAttempts.push(outcome.failed);
         if (attempt < maxAttempts) {
+          const retryInMs = this.availability.retryDelay(round, attempt);
           this.events.emit('round-retried', {
             round,
             failed: outcome.failed,
             attemptsLeft: maxAttempts - attempt,
+            retryInMs,
           });
+          if (!(await this.availability.pause(retryInMs, this.signal))) return { aborted: true };
         }
       }
     }
-    if (!committed) {
-      const reasons = failedAttempts.map((f) => `attempt ${f.attempt}: ${f.reason}`).join('; ');
-      throw new FlotillaError(
-        'ROUND_FAILED',
-        `round ${round} failed after ${maxAttempts} attempt(s): ${reasons}`,
-        {
-          round,
-          attempts: failedAttempts,
-        },
-      );
-    }
+    if (!committed) throw roundFailure(round, failedAttempts);
 
     const params = committed.output.params;
     if (!params.layout.equals(global.layout) || params.firstNonFinite() >= 0) {
@@ -657,7 +670,7 @@ export class RoundEngine {
     } catch (error) {
       // The strategy could not aggregate these results (e.g. too few for a robust rule): retry like a short round.
       if (!isFlotillaError(error, 'STRATEGY_FAILED')) throw error;
-      return this.failedAttempt(setup, `aggregation failed: ${error.message}`, failures);
+      return this.failedAttempt(setup, `${AGGREGATION_FAILED}: ${error.message}`, failures);
     }
     return {
       ok: true,

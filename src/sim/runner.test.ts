@@ -139,7 +139,9 @@ describe('runSimulation', () => {
       }),
     ).catch((e: unknown) => e);
     expect(isFlotillaError(error, 'ROUND_FAILED')).toBe(true);
-    expect((error as Error).message).toMatch(/^round 1 failed after 3 attempt\(s\): attempt 1: /);
+    expect((error as Error).message).toMatch(
+      /^round 1 failed after 3 attempt\(s\): clients kept failing their task \(their trainer threw\) \(\d+ of the failures; all: \d+ client-error\); attempt 1: /,
+    );
     const { attempts } = (error as { details: { attempts: { selected: string[]; reason: string }[] } })
       .details;
     expect(attempts).toHaveLength(3);
