@@ -17,6 +17,7 @@ import {
   type OptionSpec,
   type OptionValues,
 } from '../options.js';
+import { AVAILABILITY_OPTIONS, availabilityConfig } from '../availability-options.js';
 import { HOMOMORPHIC_OPTIONS, resolveHomomorphicOptions } from '../homomorphic-options.js';
 import {
   SECURE_AGGREGATION_OPTIONS,
@@ -127,6 +128,7 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
     min: 0,
     description: 'fresh selections after a failed attempt',
   },
+  ...AVAILABILITY_OPTIONS,
   { key: 'localEpochs', type: 'integer', default: 1, min: 1, description: 'local epochs per round' },
   { key: 'batchSize', type: 'integer', default: 32, min: 1, description: 'local batch size' },
   {
@@ -225,6 +227,7 @@ export function serverConfigFromOptions(v: OptionValues): ServerConfig {
         ? { minResults: { count: clientsPerRound } }
         : {}),
     maxRetries: v.maxRetries as number,
+    ...availabilityConfig(v),
     fitDeadlineMs: v.fitDeadlineMs as number,
     evaluateEvery: v.evaluateEvery as number,
     localEpochs: v.localEpochs as number,

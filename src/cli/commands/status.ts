@@ -23,6 +23,19 @@ interface ServerStatus {
   readonly rounds: number;
   readonly minClients: number;
   readonly connected: readonly { readonly clientId: string }[];
+  /** While the run waits for clients: how many it needs, how many are connected, and the round that waits. */
+  readonly waiting?: {
+    readonly needed: number;
+    readonly connected: number;
+    readonly missing: number;
+    readonly round?: number;
+  };
+}
+
+/** "waiting for 2 clients (1 of 3 connected) before round 4", or before the run's first round. */
+export function waitingLine(waiting: NonNullable<ServerStatus['waiting']>): string {
+  const before = waiting.round === undefined ? 'the run starts' : `round ${waiting.round}`;
+  return `waiting for ${waiting.missing} client(s) (${waiting.connected} of ${waiting.needed} connected) before ${before}`;
 }
 
 export const statusCommand: Command = {
@@ -56,6 +69,7 @@ export const statusCommand: Command = {
         `server   ${String(v.server)} (up)`,
         `run      ${status.runId}: ${status.phase}, round ${status.lastRound}/${status.rounds} committed`,
         `clients  ${status.connected.length} connected${names ? `: ${names}` : ''} (rounds start at ${status.minClients})`,
+        ...(status.waiting ? [`waiting  ${waitingLine(status.waiting)}`] : []),
       ].join('\n') + '\n',
     );
     return 0;
