@@ -114,6 +114,13 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
     min: 0,
     description: 'select this fraction more than clientsPerRound; clientsPerRound results commit the round',
   },
+  {
+    key: 'minFitClients',
+    type: 'integer',
+    default: 1,
+    min: 1,
+    description: 'fewest clients a round selects; a round waits until this many are connected',
+  },
   { key: 'fitDeadlineMs', type: 'integer', default: 60000, min: 1, description: 'time for fit replies' },
   {
     key: 'minResults',
@@ -226,6 +233,7 @@ export function serverConfigFromOptions(v: OptionValues): ServerConfig {
       : clientsPerRound !== undefined && over > 0
         ? { minResults: { count: clientsPerRound } }
         : {}),
+    minFitClients: v.minFitClients as number,
     maxRetries: v.maxRetries as number,
     ...availabilityConfig(v),
     fitDeadlineMs: v.fitDeadlineMs as number,
