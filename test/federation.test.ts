@@ -100,6 +100,9 @@ describe('flotilla federation', () => {
     expect(await p.exited, p.output).toBe(0);
     expect(p.output).toContain(`A (pid ${pid}) exited with SIGKILL; restarting it in 1 s`);
     expect(p.output).toMatch(/^A: pid \d+ \(restarted\)$/m);
+    expect(p.output).toMatch(
+      /^round 1 attempt failed \(2 of 3 client\(s\) returned a valid result, 3 needed\); retrying in \d\.\d s$/m,
+    );
     expect(p.output).toMatch(/round 1\/2 {2}3\/3 parties/);
     expect(p.output).toMatch(/round 2\/2 {2}3\/3 parties/);
     const pids = startedPids(p.output);

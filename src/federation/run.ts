@@ -103,7 +103,18 @@ export async function runFederation(
       env: { FLOTILLA_ADMIN_TOKEN: adminToken },
       onLine: (line) => {
         if (!line.startsWith('{')) return;
-        let event: { event?: string; url?: string; clientId?: string; code?: string; message?: string };
+        let event: {
+          event?: string;
+          url?: string;
+          clientId?: string;
+          code?: string;
+          message?: string;
+          round?: number;
+          needed?: number;
+          connected?: number;
+          reason?: string;
+          retryInMs?: number;
+        };
         try {
           event = JSON.parse(line) as typeof event;
         } catch {
@@ -113,6 +124,16 @@ export async function runFederation(
         if (event.event === 'connected' && event.clientId) {
           hooks.log(`${event.clientId} connected`);
           supervisor.joined(event.clientId);
+        }
+        if (event.event === 'waiting' && event.round !== undefined) {
+          hooks.log(
+            `round ${event.round} waits for its parties: ${event.connected} of ${event.needed} connected`,
+          );
+        }
+        if (event.event === 'retrying') {
+          hooks.log(
+            `round ${event.round} attempt failed (${event.reason}); retrying in ${((event.retryInMs ?? 0) / 1000).toFixed(1)} s`,
+          );
         }
         // The end of the run reaches every client as a refusal too; only real refusals are news.
         if (event.event === 'refused' && event.code !== 'RUN_FINISHED') {
