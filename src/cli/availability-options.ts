@@ -4,6 +4,7 @@
  * command line and in config files, milliseconds in the engine. A simulation's clients never come and go, so there
  * these keys change nothing but the pause its retries report.
  */
+import { FlotillaError } from '../core/index.js';
 import type { EngineConfig } from '../engine/index.js';
 import type { OptionSpec, OptionValues } from './options.js';
 
@@ -37,6 +38,13 @@ export function availabilityConfig(
   v: OptionValues,
 ): Pick<EngineConfig, 'clientWaitTimeoutMs' | 'retryBackoffMs' | 'retryBackoffMaxMs'> {
   const ms = (key: string) => Math.round((v[key] as number) * 1000);
+  if ((v.retryBackoffMax as number) < (v.retryBackoff as number)) {
+    throw new FlotillaError(
+      'CONFIG_INVALID',
+      `"retryBackoffMax" (${String(v.retryBackoffMax)} s) must be at least "retryBackoff" (${String(v.retryBackoff)} s)`,
+      { key: 'retryBackoffMax' },
+    );
+  }
   return {
     clientWaitTimeoutMs: ms('clientWaitTimeout'),
     retryBackoffMs: ms('retryBackoff'),
