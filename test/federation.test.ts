@@ -81,6 +81,35 @@ describe('flotilla federation', () => {
     expect(pids.filter(alive)).toEqual([]);
   });
 
+  it('restarts a party SIGKILLed mid-round, and the server waits for it: the run completes', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'flotilla-federation-'));
+    const p = flotilla(['federation', CONFIG, '--rounds', '2', '--no-compare', '--dir', dir]);
+    started.push(p);
+    // Party A is frozen as soon as it joins, so it holds round 1's task (every party's result is needed) until
+    // it is killed: the kill lands mid-round whatever the machine's load.
+    await waitFor(() => /^A: pid \d+$/m.test(p.output), 90_000, "A's pid");
+    const pid = Number(/^A: pid (\d+)$/m.exec(p.output)![1]);
+    await waitFor(() => p.output.includes('A connected'), 90_000, 'A to connect');
+    process.kill(pid, 'SIGSTOP');
+    await waitFor(
+      () => p.output.includes('B connected') && p.output.includes('C connected'),
+      90_000,
+      'B and C',
+    );
+    process.kill(pid, 'SIGKILL');
+    expect(await p.exited, p.output).toBe(0);
+    expect(p.output).toContain(`A (pid ${pid}) exited with SIGKILL; restarting it in 1 s`);
+    expect(p.output).toMatch(/^A: pid \d+ \(restarted\)$/m);
+    expect(p.output).toMatch(
+      /^round 1 attempt failed \(2 of 3 client\(s\) returned a valid result, 3 needed\); retrying in \d\.\d s$/m,
+    );
+    expect(p.output).toMatch(/round 1\/2 {2}3\/3 parties/);
+    expect(p.output).toMatch(/round 2\/2 {2}3\/3 parties/);
+    const pids = startedPids(p.output);
+    expect(pids).toHaveLength(5);
+    expect(pids.filter(alive)).toEqual([]);
+  });
+
   it('refuses, in one line, what the server does not run', async () => {
     dir = await mkdtemp(join(tmpdir(), 'flotilla-federation-'));
     const images = await run(['federation', '--dataset', 'mnist', '--dir', dir]);
@@ -137,7 +166,12 @@ describe('flotilla status and runs', () => {
       phase: 'waiting',
       lastRound: 0,
       connected: [],
+      waiting: { needed: 2, connected: 0, missing: 2 },
     });
+    const text = await run(['status', '--server', f.url, '--ca', ca], { FLOTILLA_ADMIN_TOKEN: 'adm1n' });
+    expect(text.output).toContain(
+      'waiting  waiting for 2 client(s) (0 of 2 connected) before the run starts',
+    );
 
     const wrong = await run(['status', '--server', f.url, '--ca', ca, '--admin-token', 'nope']);
     expect(wrong.code).toBe(2);

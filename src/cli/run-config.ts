@@ -17,6 +17,7 @@ import { STRATEGY_CATALOG, createStrategy, type Strategy } from '../strategy/ind
 import { byzantineFromAttackers, resolveAttack } from './attack-options.js';
 import type { OptionValues } from './options.js';
 import { resolvePrivacy, type ResolvedPrivacy } from './privacy-options.js';
+import { availabilityConfig } from './availability-options.js';
 import { resolveHomomorphicOptions } from './homomorphic-options.js';
 import { resolveSecureAggregationOptions } from './secure-aggregation-options.js';
 import { strategyParams } from './strategy-options.js';
@@ -110,6 +111,7 @@ export function resolveRunConfig(v: OptionValues, { serverFit = true } = {}): Ru
     minFitClients: v.minFitClients as number,
     minResults: { fraction: v.minResults as number },
     fitDeadlineMs: (v.deadline as number) * 1000,
+    ...availabilityConfig(v),
     evaluateEvery,
     localEpochs,
     batchSize: fit.batchSize,

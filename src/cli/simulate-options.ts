@@ -7,6 +7,7 @@ import { PRIVACY_OPTIONS } from './privacy-options.js';
 import { HOMOMORPHIC_OPTIONS } from './homomorphic-options.js';
 import { SECURE_AGGREGATION_OPTIONS } from './secure-aggregation-options.js';
 import { ATTACK_OPTIONS } from './attack-options.js';
+import { AVAILABILITY_OPTIONS } from './availability-options.js';
 import { STRATEGY_OPTIONS } from './strategy-options.js';
 import { UPDATE_BOUND_OPTIONS } from './update-bounds-options.js';
 
@@ -130,6 +131,7 @@ export const SIMULATE_OPTIONS: readonly OptionSpec[] = [
     default: 600,
     description: 'seconds a client has to return its result',
   },
+  ...AVAILABILITY_OPTIONS,
   { key: 'rounds', type: 'integer', min: 1, default: 10, description: 'number of federated rounds' },
   { key: 'localEpochs', type: 'number', above: 0, default: 1, description: 'local epochs per round (E)' },
   { key: 'batchSize', type: 'integer', min: 1, default: 32, description: 'local minibatch size (B)' },

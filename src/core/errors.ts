@@ -20,6 +20,8 @@ export type ErrorCode =
   /** A checkpointed strategy state does not fit the strategy asked to load it. */
   | 'STATE_INVALID'
   | 'ROUND_FAILED'
+  /** A round waited longer than its client wait timeout for enough clients to connect. */
+  | 'CLIENT_WAIT_TIMEOUT'
   | 'CLIENT_FAILED'
   | 'WORKER_FAILED'
   | 'TIMEOUT'

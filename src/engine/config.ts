@@ -37,6 +37,18 @@ export interface EngineConfig {
   readonly minResults?: MinResults;
   /** Attempts with a fresh selection after a failed one, before the run fails with ROUND_FAILED. Default 2. */
   readonly maxRetries?: number;
+  /**
+   * How long a round waits for enough clients to connect (clientsNeeded in availability.ts) before the run fails
+   * with CLIENT_WAIT_TIMEOUT; 0 waits without limit. Only pools whose clients come and go wait. Default 0.
+   */
+  readonly clientWaitTimeoutMs?: number;
+  /**
+   * Pause before the first retry of a failed attempt; each further retry doubles it, up to `retryBackoffMaxMs`,
+   * with seeded jitter. Only pools whose clients come and go pause. Default 1000 ms.
+   */
+  readonly retryBackoffMs?: number;
+  /** Longest pause between two attempts of a round. Default 30 000 ms. */
+  readonly retryBackoffMaxMs?: number;
   /** Time allowed for fit replies, from dispatch. Default 60 000 ms. */
   readonly fitDeadlineMs?: number;
   /** Run federated evaluation every k rounds (and after the last round); 0 disables it. Default 0. */
@@ -111,6 +123,13 @@ function fraction(value: unknown, key: string): number {
   return value;
 }
 
+function nonNegative(value: unknown, key: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    invalid(key, `must be a finite number >= 0, got ${String(value)}`);
+  }
+  return value;
+}
+
 function positive(value: unknown, key: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     invalid(key, `must be a finite number > 0, got ${String(value)}`);
@@ -161,6 +180,14 @@ export function resolveEngineConfig(config: EngineConfig): ResolvedEngineConfig 
       'and "homomorphicAggregation" are exclusive: each hides the updates on its own',
     );
   }
+  const retryBackoffMs = nonNegative(config.retryBackoffMs ?? 1000, 'retryBackoffMs');
+  const retryBackoffMaxMs = nonNegative(config.retryBackoffMaxMs ?? 30_000, 'retryBackoffMaxMs');
+  if (retryBackoffMaxMs < retryBackoffMs) {
+    invalid(
+      'retryBackoffMaxMs',
+      `(${retryBackoffMaxMs}) must be at least retryBackoffMs (${retryBackoffMs})`,
+    );
+  }
   return {
     rounds: integer(config.rounds, 'rounds', 1),
     fractionFit:
@@ -173,6 +200,9 @@ export function resolveEngineConfig(config: EngineConfig): ResolvedEngineConfig 
     minFitClients: integer(config.minFitClients ?? 1, 'minFitClients', 1),
     minResults: resolveMinResults(config.minResults),
     maxRetries: integer(config.maxRetries ?? 2, 'maxRetries', 0),
+    clientWaitTimeoutMs: nonNegative(config.clientWaitTimeoutMs ?? 0, 'clientWaitTimeoutMs'),
+    retryBackoffMs,
+    retryBackoffMaxMs,
     fitDeadlineMs,
     evaluateEvery: integer(config.evaluateEvery ?? 0, 'evaluateEvery', 0),
     fractionEvaluate: fraction(config.fractionEvaluate ?? 1, 'fractionEvaluate'),

@@ -39,6 +39,7 @@ import {
   type EngineConfig,
   type ResolvedEngineConfig,
 } from './config.js';
+import { RoundAvailability } from './availability.js';
 import type { EngineEvents, TaskPhase } from './events.js';
 import { summarizeFederatedEvaluation, type ClientEvaluation } from './federated-evaluation.js';
 import type { FailedAttempt, FederatedEvaluation, RoundRecord } from './history.js';
@@ -51,6 +52,7 @@ import {
   type RoundPrivacy,
 } from './privacy.js';
 import { readEvaluateReply, readFitReply, type Checked, type SentTask } from './replies.js';
+import { AGGREGATION_FAILED, roundFailure } from './round-failure.js';
 import { HomomorphicRound, encryptionParameters } from './homomorphic.js';
 import { SecureRound, checkCapacity, meanResult } from './secure-aggregation.js';
 import { checkRunAssumptions } from './assumptions.js';
@@ -173,6 +175,10 @@ export class RoundEngine {
   private heParameters: Promise<Uint8Array> | undefined;
   /** What one client's result may weigh and move (update-bounds.ts). */
   private readonly bounds: UpdateBounds;
+  /** Waiting for clients before a round selects, and the pause between its attempts. */
+  private readonly availability: RoundAvailability;
+  /** The running run's signal: it also ends a wait for clients or a pause between attempts. */
+  private signal: AbortSignal | undefined;
 
   constructor(options: RoundEngineOptions) {
     this.config = resolveEngineConfig(options.config);
@@ -193,6 +199,12 @@ export class RoundEngine {
     this.limits = options.limits;
     this.root = new Rng(this.config.seed);
     this.bounds = new UpdateBounds(this.config);
+    this.availability = new RoundAvailability(
+      this.pool,
+      this.config,
+      this.events,
+      this.root.split('availability'),
+    );
     const hiding = this.config.secureAggregation ?? this.config.homomorphicAggregation;
     const composition = this.privacy?.secureAggregation(hiding !== undefined);
     this.unitWeights = composition?.unitWeights === true || this.strategy.meanUpdate?.weighted === false;
@@ -213,6 +225,7 @@ export class RoundEngine {
       checkCapacity(this.config.secureAggregation, this.pool.available().length);
     }
     if (options.strategyState) this.strategy.loadState(options.strategyState);
+    this.signal = options.signal;
     if (options.privacyState) {
       if (!this.privacy) {
         throw new FlotillaError(
@@ -246,6 +259,10 @@ export class RoundEngine {
           break;
         }
         const outcome = await this.runRound(round, params);
+        if ('aborted' in outcome) {
+          status = 'aborted';
+          break;
+        }
         if ('exhausted' in outcome) {
           status = 'budget-exhausted';
           reason = outcome.exhausted;
@@ -307,18 +324,21 @@ export class RoundEngine {
 
   /**
    * Runs one round to a committable record, retrying with fresh selections; throws ROUND_FAILED when out of tries.
-   * Returns `exhausted` instead when the privacy budget does not allow the round.
+   * Returns `exhausted` instead when the privacy budget does not allow the round, `aborted` when the run's signal
+   * ended a wait for clients or a pause between attempts.
    */
   private async runRound(
     round: number,
     global: ParameterSet,
-  ): Promise<{ record: RoundRecord; params: ParameterSet } | { exhausted: string }> {
+  ): Promise<{ record: RoundRecord; params: ParameterSet } | { exhausted: string } | { aborted: true }> {
     const start = performance.now();
     const traffic: Traffic = { sent: 0, received: 0 };
     const failedAttempts: FailedAttempt[] = [];
     const maxAttempts = this.config.maxRetries + 1;
     let committed: CommittableAttempt | undefined;
     for (let attempt = 1; attempt <= maxAttempts && !committed; attempt++) {
+      // Waiting for clients to (re)connect spends no attempt: only a dispatched attempt that fell short does.
+      if (!(await this.availability.ready(round, attempt, this.signal))) return { aborted: true };
       const outcome = await this.fitAttempt(round, attempt, global, traffic);
       if (outcome.ok) {
         committed = outcome;
@@ -327,25 +347,18 @@ export class RoundEngine {
       } else {
         failedAttempts.push(outcome.failed);
         if (attempt < maxAttempts) {
+          const retryInMs = this.availability.retryDelay(round, attempt);
           this.events.emit('round-retried', {
             round,
             failed: outcome.failed,
             attemptsLeft: maxAttempts - attempt,
+            retryInMs,
           });
+          if (!(await this.availability.pause(retryInMs, this.signal))) return { aborted: true };
         }
       }
     }
-    if (!committed) {
-      const reasons = failedAttempts.map((f) => `attempt ${f.attempt}: ${f.reason}`).join('; ');
-      throw new FlotillaError(
-        'ROUND_FAILED',
-        `round ${round} failed after ${maxAttempts} attempt(s): ${reasons}`,
-        {
-          round,
-          attempts: failedAttempts,
-        },
-      );
-    }
+    if (!committed) throw roundFailure(round, failedAttempts);
 
     // finishAttempt has checked them: the layout is the model's and every value is finite.
     const params = committed.output.params;
@@ -656,7 +669,7 @@ export class RoundEngine {
       // it is recorded and retried like a short round.
       this.strategy.loadState(before);
       const message = error instanceof Error ? error.message : String(error);
-      return this.failedAttempt(setup, `aggregation failed: ${message}`, failures);
+      return this.failedAttempt(setup, `${AGGREGATION_FAILED}: ${message}`, failures);
     }
     const refusal = aggregateRefusal(this.strategy.name, setup.global, output.params);
     if (refusal) {

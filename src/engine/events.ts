@@ -20,6 +20,16 @@ export interface EngineEvents {
     readonly availableClients: number;
     readonly startedAt: number;
   };
+  /**
+   * Fewer clients are connected than the round needs (see clientsNeeded in availability.ts): the engine waits for
+   * them before selecting. Emitted when the wait starts; the next 'round-started' (or 'run-finished') ends it.
+   */
+  'waiting-for-clients': {
+    readonly round: number;
+    readonly attempt: number;
+    readonly needed: number;
+    readonly connected: number;
+  };
   'round-started': { readonly round: number; readonly attempt: number; readonly selected: readonly string[] };
   'client-result': {
     readonly round: number;
@@ -29,7 +39,13 @@ export interface EngineEvents {
     readonly durationMs: number;
   };
   'client-failed': { readonly round: number; readonly phase: TaskPhase; readonly failure: ClientFailure };
-  'round-retried': { readonly round: number; readonly failed: FailedAttempt; readonly attemptsLeft: number };
+  'round-retried': {
+    readonly round: number;
+    readonly failed: FailedAttempt;
+    readonly attemptsLeft: number;
+    /** The pause before the next attempt (exponential backoff with seeded jitter; 0 for a fixed pool). */
+    readonly retryInMs: number;
+  };
   evaluation:
     | { readonly round: number; readonly kind: 'server'; readonly result: EvaluateOutput }
     | { readonly round: number; readonly kind: 'federated'; readonly result: FederatedEvaluation };

@@ -5,6 +5,8 @@ export * from './events.js';
 export * from './federated-evaluation.js';
 export * from './replies.js';
 export * from './engine.js';
+export * from './availability.js';
+export * from './round-failure.js';
 export * from './privacy.js';
 export * from './dp-fedavg.js';
 export * from './client-dp.js';

@@ -48,5 +48,11 @@ export interface ClientPool {
    * reproducible whatever the thread timing; network pools yield in arrival order.
    */
   dispatch(tasks: readonly TaskEnvelope[], options: DispatchOptions): AsyncIterable<TaskOutcome>;
+  /**
+   * Implemented by a pool whose clients come and go (deployment): resolves once at least `count` clients are
+   * available, or when `signal` aborts or the pool closes (the caller checks which). A pool without it has a fixed
+   * set of clients (simulation), so the engine neither waits for clients nor pauses between attempts on it.
+   */
+  waitForClients?(count: number, signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }

@@ -12,6 +12,7 @@ import { AdminClient } from '../server/index.js';
 import type { ScenarioConfig } from '../sim/scenario.js';
 import type { StoredRound } from '../storage/index.js';
 import { SqliteStorage } from '../storage/sqlite/index.js';
+import { PartySupervisor, exitFailure } from './parties.js';
 import { ProcessGroup, type ManagedProcess } from './processes.js';
 import { prepareWorkspace, type Workspace } from './workspace.js';
 
@@ -49,18 +50,11 @@ export interface FederationOutcome {
 
 const POLL_MS = 250;
 
-function failure(proc: ManagedProcess, code: number | null): FlotillaError {
-  return new FlotillaError(
-    'CLIENT_FAILED',
-    `${proc.name} (pid ${proc.child.pid}) exited with ${code ?? proc.child.signalCode}:\n${proc.tail()}`,
-  );
-}
-
 /** Resolves with the value of `ready`, or fails when `proc` exits first or the run is aborted. */
 function beforeExit<T>(ready: Promise<T>, proc: ManagedProcess, signal: AbortSignal | undefined): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     ready.then(resolve, reject);
-    void proc.exited.then((code) => reject(failure(proc, code)));
+    void proc.exited.then(() => reject(exitFailure(proc)));
     signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
   });
 }
@@ -91,7 +85,7 @@ export async function runFederation(
     ) ?? []) {
       const step = group.start(args.slice(0, 2).join(' '), args);
       const code = await step.exited;
-      if (code !== 0) throw failure(step, code);
+      if (code !== 0) throw exitFailure(step);
     }
     const serverConfig = join(spec.dir, 'server.json');
     await writeFile(
@@ -115,19 +109,49 @@ export async function runFederation(
     // A fresh admin token per run, handed over in the environment so it never shows in a process listing.
     const adminToken = randomBytes(24).toString('base64url');
     let listening: (url: string) => void;
+    // Parties start once the server listens (launch below); the server's log tells the supervisor who joined.
+    const supervisor = new PartySupervisor(
+      parties.map((p) => p.id),
+      (id) => startParty(id),
+      hooks.log,
+    );
     const url = new Promise<string>((resolve) => (listening = resolve));
     const server = group.start('server', ['server', '--config', serverConfig], {
       env: { FLOTILLA_ADMIN_TOKEN: adminToken },
       onLine: (line) => {
         if (!line.startsWith('{')) return;
-        let event: { event?: string; url?: string; clientId?: string; code?: string; message?: string };
+        let event: {
+          event?: string;
+          url?: string;
+          clientId?: string;
+          code?: string;
+          message?: string;
+          round?: number;
+          needed?: number;
+          connected?: number;
+          reason?: string;
+          retryInMs?: number;
+        };
         try {
           event = JSON.parse(line) as typeof event;
         } catch {
           return;
         }
         if (event.event === 'listening' && event.url) listening(event.url);
-        if (event.event === 'connected') hooks.log(`${event.clientId} connected`);
+        if (event.event === 'connected' && event.clientId) {
+          hooks.log(`${event.clientId} connected`);
+          supervisor.joined(event.clientId);
+        }
+        if (event.event === 'waiting' && event.round !== undefined) {
+          hooks.log(
+            `round ${event.round} waits for its parties: ${event.connected} of ${event.needed} connected`,
+          );
+        }
+        if (event.event === 'retrying') {
+          hooks.log(
+            `round ${event.round} attempt failed (${event.reason}); retrying in ${((event.retryInMs ?? 0) / 1000).toFixed(1)} s`,
+          );
+        }
         // The end of the run reaches every client as a refusal too; only real refusals are news.
         if (event.event === 'refused' && event.code !== 'RUN_FINISHED') {
           hooks.log(`server refused ${event.clientId ?? 'a connection'}: ${event.code}: ${event.message}`);
@@ -138,8 +162,9 @@ export async function runFederation(
     const endpoint = await beforeExit(url, server, spec.signal);
     hooks.log(`server listening at ${endpoint}`);
 
-    const clients = parties.map((party) => {
-      const proc = group.start(
+    const startParty = (id: string) => {
+      const party = parties.find((p) => p.id === id)!;
+      return group.start(
         party.id,
         [
           'client',
@@ -163,9 +188,8 @@ export async function runFederation(
         ],
         { env: { FLOTILLA_TOKEN: party.token } },
       );
-      hooks.log(`${party.id}: pid ${proc.child.pid}`);
-      return proc;
-    });
+    };
+    supervisor.launch();
 
     const admin = new AdminClient({
       server: endpoint,
@@ -178,15 +202,15 @@ export async function runFederation(
         if (round.round <= shown) continue;
         hooks.round(round);
         shown = round.round;
+        supervisor.progressed();
       }
     };
     let serverCode: number | null | undefined;
     void server.exited.then((code) => (serverCode = code));
     while (serverCode === undefined) {
       if (spec.signal?.aborted) return { workspace, runId, status: 'aborted', lastRound: shown };
-      // A client that dies (bad data, a refused credential) fails the run rather than leaving it waiting.
-      const dead = clients.find((c) => (c.child.exitCode ?? 0) !== 0 || c.child.signalCode !== null);
-      if (dead) throw failure(dead, dead.child.exitCode);
+      // A party that crashed is started again (the server waits for it); one that cannot be kept running fails the run.
+      supervisor.check();
       try {
         const status = await admin.get<{ lastRound: number }>('status');
         if (status.lastRound > shown) {
@@ -197,7 +221,7 @@ export async function runFederation(
       }
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
-    if (serverCode !== 0) throw failure(server, serverCode);
+    if (serverCode !== 0) throw exitFailure(server);
     const storage = SqliteStorage.open(workspace.db);
     try {
       show(await storage.rounds(runId));

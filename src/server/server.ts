@@ -65,7 +65,19 @@ export type ServerLogEvent =
   | { readonly event: 'listening'; readonly url: string; readonly tls: boolean }
   | { readonly event: 'resumed'; readonly runId: string; readonly fromRound: number }
   | { readonly event: 'created'; readonly runId: string }
-  | { readonly event: 'waiting'; readonly connected: number; readonly needed: number }
+  /** Fewer clients connected than the run (before its first round) or a round needs; `round` names the round. */
+  | {
+      readonly event: 'waiting';
+      readonly connected: number;
+      readonly needed: number;
+      readonly round?: number;
+    }
+  | {
+      readonly event: 'retrying';
+      readonly round: number;
+      readonly reason: string;
+      readonly retryInMs: number;
+    }
   | ({ readonly event: 'refused' } & PoolEvents['refused'])
   | ({ readonly event: 'connected' } & PoolEvents['client-connected'])
   | ({ readonly event: 'disconnected' } & PoolEvents['client-disconnected'])
@@ -207,13 +219,18 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
       committer: new StorageCommitter(storage, config.runId),
       ...(config.privacy ? { privacy: config.privacy.policy } : {}),
     });
-    engine.events.on('round-retried', ({ round, failed }) => {
+    engine.events.on('round-retried', ({ round, failed, retryInMs }) => {
       void storage.recordEvent(config.runId, { kind: 'attempt-failed', round, data: failed });
+      log?.({ event: 'retrying', round, reason: failed.reason, retryInMs });
     });
     hooks.subscribe?.(engine.events);
 
     let lastCommitted = start.startRound - 1;
     let phase: 'waiting' | 'running' | 'completed' | 'failed' | 'aborted' = 'waiting';
+    // What the run waits for: clients to start (minClients), or clients a round needs (the engine's wait).
+    let waiting: { readonly needed: number; readonly round?: number } | undefined = {
+      needed: config.minClients,
+    };
     engine.events.on('round-committed', ({ record }) => (lastCommitted = record.round));
     let privacy: PrivacyStatus | undefined = config.privacy && {
       mechanism: config.privacy.policy.mechanism,
@@ -225,6 +242,15 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
       privacy = { mechanism, epsilon, delta, ...(budget ? { budget } : {}) };
     });
     const adminGuard = new AdminGuard((token) => storage.verifyAdminToken(token));
+    engine.events.on('waiting-for-clients', ({ round, needed, connected }) => {
+      waiting = { needed, round };
+      phase = 'waiting';
+      log?.({ event: 'waiting', connected, needed, round });
+    });
+    engine.events.on('round-started', () => {
+      waiting = undefined;
+      phase = 'running';
+    });
     const { app, gate } = await buildApp({
       pool,
       storage,
@@ -242,6 +268,15 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
         connected: pool.connected(),
         minClients: config.minClients,
         ...(privacy ? { privacy } : {}),
+        ...(phase === 'waiting' && waiting
+          ? {
+              waiting: {
+                ...waiting,
+                connected: pool.available().length,
+                missing: Math.max(0, waiting.needed - pool.available().length),
+              },
+            }
+          : {}),
       }),
     });
     await app.listen({ host: config.host, port: config.port });
@@ -270,6 +305,7 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
         await pool.waitForClients(pool.available().length + 1, abort.signal);
       }
       phase = 'running';
+      waiting = undefined;
       await storage.updateRunStatus(config.runId, 'running');
       try {
         const result = await engine.run({

@@ -124,22 +124,42 @@ describe('runSimulation', () => {
   it('fails with ROUND_FAILED naming every attempt when retries run out', async () => {
     const faults = Object.fromEntries([0, 1, 2, 3, 4, 6, 7].map((i) => [clientId(i), 'throw' as const]));
     const retried: number[] = [];
-    const error = await runSimulation(
-      options({
-        hostInit: { ...init, faults },
-        engine: {
-          ...engine,
-          fractionFit: undefined,
-          rounds: 3,
-          clientsPerRound: 2,
-          minResults: { fraction: 1 },
-          maxRetries: 2,
-        },
-        subscribe: (events) => events.on('round-retried', (e) => retried.push(e.round)),
-      }),
-    ).catch((e: unknown) => e);
+    const pauses: number[] = [];
+    const failing = () =>
+      runSimulation(
+        options({
+          hostInit: { ...init, faults },
+          engine: {
+            ...engine,
+            fractionFit: undefined,
+            rounds: 3,
+            clientsPerRound: 2,
+            minResults: { fraction: 1 },
+            maxRetries: 2,
+            // Minutes of backoff: a simulation's fixed pool reports the pauses but must not spend them.
+            retryBackoffMs: 600_000,
+            retryBackoffMaxMs: 3_600_000,
+          },
+          subscribe: (events) =>
+            events.on('round-retried', (e) => {
+              retried.push(e.round);
+              pauses.push(e.retryInMs);
+            }),
+        }),
+      ).catch((e: unknown) => e);
+    const error = await failing();
+    expect(pauses[0]).toBeGreaterThanOrEqual(300_000);
+    expect(pauses[0]).toBeLessThan(600_000);
+    expect(pauses[1]).toBeGreaterThanOrEqual(600_000);
+    expect(pauses[1]).toBeLessThan(1_200_000);
+    // The jitter comes from the run's seed: the same run draws the same pauses.
+    await failing();
+    expect(pauses.slice(2)).toEqual(pauses.slice(0, 2));
+    retried.splice(2);
     expect(isFlotillaError(error, 'ROUND_FAILED')).toBe(true);
-    expect((error as Error).message).toMatch(/^round 1 failed after 3 attempt\(s\): attempt 1: /);
+    expect((error as Error).message).toMatch(
+      /^round 1 failed after 3 attempt\(s\): clients kept failing their task \(their trainer threw\) \(\d+ of the failures; all: \d+ client-error\); attempt 1: /,
+    );
     const { attempts } = (error as { details: { attempts: { selected: string[]; reason: string }[] } })
       .details;
     expect(attempts).toHaveLength(3);

@@ -10,6 +10,7 @@ import { federationReport } from '../../federation/report.js';
 import { runFederation } from '../../federation/run.js';
 import type { RoundRecordJson, StoredRound } from '../../storage/index.js';
 import { formatDuration } from '../../telemetry/index.js';
+import { AVAILABILITY_OPTIONS } from '../availability-options.js';
 import type { Command } from '../command.js';
 import { loadConfigFile } from '../config-file.js';
 import { CKKS_OPTIONS, HOMOMORPHIC_KEY, HOMOMORPHIC_OPTIONS } from '../homomorphic-options.js';
@@ -71,6 +72,7 @@ const HONOURED = new Set([
   'fraction',
   'minResults',
   'deadline',
+  ...AVAILABILITY_OPTIONS.map((o) => o.key),
   'rounds',
   'localEpochs',
   'batchSize',
@@ -177,6 +179,9 @@ function serverKeys(
     // "Every selected party" is a count on the server; with fraction 1 every party is selected.
     minResults: minResults === 1 ? clients : minResults,
     fitDeadlineMs: Math.round((v.deadline as number) * 1000),
+    clientWaitTimeout: v.clientWaitTimeout as number,
+    retryBackoff: v.retryBackoff as number,
+    retryBackoffMax: v.retryBackoffMax as number,
     evaluateEvery,
     localEpochs: v.localEpochs as number,
     batchSize: v.batchSize as number,

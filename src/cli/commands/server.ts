@@ -17,6 +17,7 @@ import {
   type OptionSpec,
   type OptionValues,
 } from '../options.js';
+import { AVAILABILITY_OPTIONS, availabilityConfig } from '../availability-options.js';
 import { HOMOMORPHIC_OPTIONS, resolveHomomorphicOptions } from '../homomorphic-options.js';
 import {
   SECURE_AGGREGATION_OPTIONS,
@@ -115,6 +116,13 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
     min: 0,
     description: 'select this fraction more than clientsPerRound; clientsPerRound results commit the round',
   },
+  {
+    key: 'minFitClients',
+    type: 'integer',
+    default: 1,
+    min: 1,
+    description: 'fewest clients a round selects; a round waits until this many are connected',
+  },
   { key: 'fitDeadlineMs', type: 'integer', default: 60000, min: 1, description: 'time for fit replies' },
   {
     key: 'minResults',
@@ -129,6 +137,7 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
     min: 0,
     description: 'fresh selections after a failed attempt',
   },
+  ...AVAILABILITY_OPTIONS,
   { key: 'localEpochs', type: 'integer', default: 1, min: 1, description: 'local epochs per round' },
   { key: 'batchSize', type: 'integer', default: 32, min: 1, description: 'local batch size' },
   {
@@ -305,7 +314,9 @@ export function serverConfigFromOptions(v: OptionValues): ServerConfig {
       : clientsPerRound !== undefined && over > 0
         ? { minResults: { count: clientsPerRound } }
         : {}),
+    minFitClients: v.minFitClients as number,
     maxRetries: v.maxRetries as number,
+    ...availabilityConfig(v),
     fitDeadlineMs: v.fitDeadlineMs as number,
     evaluateEvery: v.evaluateEvery as number,
     localEpochs: v.localEpochs as number,

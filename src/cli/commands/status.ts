@@ -30,11 +30,24 @@ interface ServerStatus {
     readonly delta: number;
     readonly budget?: { readonly epsilon: number; readonly delta: number };
   };
+  /** While the run waits for clients: how many it needs, how many are connected, and the round that waits. */
+  readonly waiting?: {
+    readonly needed: number;
+    readonly connected: number;
+    readonly missing: number;
+    readonly round?: number;
+  };
 }
 
 function privacyLine(privacy: NonNullable<ServerStatus['privacy']>): string {
   const budget = privacy.budget ? ` of a budget of ${privacy.budget.epsilon}` : ' (no budget set)';
   return `privacy  ${privacy.mechanism}: epsilon ${privacy.epsilon.toFixed(4)} spent${budget} at delta ${privacy.delta}`;
+}
+
+/** "waiting for 2 clients (1 of 3 connected) before round 4", or before the run's first round. */
+export function waitingLine(waiting: NonNullable<ServerStatus['waiting']>): string {
+  const before = waiting.round === undefined ? 'the run starts' : `round ${waiting.round}`;
+  return `waiting for ${waiting.missing} client(s) (${waiting.connected} of ${waiting.needed} connected) before ${before}`;
 }
 
 export const statusCommand: Command = {
@@ -69,6 +82,7 @@ export const statusCommand: Command = {
         `run      ${status.runId}: ${status.phase}, round ${status.lastRound}/${status.rounds} committed`,
         `clients  ${status.connected.length} connected${names ? `: ${names}` : ''} (rounds start at ${status.minClients})`,
         ...(status.privacy ? [privacyLine(status.privacy)] : []),
+        ...(status.waiting ? [`waiting  ${waitingLine(status.waiting)}`] : []),
       ].join('\n') + '\n',
     );
     return 0;
