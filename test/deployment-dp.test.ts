@@ -117,6 +117,25 @@ describe('differential privacy in a deployment over TLS', () => {
     expect(show.output).toMatch(/privacy\s+dp-fedavg: epsilon \d+\.\d{4} of 50 at delta 0\.00001/);
   }, 300_000);
 
+  it('central DP samples from every registered client: a round waits while one of them is away', async () => {
+    const f = (federation = await prepareFederation(3, 200));
+    const server = f.startServer([...RUN, ...CENTRAL, '--rounds', '2', '--min-clients', '2']);
+    f.startClient(f.sites[0]!);
+    f.startClient(f.sites[1]!);
+    // Two of three registered clients are enough to start, not to sample as the accountant assumes.
+    await waitFor(
+      () => /"event":"waiting","connected":2,"needed":3,"round":1/.test(server.output),
+      90_000,
+      'the server to wait for the third registered client',
+    );
+    expect((await ledger(f.db)).rounds).toEqual([]);
+    f.startClient(f.sites[2]!);
+    expect(await server.exited, server.output).toBe(0);
+    const { records } = await ledger(f.db);
+    expect(records.map((r) => r.participants.length)).toEqual([3, 3]);
+    expect(records.map((r) => r.privacy?.details['samplingRate'])).toEqual([1, 1]);
+  }, 180_000);
+
   it('stops at the privacy budget and says so in the run record', async () => {
     const f = (federation = await prepareFederation(2, 200));
     // z = 4 is charged at 2 under fixed-size sampling: about 2.2 after one round and 7.1 after eight (`flotilla privacy epsilon`).
@@ -208,7 +227,7 @@ describe('differential privacy in a deployment over TLS', () => {
     expect(await first.exited, first.output).toBe(0);
     await Promise.all(clients.map((c) => c.exited));
     const run1 = await ledger(f.db);
-    expect(run1.records.map((r) => r.participants)).toEqual([
+    expect(run1.records.map((r) => [...r.participants].sort())).toEqual([
       [frugal!.id, generous!.id].sort(),
       [generous!.id],
     ]);

@@ -52,15 +52,25 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
 }
 
 export class RoundAvailability {
-  private readonly needed: number;
+  private readonly floor: number;
 
+  /**
+   * `population`, when given, is the number of clients a selection must be drawn from (central DP in a deployment:
+   * every registered client, the population the accountant's sampling rate refers to); a round then waits until that
+   * many are connected.
+   */
   constructor(
     private readonly pool: ClientPool,
     private readonly config: ResolvedEngineConfig,
     private readonly events: EngineEmitter,
     private readonly rng: Rng,
+    private readonly population?: () => number,
   ) {
-    this.needed = clientsNeeded(config);
+    this.floor = clientsNeeded(config);
+  }
+
+  private get needed(): number {
+    return Math.max(this.floor, this.population?.() ?? 0);
   }
 
   /**

@@ -89,6 +89,13 @@ export interface RoundEngineOptions {
   readonly limits?: DecodeLimits;
   /** Differential privacy: clipping, noise, accounting and the budget (see privacy.ts). */
   readonly privacy?: PrivacyPolicy;
+  /**
+   * The clients a selection is drawn from whether connected or not (a deployment's registered clients). Under a
+   * privacy policy that accounts for client sampling (central DP), every round waits until all of them are connected
+   * and samples among them, so the rate the accountant charges is the one the analysis assumed: a round never runs
+   * with part of the population away. Pools of a fixed set of clients (simulation) need not say.
+   */
+  readonly population?: () => readonly string[];
 }
 
 export interface RunOptions {
@@ -204,6 +211,9 @@ export class RoundEngine {
       this.config,
       this.events,
       this.root.split('availability'),
+      options.population && options.privacy?.sampling !== undefined
+        ? () => options.population!().length
+        : undefined,
     );
     const hiding = this.config.secureAggregation ?? this.config.homomorphicAggregation;
     const composition = this.privacy?.secureAggregation(hiding !== undefined);

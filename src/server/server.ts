@@ -194,6 +194,10 @@ async function openRun(storage: Storage, config: ServerConfig, log: ServerHooks[
   return { params, startRound: 1 };
 }
 
+async function activeClients(storage: Storage): Promise<string[]> {
+  return (await storage.listClients()).filter((c) => c.status === 'active').map((c) => c.name);
+}
+
 export async function startServer(config: ServerConfig, hooks: ServerHooks = {}): Promise<RunningServer> {
   const log = hooks.log;
   const tls = config.tls ? loadTls(config.tls) : undefined;
@@ -212,12 +216,21 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
     pool.events.on('refused', (e) => log?.({ event: 'refused', ...e }));
     pool.events.on('client-connected', (e) => log?.({ event: 'connected', ...e }));
     pool.events.on('client-disconnected', (e) => log?.({ event: 'disconnected', ...e }));
+    // The registered clients: the population a central-DP round samples from (RoundEngineOptions.population), kept
+    // current with the registry as clients are added or revoked.
+    let registered = await activeClients(storage);
+    const refreshRegistered = () =>
+      void activeClients(storage).then(
+        (ids) => (registered = ids),
+        () => undefined, // storage closing: the run is over
+      );
+    pool.events.on('client-connected', refreshRegistered);
     const engine = new RoundEngine({
       pool,
       strategy,
       config: config.engine,
       committer: new StorageCommitter(storage, config.runId),
-      ...(config.privacy ? { privacy: config.privacy.policy } : {}),
+      ...(config.privacy ? { privacy: config.privacy.policy, population: () => registered } : {}),
     });
     engine.events.on('round-retried', ({ round, failed, retryInMs }) => {
       void storage.recordEvent(config.runId, { kind: 'attempt-failed', round, data: failed });
@@ -285,6 +298,7 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
     log?.({ event: 'listening', url, tls: tls !== undefined });
 
     const revocations = setInterval(() => {
+      refreshRegistered();
       for (const { clientId } of pool.connected()) {
         void storage.getClient(clientId).then((client) => {
           if (client?.status !== 'active') pool.disconnect(clientId, 'AUTH_FAILED', 'the client was revoked');
