@@ -436,12 +436,24 @@ export class RoundEngine {
       availableClients: available.length,
       ...(this.serverFit ? { serverFit: this.serverFit } : {}),
     };
-    await this.strategy.prepareRound?.(context);
-    const assignments = this.strategy.configureFit(
-      context,
-      chosen.map((id) => this.proposal(round, id)),
-    );
-    const selected = this.checkAssignments(assignments, chosen);
+    let assignments: readonly FitAssignment[];
+    let selected: readonly string[];
+    try {
+      await this.strategy.prepareRound?.(context);
+      assignments = this.strategy.configureFit(
+        context,
+        chosen.map((id) => this.proposal(round, id)),
+      );
+      selected = this.checkAssignments(assignments, chosen);
+    } catch (error) {
+      // A strategy that cannot set up this round (its server-side training threw, a bug) fails the attempt, which is
+      // recorded and retried; only attempts that all fail end the run.
+      const message = error instanceof Error ? error.message : String(error);
+      return this.failedAttempt(
+        { attempt, selected: chosen },
+        `${AGGREGATION_FAILED}: strategy "${this.strategy.name}" could not configure the round: ${message}`,
+      );
+    }
     this.events.emit('round-started', { round, attempt, selected });
     // Under Poisson sampling with DP an empty draw is a valid round: the release is noise alone, and skipping it
     // would bias the sampling the accountant analysed.
@@ -684,7 +696,11 @@ export class RoundEngine {
     const refusal = aggregateRefusal(this.strategy.name, setup.global, output.params);
     if (refusal) {
       this.strategy.loadState(before);
-      return this.failedAttempt(setup, `aggregation refused: ${refusal}`, failures);
+      return this.failedAttempt(
+        setup,
+        `${AGGREGATION_FAILED}: the aggregate was refused: ${refusal}`,
+        failures,
+      );
     }
     return {
       ok: true,

@@ -71,18 +71,22 @@ async function storedRounds(): Promise<number[]> {
 }
 
 describe('a failing strategy fails the attempt, not the run', () => {
-  for (const fault of ['throw', 'non-finite'] as const) {
+  for (const fault of ['throw', 'non-finite', 'prepare'] as const) {
     it(`${fault}: the attempt is recorded and retried, the run completes, storage holds finite models`, async () => {
-      // Aggregation number 2 is round 2's first attempt.
+      // Aggregation (or preparation) number 2 is round 2's first attempt.
       const result = await run(new Faulty(createStrategy('fedavg'), fault, (n) => n === 2));
       expect(result.status).toBe('completed');
       expect(await storedRounds()).toEqual([1, 2, 3]);
       const round2 = (await storage.rounds(RUN))[1]!.record as unknown as RoundRecord;
       expect(round2.attempts).toBe(2);
       expect(round2.failedAttempts[0]!.reason).toMatch(
-        fault === 'throw'
-          ? /^aggregation failed: injected aggregation bug/
-          : /^aggregation refused: strategy "fedavg" produced a non-finite value \(NaN\) in tensor "w"/,
+        {
+          throw: /^aggregation failed: injected aggregation bug/,
+          'non-finite':
+            /^aggregation failed: the aggregate was refused: strategy "fedavg" produced a non-finite value \(NaN\) in tensor "w"/,
+          prepare:
+            /^aggregation failed: strategy "fedavg" could not configure the round: injected preparation bug/,
+        }[fault],
       );
     });
   }

@@ -1,15 +1,18 @@
 /** Test support: a real strategy whose chosen aggregations fail, to exercise how the engine survives them. */
 import type { RoundAggregator, RoundContext, Strategy } from '../strategy.js';
 
-export type Fault = 'throw' | 'non-finite';
+/** 'prepare': `prepareRound` throws (as FLTrust's server training might) before any client is asked. */
+export type Fault = 'throw' | 'non-finite' | 'prepare';
 
 /**
  * Wraps a real strategy and spoils the aggregations numbered in `faulty` (1-based, counting every attempt's
- * finish): a plain Error thrown after the inner rule has run (and advanced any state), or a NaN in the new model.
+ * finish): a plain Error thrown after the inner rule has run (and advanced any state), or a NaN in the new model;
+ * or, with 'prepare', the attempts numbered in `faulty` fail in `prepareRound`.
  */
 export class Faulty implements Strategy {
   readonly name: string;
   private finishes = 0;
+  private prepares = 0;
 
   constructor(
     private readonly inner: Strategy,
@@ -20,6 +23,9 @@ export class Faulty implements Strategy {
   }
 
   prepareRound(context: RoundContext): Promise<void> {
+    if (this.fault === 'prepare' && this.faulty(++this.prepares)) {
+      return Promise.reject(new Error('injected preparation bug'));
+    }
     return this.inner.prepareRound?.(context) ?? Promise.resolve();
   }
 
@@ -33,7 +39,7 @@ export class Faulty implements Strategy {
       add: (result) => inner.add(result),
       finish: (failures) => {
         const output = inner.finish(failures);
-        if (!this.faulty(++this.finishes)) return output;
+        if (this.fault === 'prepare' || !this.faulty(++this.finishes)) return output;
         if (this.fault === 'throw') throw new Error('injected aggregation bug');
         const params = output.params.clone();
         params.data[1] = Number.NaN;
