@@ -159,15 +159,15 @@ async function openRun(storage: Storage, config: ServerConfig, log: ServerHooks[
   const existing = await storage.getRun(config.runId);
   if (existing) {
     const checkpoint = await storage.latestCheckpoint(config.runId);
+    const privacyState = resumedLedger(config, checkpoint);
     const start: Start = checkpoint
       ? {
           params: checkpoint.params,
           startRound: checkpoint.round + 1,
           strategyState: checkpoint.strategyState,
-          ...(config.privacy ? { privacyState: resumedLedger(config, checkpoint) } : {}),
+          ...(privacyState ? { privacyState } : {}),
         }
       : { params: await storage.initialParams(config.runId), startRound: 1 };
-    if (checkpoint && !config.privacy) resumedLedger(config, checkpoint);
     log?.({ event: 'resumed', runId: config.runId, fromRound: start.startRound });
     return start;
   }
