@@ -119,7 +119,16 @@ describe('differential privacy in a deployment over TLS', () => {
 
   it('central DP samples from every registered client: a round waits while one of them is away', async () => {
     const f = (federation = await prepareFederation(3, 200));
-    const server = f.startServer([...RUN, ...CENTRAL, '--rounds', '2', '--min-clients', '2']);
+    const server = f.startServer([
+      ...RUN,
+      ...CENTRAL,
+      '--rounds',
+      '2',
+      '--min-clients',
+      '2',
+      '--admin-token',
+      'adm1n',
+    ]);
     f.startClient(f.sites[0]!);
     f.startClient(f.sites[1]!);
     // Two of three registered clients are enough to start, not to sample as the accountant assumes.
@@ -129,6 +138,21 @@ describe('differential privacy in a deployment over TLS', () => {
       'the server to wait for the third registered client',
     );
     expect((await ledger(f.db)).rounds).toEqual([]);
+    // The operator sees why, and what has been spent so far.
+    const status = flotilla([
+      'status',
+      '--server',
+      f.url,
+      '--ca',
+      join(f.tlsDir, 'ca.crt'),
+      '--admin-token',
+      'adm1n',
+    ]);
+    expect(await status.exited, status.output).toBe(0);
+    expect(status.output).toContain('waiting  waiting for 1 client(s) (2 of 3 connected) before round 1');
+    expect(status.output).toContain(
+      'privacy  dp-fedavg: epsilon 0.0000 spent (no budget set) at delta 0.00001',
+    );
     f.startClient(f.sites[2]!);
     expect(await server.exited, server.output).toBe(0);
     const { records } = await ledger(f.db);
