@@ -47,6 +47,26 @@ function flagError(error: unknown, known: readonly string[]): FlotillaError {
   return configError(message.split('\n')[0]!);
 }
 
+/**
+ * parseArgs reads `--attack-scale -5` as a flag without its value followed by a short option: a negative number after
+ * a flag that takes a value is that value, so it is joined to it (`--attack-scale=-5`) first.
+ */
+function joinNegativeValues(argv: readonly string[], options: ParseArgsOptions): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    out.push(arg);
+    if (arg === '--') return [...out, ...argv.slice(i + 1)];
+    const next = argv[i + 1];
+    const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : undefined;
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out[out.length - 1] = `${arg}=${next}`;
+      i++;
+    }
+  }
+  return out;
+}
+
 export function parseCommandLine(
   fields: readonly Field[],
   argv: readonly string[],
@@ -65,7 +85,7 @@ export function parseCommandLine(
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...argv],
+      args: joinNegativeValues(argv, options),
       options,
       strict: true,
       allowPositionals: true,

@@ -78,6 +78,15 @@ describe('settings on the command line', () => {
     expect(settings.clients).toBe(3);
   });
 
+  it('reads a negative number after a flag as its value', () => {
+    expect(configErrorOf(() => command.read(['--clients', '-5']))).toBe(
+      'option --clients: "clients" must be >= 1, got -5',
+    );
+    expect(configErrorOf(() => command.read(['--lr', '-.5', '--clients', '2']))).toBe(
+      'option --lr: "learningRate" must be > 0, got -0.5',
+    );
+  });
+
   it('names a bad flag: unknown with a suggestion, missing value, wrong type, out of range', () => {
     expect(configErrorOf(() => command.read(['--client', '3']))).toBe(
       'unknown option --client (did you mean "--clients"?)',
