@@ -37,12 +37,16 @@ const EPSILON_COMMAND = commandSettings(EPSILON_SCHEMA);
 const NOISE_COMMAND = commandSettings(NOISE_SCHEMA);
 
 /** The settings a subcommand cannot do without, named as flags when missing. */
-function required<T>(values: Record<string, T | undefined>, sub: string): Record<string, T> {
-  const missing = Object.keys(values).filter((k) => values[k] === undefined);
-  if (missing.length > 0) {
-    throw usageError(`privacy ${sub} needs ${missing.map((k) => `--${flagName(k)}`).join(', ')}`);
+function required<K extends string>(values: Record<K, number | undefined>, sub: string): Record<K, number> {
+  const present: Partial<Record<K, number>> = {};
+  const missing: string[] = [];
+  for (const key of Object.keys(values) as K[]) {
+    const value = values[key];
+    if (value === undefined) missing.push(`--${flagName(key)}`);
+    else present[key] = value;
   }
-  return values as Record<string, T>;
+  if (missing.length > 0) throw usageError(`privacy ${sub} needs ${missing.join(', ')}`);
+  return present as Record<K, number>;
 }
 
 function run(sub: 'epsilon' | 'noise', args: readonly string[]) {
@@ -57,9 +61,9 @@ function run(sub: 'epsilon' | 'noise', args: readonly string[]) {
       sub,
     );
     const common = {
-      samplingRate: samplingRate!,
-      steps: steps!,
-      delta: delta!,
+      samplingRate,
+      steps,
+      delta,
       sampling: v.sampling,
       conversion: v.conversion,
     };
@@ -68,8 +72,8 @@ function run(sub: 'epsilon' | 'noise', args: readonly string[]) {
       common,
       result: {
         ...common,
-        noiseMultiplier: noiseMultiplier!,
-        ...computeEpsilon({ ...common, noiseMultiplier: noiseMultiplier! }),
+        noiseMultiplier,
+        ...computeEpsilon({ ...common, noiseMultiplier }),
       },
     };
   }
@@ -80,9 +84,9 @@ function run(sub: 'epsilon' | 'noise', args: readonly string[]) {
     sub,
   );
   const common = {
-    samplingRate: samplingRate!,
-    steps: steps!,
-    delta: delta!,
+    samplingRate,
+    steps,
+    delta,
     sampling: v.sampling,
     conversion: v.conversion,
   };
@@ -91,8 +95,8 @@ function run(sub: 'epsilon' | 'noise', args: readonly string[]) {
     common,
     result: {
       ...common,
-      targetEpsilon: epsilon!,
-      ...computeNoiseMultiplier({ ...common, targetEpsilon: epsilon! }),
+      targetEpsilon: epsilon,
+      ...computeNoiseMultiplier({ ...common, targetEpsilon: epsilon }),
     },
   };
 }
