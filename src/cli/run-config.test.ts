@@ -1,8 +1,12 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isFlotillaError } from '../core/index.js';
 import { readServerOptions, serverConfigFromOptions } from './commands/server.js';
 import { readRunOptions } from './commands/simulate.js';
 import { minResultsOf, resolveRunConfig } from './run-config.js';
+import { serverModelInput } from './server-input.js';
 
 const HOSPITALS = new URL('../../examples/hospitals/config.yaml', import.meta.url).pathname;
 
@@ -53,5 +57,41 @@ describe('run settings mean the same in every command', () => {
     expect(configError(() => readRunOptions(['--local-epochs', '1.5'], 'simulate'))).toBe(
       'option --local-epochs: "localEpochs" must be an integer, got 1.5',
     );
+  });
+});
+
+describe("a server's model input from a run config", () => {
+  const input = (args: string[]) => serverModelInput(readServerOptions(['--insecure', ...args]).settings);
+
+  it('takes it from the dataset when inputSize is not set, and refuses when nothing fixes it', () => {
+    expect(input(['--dataset', 'stroke'])).toEqual({ inputShape: [21], numClasses: 2 });
+    expect(input(['--dataset', 'mnist'])).toEqual({ inputShape: [28, 28, 1], numClasses: 10 });
+    expect(input(['--dataset', 'mnist', '--input-size', '784'])).toEqual({
+      inputShape: [784],
+      numClasses: 10,
+    });
+    expect(configError(() => input([]))).toMatch(/server needs "inputSize"/);
+  });
+
+  it('counts the encoded columns of a csv schema, unless a category list is learned from the data', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-schema-'));
+    const declared = join(dir, 'declared.yaml');
+    writeFileSync(
+      declared,
+      [
+        'label: y',
+        'classes: [no, yes, maybe]',
+        'columns:',
+        '  - { name: a, kind: numeric }',
+        '  - { name: b, kind: categorical, categories: [u, v] }',
+        '  - { name: c, kind: categorical, categories: [p, q, r], missing: mode }',
+        '  - { name: id, kind: ignore }',
+      ].join('\n'),
+    );
+    // a, b=u, b=v, b=<missing>, c=p, c=q, c=r
+    expect(input(['--dataset', 'csv', '--schema', declared])).toEqual({ inputShape: [7], numClasses: 3 });
+    const learned = join(dir, 'learned.yaml');
+    writeFileSync(learned, 'label: y\ncolumns:\n  - { name: b, kind: categorical }\n');
+    expect(configError(() => input(['--dataset', 'csv', '--schema', learned]))).toMatch(/set "inputSize"/);
   });
 });
