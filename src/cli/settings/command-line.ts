@@ -98,13 +98,14 @@ export function parseCommandLine(
   const flags = new Map<string, string>();
   const extraValues: Record<string, string> = {};
   for (const [flag, raw] of Object.entries(parsed.values)) {
-    if (raw === undefined || flag === 'help') continue;
+    // No option is `multiple`, so a value is one string or boolean.
+    if (raw === undefined || Array.isArray(raw) || flag === 'help') continue;
     if (extras.includes(flag)) {
       extraValues[flag] = String(raw);
       continue;
     }
     const field = byFlag.get(flag)!;
-    const value = toValue(field, raw as string | boolean);
+    const value = toValue(field, raw);
     const [top, member] = field.path;
     flags.set(field.key, `--${typeof raw === 'boolean' && !raw ? `no-${flag}` : flag}`);
     const current = values[top!];

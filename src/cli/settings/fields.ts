@@ -69,15 +69,20 @@ function range(node: Json): string {
   return '';
 }
 
+/** A list of strings in the JSON Schema (enum values, flag aliases), or undefined. */
+function strings(value: unknown): string[] | undefined {
+  return Array.isArray(value) ? value.map(String) : undefined;
+}
+
 function field(path: readonly string[], node: Json, kind?: FieldKind): Field {
-  const values = Array.isArray(node.enum) ? (node.enum as string[]) : undefined;
+  const values = strings(node.enum);
   const type =
     node.type === 'integer' || node.type === 'number' || node.type === 'boolean' ? node.type : 'string';
   return {
     key: path.join('.'),
     path,
     flag: path.map(flagName).join('.'),
-    aliases: (node.aliases as string[] | undefined) ?? [],
+    aliases: strings(node.aliases) ?? [],
     kind: kind ?? (values ? 'enum' : type),
     ...(values ? { values } : {}),
     ...(node.default !== undefined ? { default: node.default } : {}),
