@@ -9,6 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { commands } from '../src/cli/commands.js';
+import { settingsJsonSchema } from '../src/cli/settings/index.js';
+import { RUN_SCHEMA } from '../src/cli/settings/run-settings.js';
 import { decodeParameters } from '../src/protocol/index.js';
 
 const run = promisify(execFile);
@@ -137,6 +142,25 @@ describe('flotilla: bad input gets one line and exit code 2', () => {
     expectOneLineError(
       await flotilla('inspect', 'cut.bin'),
       /cut\.bin: frame has \d+ bytes but declares \d+/,
+    );
+  });
+
+  it("-h and --help print every command's help; after -- nothing is a flag", async () => {
+    const asked = commands.flatMap((c) => [
+      [c.name, '-h'],
+      ...(c.name === 'simulate' ? [[c.name, '--help']] : []),
+    ]);
+    for (const [args, outcome] of await Promise.all(
+      asked.map(async (a) => [a, await flotilla(...a)] as const),
+    )) {
+      expect(outcome.code, args.join(' ')).toBe(0);
+      expect(outcome.stdout, args.join(' ')).toMatch(/Usage: flotilla /);
+    }
+    // After --, -h and --rounds are positionals: here, config file names.
+    expectOneLineError(await flotilla('simulate', '--', '-h'), /cannot read config file -h: no such file/);
+    expectOneLineError(
+      await flotilla('simulate', '--rounds', '1', '--', '--rounds'),
+      /cannot read config file --rounds: no such file/,
     );
   });
 
@@ -337,5 +361,43 @@ describe('flotilla: combinations that cannot work are refused before any data is
       await flotilla('federation', '--dataset', 'stroke', '--clients', '3', '--strategy', 'fltrust'),
       /strategy "fltrust" trains on the server's own root data every round, but this run has none/,
     );
+  });
+});
+
+describe('one run config for simulate, server and federation', () => {
+  const examples = ['hospitals', 'mnist'].map(
+    (name) => new URL(`../examples/${name}/config.yaml`, import.meta.url).pathname,
+  );
+
+  it('publishes a JSON Schema generated from the settings, which the example configs follow', async () => {
+    for (const [name, title] of [
+      ['simulate', /run config/],
+      ['server', /server config/],
+      ['federation', /federation config/],
+    ] as const) {
+      const outcome = await flotilla('config', 'schema', ...(name === 'simulate' ? [] : [name]));
+      expect(outcome.code).toBe(0);
+      const schema = JSON.parse(outcome.stdout) as { title: string; properties: Record<string, unknown> };
+      expect(schema.title).toMatch(title);
+      // Every run setting is in every command's schema, with the same definition.
+      const run = settingsJsonSchema(RUN_SCHEMA, '') as { properties: Record<string, unknown> };
+      for (const [key, definition] of Object.entries(run.properties)) {
+        expect(schema.properties[key], `${name}: ${key}`).toEqual(definition);
+      }
+      const validator = z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
+      for (const path of examples) {
+        expect(validator.safeParse(parseYaml(readFileSync(path, 'utf8'))).success, `${name}: ${path}`).toBe(
+          true,
+        );
+      }
+      expect(validator.safeParse({ localEpochs: 1.5 }).success).toBe(false);
+      expect(validator.safeParse({ fractionFit: 0.5 }).success).toBe(false);
+    }
+  });
+
+  it('simulate runs the hospital config as the server and the federation do', async () => {
+    const outcome = await flotilla('simulate', examples[0]!, '--rounds', '1', '--no-compare');
+    expect(outcome.code, outcome.stderr).toBe(0);
+    expect(outcome.stdout).toMatch(/Final model \(round 1\)/);
   });
 });

@@ -24,7 +24,7 @@ afterEach(async () => {
 
 const RUN = ['--seed', '7', '--model-seed', '3', '--learning-rate', '0.1', '--batch-size', '32'];
 /** Central DP-FedAvg with a fixed noise multiplier: every round's privacy cost is known in advance. */
-const CENTRAL = ['--dp', 'central', '--clip-norm', '0.5', '--noise-multiplier', '1.2', '--fraction-fit', '1'];
+const CENTRAL = ['--dp', 'central', '--clip-norm', '0.5', '--noise-multiplier', '1.2', '--fraction', '1'];
 
 interface Ledger {
   readonly rounds: number[];
@@ -237,7 +237,7 @@ describe('differential privacy in a deployment over TLS', () => {
     const f = (federation = await prepareFederation(2, 200));
     const [frugal, generous] = f.sites;
     const dpSgd = ['--dp', 'dp-sgd', '--clip-norm', '1', '--noise-multiplier', '1.1'];
-    const args = [...RUN, ...dpSgd, '--rounds', '2', '--min-clients', '2', '--min-results', '1'];
+    const args = [...RUN, ...dpSgd, '--rounds', '2', '--min-clients', '2', '--min-results', '0.5'];
     // One epoch of DP-SGD on 160 rows at batch 32 (q = 0.2, 5 steps, z = 1.1) costs about 4.0, two about 5.1: a
     // budget of 4.5 covers the first round only.
     const budget = ['--target-epsilon', '4.5'];

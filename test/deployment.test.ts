@@ -203,4 +203,45 @@ describe('deployment over TLS WebSockets', () => {
     expect(second.output).toContain(`"event":"resumed","runId":"default","fromRound":${killedAfter + 1}`);
     expect(await committedRounds(f.db)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   }, 120_000);
+
+  it('runs a simulate config file unchanged: its dataset fixes the input, its simulated split is ignored in one line', async () => {
+    const f = (federation = await prepareFederation(1, 300));
+    const config = new URL('../examples/hospitals/config.yaml', import.meta.url).pathname;
+    // No --input-size: the config's dataset gives it.
+    const server = flotilla([
+      'server',
+      '--config',
+      config,
+      '--port',
+      String(f.port),
+      '--db',
+      f.db,
+      '--tls-dir',
+      f.tlsDir,
+      '--rounds',
+      '1',
+    ]);
+    f.procs.push(server);
+    f.startClient(f.sites[0]!);
+    expect(await server.exited, server.output).toBe(0);
+    expect(server.output).toContain('"status":"completed","lastRound":1');
+    const ignored = server.output.split('\n').filter((l) => l.includes('"event":"ignored-settings"'));
+    expect(ignored).toHaveLength(1);
+    expect(JSON.parse(ignored[0]!).keys).toEqual([
+      'cohorts',
+      'testFraction',
+      'partition',
+      'partitionAttribute',
+      'clients',
+      'compare',
+    ]);
+    // The stroke dataset gave the model its 21 inputs (no --input-size here), and testFraction > 0 turned on
+    // federated evaluation as it does in the simulation.
+    const storage = SqliteStorage.open(f.db);
+    const initial = await storage.initialParams('default');
+    const rounds = await storage.rounds('default');
+    await storage.close();
+    expect(initial!.layout.specs[0]!.shape[0]).toBe(21);
+    expect(rounds[0]!.record).toHaveProperty('federatedEvaluation');
+  }, 120_000);
 });

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { isFlotillaError } from '../core/index.js';
 import { byzantineFromAttackers, resolveAttack } from './attack-options.js';
+import { RUN_SCHEMA } from './settings/run-settings.js';
 import { strategyParams } from './strategy-options.js';
+
+/** Run settings with every default, as the commands read them. */
+const run = (values: Record<string, unknown>) => RUN_SCHEMA.parse(values);
 
 function configError(fn: () => unknown): { key: unknown; message: string } {
   try {
@@ -36,27 +40,27 @@ describe('strategy keys of issue 4', () => {
 
 describe('attack keys', () => {
   it('needs attack and attackers together', () => {
-    expect(resolveAttack({ attack: 'none' })).toBeUndefined();
-    expect(resolveAttack({ attack: 'scale', attackers: 0.2, attackScale: -4 })).toEqual({
+    expect(resolveAttack(run({ attack: 'none' }))).toBeUndefined();
+    expect(resolveAttack(run({ attack: 'scale', attackers: 0.2, attackScale: -4 }))).toEqual({
       name: 'scale',
       fraction: 0.2,
       scale: -4,
     });
-    expect(configError(() => resolveAttack({ attack: 'alie' })).key).toBe('attackers');
-    expect(configError(() => resolveAttack({ attack: 'none', attackers: 0.2 })).key).toBe('attackers');
+    expect(configError(() => resolveAttack(run({ attack: 'alie' }))).key).toBe('attackers');
+    expect(configError(() => resolveAttack(run({ attack: 'none', attackers: 0.2 }))).key).toBe('attackers');
   });
 
   it('takes f from the attackers only when asked, never together with byzantine', () => {
-    const attack = resolveAttack({ attack: 'sign-flip', attackers: 0.2 });
-    expect(byzantineFromAttackers({ clients: 10 }, attack)).toBeUndefined();
-    expect(byzantineFromAttackers({ clients: 10, byzantineFromAttackers: true }, attack)).toBe(2);
+    const attack = resolveAttack(run({ attack: 'sign-flip', attackers: 0.2 }));
+    expect(byzantineFromAttackers(run({ clients: 10 }), attack)).toBeUndefined();
+    expect(byzantineFromAttackers(run({ clients: 10, byzantineFromAttackers: true }), attack)).toBe(2);
     expect(
       configError(() =>
-        byzantineFromAttackers({ clients: 10, byzantineFromAttackers: true, byzantine: 1 }, attack),
+        byzantineFromAttackers(run({ clients: 10, byzantineFromAttackers: true, byzantine: 1 }), attack),
       ).key,
     ).toBe('byzantineFromAttackers');
-    expect(configError(() => byzantineFromAttackers({ byzantineFromAttackers: true }, undefined)).key).toBe(
-      'byzantineFromAttackers',
-    );
+    expect(
+      configError(() => byzantineFromAttackers(run({ byzantineFromAttackers: true }), undefined)).key,
+    ).toBe('byzantineFromAttackers');
   });
 });

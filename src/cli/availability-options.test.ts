@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { isFlotillaError } from '../core/index.js';
-import { AVAILABILITY_OPTIONS, availabilityConfig } from './availability-options.js';
-import { mergeOptions, parseFlags } from './options.js';
+import { availabilityConfig } from './availability-options.js';
+import { readRunOptions } from './commands/simulate.js';
 
-const values = (args: string[]) =>
-  mergeOptions(AVAILABILITY_OPTIONS, parseFlags(AVAILABILITY_OPTIONS, args).values);
+const values = (args: string[]) => readRunOptions(args, 'simulate');
 
-describe('availability options', () => {
+describe('availability settings', () => {
   it('turn seconds into the engine milliseconds, waiting without limit by default', () => {
     expect(availabilityConfig(values([]))).toEqual({
       clientWaitTimeoutMs: 0,

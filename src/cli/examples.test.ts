@@ -4,10 +4,8 @@
  */
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadConfigFile } from './config-file.js';
-import { mergeOptions } from './options.js';
+import { readRunOptions } from './commands/simulate.js';
 import { resolveRunConfig } from './run-config.js';
-import { SIMULATE_OPTIONS } from './simulate-options.js';
 
 const examples = new URL('../../examples/', import.meta.url);
 
@@ -15,14 +13,14 @@ describe('example configs', () => {
   const names = readdirSync(examples);
   it.each(names)('%s/config.yaml resolves to a run the engine accepts', (name) => {
     const path = new URL(`${name}/config.yaml`, examples).pathname;
-    const options = mergeOptions(SIMULATE_OPTIONS, loadConfigFile(path, SIMULATE_OPTIONS));
+    const options = readRunOptions([path], 'simulate');
     expect(resolveRunConfig(options).strategy.name).toBeTruthy();
-    if (options['dataset'] !== 'mnist') resolveRunConfig(options, { serverFit: false });
+    if (options.dataset !== 'mnist') resolveRunConfig(options, { serverFit: false });
   });
 
   it('include the Adam-trained hospitals run, with a strategy that does not assume SGD steps', () => {
     const path = new URL('hospitals/config.yaml', examples).pathname;
-    const config = resolveRunConfig(mergeOptions(SIMULATE_OPTIONS, loadConfigFile(path, SIMULATE_OPTIONS)));
+    const config = resolveRunConfig(readRunOptions([path], 'simulate'));
     expect(config.engine.optimizer).toBe('adam');
     expect(config.strategy.requires?.localSgd).toBeUndefined();
   });

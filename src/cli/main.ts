@@ -3,8 +3,18 @@
  * exit codes: a user error (bad config, bad data, bad flag) prints one line naming the problem and exits 2; an
  * internal error prints its stack and exits 1.
  */
+import { parseArgs } from 'node:util';
 import { isFlotillaError } from '../core/index.js';
 import { commands, usage } from './commands.js';
+
+/**
+ * Whether the arguments ask for help: `-h` or `--help` anywhere before `--` (after it, every argument is a
+ * positional, so `flotilla simulate -- -h` reads a config file named -h).
+ */
+export function wantsHelp(args: readonly string[]): boolean {
+  const { tokens } = parseArgs({ args: [...args], strict: false, allowPositionals: true, tokens: true });
+  return tokens.some((t) => t.kind === 'option' && (t.name === 'help' || t.name === 'h'));
+}
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -25,7 +35,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   try {
-    if (rest.includes('--help') || rest.includes('-h')) {
+    if (wantsHelp(rest)) {
       process.stdout.write(`${command.help()}\n`);
       return 0;
     }

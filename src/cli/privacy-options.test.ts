@@ -2,12 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { isFlotillaError } from '../core/index.js';
 import { ClientDpPolicy, DpFedAvgPolicy } from '../engine/index.js';
 import { computeEpsilon } from '../privacy/index.js';
-import { mergeOptions, parseFlags } from './options.js';
+import { RUN_COMMAND } from './commands/simulate.js';
 import { resolvePrivacy } from './privacy-options.js';
-import { SIMULATE_OPTIONS } from './simulate-options.js';
 
-const values = (flags: string[]) =>
-  mergeOptions(SIMULATE_OPTIONS, {}, parseFlags(SIMULATE_OPTIONS, flags).values);
+const values = (flags: string[]) => RUN_COMMAND.read(flags).settings;
 
 function centralZ(flags: string[], rounds: number, fraction: number): number {
   const policy = resolvePrivacy(values(['--dp', 'central', ...flags]), rounds, fraction)!.policy;

@@ -1,25 +1,26 @@
 /**
- * Turns validated simulate options into the typed configs of the layers below: the scenario (data, partition,
- * model), the engine (rounds, selection, local training) and the strategy. Cross-key checks live here, each error
- * naming the keys involved.
+ * Turns validated run settings into the typed configs of the layers below: the scenario (data, partition, model),
+ * the engine (rounds, selection, local training) and the strategy. `runEngineConfig` is shared with the server, so a
+ * setting means the same in a simulation and a deployment. Cross-key checks live here, each error naming the keys.
  */
-import { FlotillaError, type FitConfig, type OptimizerName } from '../core/index.js';
+import { FlotillaError, type FitConfig } from '../core/index.js';
 import {
   checkRunAssumptions,
   resolveEngineConfig,
   selectionSize,
   type EngineConfig,
+  type MinResults,
 } from '../engine/index.js';
 import type { BackendName, ModelName } from '../ml/index.js';
-import { parseCohorts, type DatasetName, type PartitionName, type ScenarioConfig } from '../sim/scenario.js';
+import { parseCohorts, type DatasetName, type ScenarioConfig } from '../sim/scenario.js';
 import type { AttackConfig } from '../sim/attacks.js';
 import { STRATEGY_CATALOG, createStrategy, type Strategy } from '../strategy/index.js';
 import { byzantineFromAttackers, resolveAttack } from './attack-options.js';
-import type { OptionValues } from './options.js';
 import { resolvePrivacy, type ResolvedPrivacy } from './privacy-options.js';
 import { availabilityConfig } from './availability-options.js';
 import { resolveHomomorphicOptions } from './homomorphic-options.js';
 import { resolveSecureAggregationOptions } from './secure-aggregation-options.js';
+import type { RunSettings } from './settings/run-settings.js';
 import { strategyParams } from './strategy-options.js';
 import { resolveUpdateBoundOptions } from './update-bounds-options.js';
 
@@ -44,14 +45,58 @@ export interface RunConfig {
 
 const IMAGE_DATASETS: readonly DatasetName[] = ['mnist', 'fashion-mnist'];
 
+/** The dataset of a simulation: mnist when none is named. */
+export const datasetOf = (v: Pick<RunSettings, 'dataset'>): DatasetName => v.dataset ?? 'mnist';
+
+/** The model when none is named: the 2NN for images, the tabular MLP for tabular data (or a dataset-less server). */
+export function modelOf(v: Pick<RunSettings, 'model'>, dataset: DatasetName | undefined): ModelName {
+  return v.model ?? (dataset && IMAGE_DATASETS.includes(dataset) ? 'mlp' : 'tabular-mlp');
+}
+
+/** Image datasets have an official test split (0); tabular clients hold out a quarter of their rows. */
+export function testFractionOf(v: Pick<RunSettings, 'testFraction'>, dataset: DatasetName): number {
+  return v.testFraction ?? (IMAGE_DATASETS.includes(dataset) ? 0 : 0.25);
+}
+
+/** minResults as the engine takes it: up to 1 a fraction of the selected clients, above 1 a count. */
+export function minResultsOf(value: number | undefined): MinResults {
+  if (value === undefined || value <= 1) return { fraction: value ?? 1 };
+  return { count: value };
+}
+
+/** The engine settings every run shares, in the engine's units; selection and minResults are the caller's. */
+export function runEngineConfig(v: RunSettings, evaluateEvery: number): EngineConfig {
+  const secureAggregation = resolveSecureAggregationOptions(v.secureAggregation);
+  const homomorphicAggregation = resolveHomomorphicOptions(v.homomorphicAggregation);
+  return {
+    rounds: v.rounds,
+    fractionFit: v.fraction,
+    minFitClients: v.minFitClients,
+    minResults: minResultsOf(v.minResults),
+    maxRetries: v.maxRetries,
+    fitDeadlineMs: v.deadline * 1000,
+    evaluateEvery,
+    localEpochs: v.localEpochs,
+    batchSize: v.batchSize,
+    learningRate: v.learningRate,
+    optimizer: v.optimizer,
+    momentum: v.momentum,
+    seed: v.seed,
+    clientSampling: v.clientSampling,
+    ...availabilityConfig(v),
+    ...resolveUpdateBoundOptions(v),
+    ...(secureAggregation ? { secureAggregation } : {}),
+    ...(homomorphicAggregation ? { homomorphicAggregation } : {}),
+  };
+}
+
 /**
  * `serverFit`: whether the server of this command trains on root data of its own (the simulator does; a federation's
  * server does not), for the strategies that need it.
  */
-export function resolveRunConfig(v: OptionValues, { serverFit = true } = {}): RunConfig {
-  const dataset = v.dataset as DatasetName;
-  const testFraction =
-    (v.testFraction as number | undefined) ?? (IMAGE_DATASETS.includes(dataset) ? 0 : 0.25);
+export function resolveRunConfig(v: RunSettings, { serverFit = true } = {}): RunConfig {
+  const dataset = datasetOf(v);
+  const testFraction = testFractionOf(v, dataset);
   if (testFraction === 0 && !IMAGE_DATASETS.includes(dataset)) {
     throw new FlotillaError(
       'CONFIG_INVALID',
@@ -61,7 +106,7 @@ export function resolveRunConfig(v: OptionValues, { serverFit = true } = {}): Ru
       },
     );
   }
-  const evaluateEvery = (v.evaluateEvery as number | undefined) ?? (testFraction > 0 ? 1 : 0);
+  const evaluateEvery = v.evaluateEvery ?? (testFraction > 0 ? 1 : 0);
   if (evaluateEvery > 0 && testFraction === 0) {
     throw new FlotillaError(
       'CONFIG_INVALID',
@@ -69,61 +114,34 @@ export function resolveRunConfig(v: OptionValues, { serverFit = true } = {}): Ru
       { key: 'evaluateEvery' },
     );
   }
-  const localEpochs = v.localEpochs as number;
-  if (!Number.isInteger(localEpochs)) {
-    throw new FlotillaError(
-      'CONFIG_INVALID',
-      `"localEpochs" must be a whole number of epochs, got ${localEpochs}`,
-      {
-        key: 'localEpochs',
-      },
-    );
-  }
   const scenario: ScenarioConfig = {
     dataset,
-    ...(v.dataPath ? { dataPath: v.dataPath as string } : {}),
-    ...(v.schema ? { schemaPath: v.schema as string } : {}),
-    cohorts: parseCohorts(v.cohorts as string),
-    ...(v.trainLimit ? { trainLimit: v.trainLimit as number } : {}),
+    ...(v.dataPath ? { dataPath: v.dataPath } : {}),
+    ...(v.schema ? { schemaPath: v.schema } : {}),
+    cohorts: parseCohorts(v.cohorts),
+    ...(v.trainLimit ? { trainLimit: v.trainLimit } : {}),
     testFraction,
-    partition: v.partition as PartitionName,
-    alpha: v.alpha as number,
-    minPartitionSize: v.minPartitionSize as number,
-    shardsPerClient: v.shardsPerClient as number,
-    skewExponent: v.skewExponent as number,
-    partitionAttribute: v.partitionAttribute as string,
-    clients: v.clients as number,
-    model: v.model as ModelName,
-    seed: v.seed as number,
+    partition: v.partition,
+    alpha: v.alpha,
+    minPartitionSize: v.minPartitionSize,
+    shardsPerClient: v.shardsPerClient,
+    skewExponent: v.skewExponent,
+    partitionAttribute: v.partitionAttribute,
+    clients: v.clients,
+    model: modelOf(v, dataset),
+    seed: v.seed,
   };
   const fit: FitConfig = {
     round: 0,
-    seed: scenario.seed,
-    localEpochs,
-    batchSize: v.batchSize as number,
-    learningRate: v.learningRate as number,
-    optimizer: v.optimizer as OptimizerName,
-    momentum: v.momentum as number,
+    seed: v.seed,
+    localEpochs: v.localEpochs,
+    batchSize: v.batchSize,
+    learningRate: v.learningRate,
+    optimizer: v.optimizer,
+    momentum: v.momentum,
   };
-  const engine: EngineConfig = {
-    rounds: v.rounds as number,
-    fractionFit: v.fraction as number,
-    minFitClients: v.minFitClients as number,
-    minResults: { fraction: v.minResults as number },
-    fitDeadlineMs: (v.deadline as number) * 1000,
-    ...availabilityConfig(v),
-    evaluateEvery,
-    localEpochs,
-    batchSize: fit.batchSize,
-    learningRate: fit.learningRate,
-    optimizer: fit.optimizer,
-    momentum: fit.momentum,
-    seed: scenario.seed,
-    ...resolveUpdateBoundOptions(v),
-  };
-  const privacy = resolvePrivacy(v, engine.rounds, v.fraction as number);
-  const secureAggregation = resolveSecureAggregationOptions(v);
-  const homomorphicAggregation = resolveHomomorphicOptions(v);
+  const engine = runEngineConfig(v, evaluateEvery);
+  const privacy = resolvePrivacy(v, v.rounds, v.fraction);
   const { name, params } = strategyParams(v);
   const attack = resolveAttack(v);
   const f = byzantineFromAttackers(v, attack);
@@ -139,15 +157,9 @@ export function resolveRunConfig(v: OptionValues, { serverFit = true } = {}): Ru
     }
     params['f'] = f;
   }
-  const fullEngine: EngineConfig = {
-    ...engine,
-    clientSampling: v.clientSampling as 'fixed-size' | 'poisson',
-    ...(secureAggregation ? { secureAggregation } : {}),
-    ...(homomorphicAggregation ? { homomorphicAggregation } : {}),
-  };
   const strategy = createStrategy(name, params);
   // The engine checks the same again when it starts; checking here refuses before any data is loaded.
-  const resolved = resolveEngineConfig(fullEngine);
+  const resolved = resolveEngineConfig(engine);
   checkRunAssumptions({
     strategy,
     config: resolved,
@@ -159,16 +171,16 @@ export function resolveRunConfig(v: OptionValues, { serverFit = true } = {}): Ru
   });
   return {
     scenario,
-    engine: fullEngine,
+    engine,
     privacy,
     strategy,
-    backend: v.backend as BackendName,
-    workers: v.workers as number,
-    output: v.output as string | undefined,
-    saveModel: v.saveModel as string | undefined,
-    compare: v.compare as boolean,
+    backend: v.backend,
+    workers: v.workers,
+    output: v.output,
+    saveModel: v.saveModel,
+    compare: v.compare,
     fit,
     attack,
-    rootSize: v.rootSize as number,
+    rootSize: v.rootSize,
   };
 }

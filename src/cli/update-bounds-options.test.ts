@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { isFlotillaError } from '../core/index.js';
 import { readServerOptions, serverConfigFromOptions } from './commands/server.js';
-import { mergeOptions, parseFlags } from './options.js';
+import { readRunOptions } from './commands/simulate.js';
 import { resolveRunConfig } from './run-config.js';
-import { SIMULATE_OPTIONS } from './simulate-options.js';
 
 const BOUNDS = [
   '--max-examples-per-client',
@@ -15,12 +14,11 @@ const BOUNDS = [
 ];
 const SET = { maxExamplesPerClient: 5000, maxUpdateNorm: 25, updateNormAction: 'clip' };
 
-const simulateEngine = (flags: string[]) =>
-  resolveRunConfig(mergeOptions(SIMULATE_OPTIONS, {}, parseFlags(SIMULATE_OPTIONS, flags).values)).engine;
+const simulateEngine = (flags: string[]) => resolveRunConfig(readRunOptions(flags, 'simulate')).engine;
 const serverEngine = (flags: string[]) =>
   serverConfigFromOptions(readServerOptions(['--insecure', '--input-size', '21', ...flags])).engine;
 
-describe('update-bound options', () => {
+describe('update-bound settings', () => {
   it('reach the engine config from simulate and server flags, and are absent (engine defaults) otherwise', () => {
     expect(simulateEngine(BOUNDS)).toMatchObject(SET);
     expect(serverEngine(BOUNDS)).toMatchObject(SET);

@@ -24,6 +24,7 @@ export {
 } from './csv.js';
 export {
   DEFAULT_MISSING_VALUES,
+  encodedWidth,
   type CategoricalColumn,
   type ColumnSpec,
   type IgnoredColumn,

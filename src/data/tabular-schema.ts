@@ -201,3 +201,18 @@ export function resolveClasses(schema: TabularSchema, rows: readonly DecodedRow[
   if (classes.length === 0) throw new FlotillaError('DATA_INVALID', `${source}: no data rows`);
   return classes;
 }
+
+/**
+ * Width of an encoded row (one value per numeric column, one per category plus the missing-value column unless
+ * missing values take the mode), when the schema alone fixes it: undefined when some categorical column learns its
+ * categories from the data.
+ */
+export function encodedWidth(schema: TabularSchema): number | undefined {
+  let width = 0;
+  for (const column of featureColumns(schema)) {
+    if (column.kind === 'numeric') width += 1;
+    else if (!column.categories) return undefined;
+    else width += column.categories.length + ((column.missing ?? 'category') === 'mode' ? 0 : 1);
+  }
+  return width;
+}

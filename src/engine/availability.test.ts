@@ -67,7 +67,7 @@ describe('roundFailure', () => {
     ]);
     expect(error.code).toBe('ROUND_FAILED');
     expect(error.message).toBe(
-      'round 3 failed after 2 attempt(s): clients kept missing the fit deadline (raise fitDeadlineMs, or lower minResults) ' +
+      'round 3 failed after 2 attempt(s): clients kept missing the fit deadline (raise deadline, or lower minResults) ' +
         '(2 of the failures; all: 2 deadline, 1 disconnected); attempt 1: 0 of 2 returned; attempt 2: 1 of 2 returned',
     );
   });

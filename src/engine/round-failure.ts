@@ -8,7 +8,7 @@ import type { FailedAttempt } from './history.js';
 
 /** What a client failure cause means when it is why every attempt fell short. */
 const CAUSES: Readonly<Record<string, string>> = {
-  deadline: 'clients kept missing the fit deadline (raise fitDeadlineMs, or lower minResults)',
+  deadline: 'clients kept missing the fit deadline (raise deadline, or lower minResults)',
   disconnected: 'clients kept disconnecting during the round',
   unavailable: 'selected clients kept being unreachable',
   backpressure: 'clients kept falling behind on their connection (backpressure)',

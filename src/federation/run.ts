@@ -24,7 +24,7 @@ export interface FederationSpec {
    * Keys of the server's config file (`flotilla server --config`) for the run: rounds, local training, strategy.
    * Host, port, storage, TLS, the model's shape and the minimum clients are filled in here.
    */
-  readonly server: Readonly<Record<string, string | number | boolean>>;
+  readonly server: Readonly<Record<string, unknown>>;
   readonly signal?: AbortSignal;
   /**
    * `flotilla` commands run one after another before the server starts, each of which must succeed: key material

@@ -1,23 +1,21 @@
 /** `flotilla certs init DIR --hosts 127.0.0.1,localhost --clients a,b,c`: a CA, a server cert, client certs. */
 import { createCertificates } from '../../server/certs.js';
-import type { Command } from '../command.js';
-import { formatOptionHelp, mergeOptions, parseFlags, usageError, type OptionSpec } from '../options.js';
+import { z } from 'zod';
+import { usageError, type Command } from '../command.js';
+import { commandSettings, count, text } from '../settings/index.js';
 
-const OPTIONS: readonly OptionSpec[] = [
-  {
-    key: 'hosts',
-    type: 'string',
-    default: '127.0.0.1,localhost',
-    description: 'server names and IPs, comma-separated',
-  },
-  {
-    key: 'clients',
-    type: 'string',
-    description: 'client certificate names, comma-separated (for mutual TLS)',
-  },
-  { key: 'days', type: 'integer', default: 825, min: 1, description: 'validity in days' },
-  { key: 'json', type: 'boolean', default: false, description: 'print the files and fingerprints as JSON' },
-];
+const CERTS_COMMAND = commandSettings(
+  z.strictObject({
+    hosts: text()
+      .default('127.0.0.1,localhost')
+      .meta({ description: 'server names and IPs, comma-separated' }),
+    clients: text()
+      .optional()
+      .meta({ description: 'client certificate names, comma-separated (for mutual TLS)' }),
+    days: count().default(825).meta({ description: 'validity in days' }),
+    json: z.boolean().default(false).meta({ description: 'print the files and fingerprints as JSON' }),
+  }),
+);
 
 const list = (value: unknown) =>
   typeof value === 'string'
@@ -31,19 +29,16 @@ export const certsCommand: Command = {
   name: 'certs',
   summary: 'create a CA, a server certificate and client certificates (ECDSA P-256)',
   help: () =>
-    ['Usage: flotilla certs init DIR [--hosts H1,H2] [--clients A,B]', '', formatOptionHelp(OPTIONS)].join(
-      '\n',
-    ),
+    ['Usage: flotilla certs init DIR [--hosts H1,H2] [--clients A,B]', '', CERTS_COMMAND.help()].join('\n'),
   async run(args) {
-    const parsed = parseFlags(OPTIONS, args);
-    const [sub, dir, ...extra] = parsed.positionals;
+    const { line, settings: v } = CERTS_COMMAND.read(args);
+    const [sub, dir, ...extra] = line.positionals;
     if (sub !== 'init' || !dir || extra.length > 0)
       throw usageError('usage: flotilla certs init DIR [--hosts ...]');
-    const v = mergeOptions(OPTIONS, parsed.values);
     const result = await createCertificates(dir, {
       hosts: list(v.hosts),
       clients: list(v.clients),
-      days: v.days as number,
+      days: v.days,
     });
     if (v.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else {

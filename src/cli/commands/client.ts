@@ -7,90 +7,58 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClientRuntime, runWithReconnect } from '../../client/index.js';
 import { FileModelCache, FilePrivacyLedger, nodeWebSocketFactory } from '../../client/node/index.js';
-import { MODEL_NAMES, type ModelName } from '../../ml/index.js';
+import { z } from 'zod';
 import { he } from '../../privacy/index.js';
-import type { Command } from '../command.js';
+import { usageError, type Command } from '../command.js';
 import { preprocessedTrainer, strokeTrainer } from '../local-trainer.js';
 import { loadIdentity } from './identity.js';
-import { formatOptionHelp, mergeOptions, parseFlags, usageError, type OptionSpec } from '../options.js';
+import { commandSettings, text } from '../settings/index.js';
+import { TRAINING_SETTINGS } from '../settings/run-training.js';
 
-export const CLIENT_OPTIONS: readonly OptionSpec[] = [
-  { key: 'server', type: 'string', description: 'server endpoint, e.g. wss://127.0.0.1:8443/ws' },
-  { key: 'id', type: 'string', description: "this client's registered name" },
-  { key: 'token', type: 'string', description: 'token from `flotilla clients add` (env FLOTILLA_TOKEN)' },
-  {
-    key: 'data',
-    type: 'string',
+export const CLIENT_SCHEMA = z.strictObject({
+  server: text().optional().meta({ description: 'server endpoint, e.g. wss://127.0.0.1:8443/ws' }),
+  id: text().optional().meta({ description: "this client's registered name" }),
+  token: text().optional().meta({ description: 'token from `flotilla clients add` (env FLOTILLA_TOKEN)' }),
+  data: text().optional().meta({
     description:
       'local CSV: a stroke CSV (Kaggle layout) split locally, or with --preprocessing the training rows',
-  },
-  {
-    key: 'preprocessing',
-    type: 'string',
+  }),
+  preprocessing: text().optional().meta({
     description:
       'preprocessing JSON shared by the federation: encode --data and --test-data with it instead of local statistics',
-  },
-  {
-    key: 'testData',
-    type: 'string',
-    description: 'held-out CSV for federated evaluation (with --preprocessing)',
-  },
-  {
-    key: 'model',
-    type: 'enum',
-    values: MODEL_NAMES,
-    default: 'tabular-mlp',
-    description: 'model architecture',
-  },
-  { key: 'ca', type: 'string', description: 'CA certificate to trust (from `flotilla certs init`)' },
-  { key: 'cert', type: 'string', description: 'client certificate for mutual TLS' },
-  { key: 'key', type: 'string', description: 'client key for mutual TLS' },
-  {
-    key: 'cacheDir',
-    type: 'string',
-    default: '.flotilla-cache',
-    description: 'where the latest global model is kept',
-  },
-  {
-    key: 'dataSeed',
-    type: 'integer',
-    default: 0,
-    description: 'seed of the local train/test split (without --preprocessing)',
-  },
-  {
-    key: 'heKeys',
-    type: 'string',
+  }),
+  testData: text()
+    .optional()
+    .meta({ description: 'held-out CSV for federated evaluation (with --preprocessing)' }),
+  model: TRAINING_SETTINGS.model.unwrap().default('tabular-mlp').meta({ description: 'model architecture' }),
+  ca: text().optional().meta({ description: 'CA certificate to trust (from `flotilla certs init`)' }),
+  cert: text().optional().meta({ description: 'client certificate for mutual TLS' }),
+  key: text().optional().meta({ description: 'client key for mutual TLS' }),
+  cacheDir: text().default('.flotilla-cache').meta({ description: 'where the latest global model is kept' }),
+  dataSeed: z
+    .int()
+    .default(0)
+    .meta({ description: 'seed of the local train/test split (without --preprocessing)' }),
+  heKeys: text().optional().meta({
     description: 'CKKS key file the clients share (`flotilla he keygen`), for homomorphic aggregation',
-  },
-  {
-    key: 'identity',
-    type: 'string',
+  }),
+  identity: text().optional().meta({
     description:
       "identity key file (`flotilla identity keygen`): sign this client's secure-aggregation keys and require signed rounds (needs --roster)",
-  },
-  {
-    key: 'roster',
-    type: 'string',
+  }),
+  roster: text().optional().meta({
     description:
       "roster of every client's identity public key, from the federation's operators (not the server)",
-  },
-  {
-    key: 'targetEpsilon',
-    type: 'number',
-    above: 0,
+  }),
+  targetEpsilon: z.number().gt(0).optional().meta({
     description:
       "this client's own privacy budget for local DP and DP-SGD: it refuses (and tells the server) to send an update that would take its epsilon above it. Its ledger is kept in --cache-dir across restarts",
-  },
-  {
-    key: 'targetDelta',
-    type: 'number',
-    above: 0,
-    max: 0.1,
-    default: 1e-5,
-    description: 'the delta of --target-epsilon',
-  },
-  { key: 'quiet', type: 'boolean', default: false, description: 'print nothing but errors' },
-];
+  }),
+  targetDelta: z.number().gt(0).max(0.1).default(1e-5).meta({ description: 'the delta of --target-epsilon' }),
+  quiet: z.boolean().default(false).meta({ description: 'print nothing but errors' }),
+});
+
+export const CLIENT_COMMAND = commandSettings(CLIENT_SCHEMA);
 
 export const clientCommand: Command = {
   name: 'client',
@@ -100,17 +68,16 @@ export const clientCommand: Command = {
       'Usage: flotilla client --server wss://HOST:PORT/ws --id NAME --token T --data PATH [--ca FILE]',
       '       [--preprocessing FILE --test-data PATH]',
       '',
-      formatOptionHelp(CLIENT_OPTIONS),
+      CLIENT_COMMAND.help(),
     ].join('\n'),
   async run(args) {
-    const parsed = parseFlags(CLIENT_OPTIONS, args);
-    if (parsed.positionals.length > 0) throw usageError(`unexpected argument "${parsed.positionals[0]}"`);
-    const v = mergeOptions(CLIENT_OPTIONS, parsed.values);
-    const token = (v.token as string | undefined) ?? process.env.FLOTILLA_TOKEN ?? '';
-    for (const key of ['server', 'id', 'data'] as const) {
-      if (v[key] === undefined) throw usageError(`client needs --${key}`);
-    }
-    const clientId = v.id as string;
+    const { line, settings: v } = CLIENT_COMMAND.read(args);
+    if (line.positionals.length > 0) throw usageError(`unexpected argument "${line.positionals[0]}"`);
+    const token = v.token ?? process.env.FLOTILLA_TOKEN ?? '';
+    const { server, id: clientId, data } = v;
+    if (server === undefined) throw usageError('client needs --server');
+    if (clientId === undefined) throw usageError('client needs --id');
+    if (data === undefined) throw usageError('client needs --data');
     const say = (text: string) => v.quiet || process.stderr.write(`[${clientId}] ${text}\n`);
     if (v.testData !== undefined && v.preprocessing === undefined) {
       throw usageError('--test-data needs --preprocessing (without it the client splits --data itself)');
@@ -118,34 +85,32 @@ export const clientCommand: Command = {
     const local = v.preprocessing
       ? await preprocessedTrainer(
           {
-            train: v.data as string,
-            ...(v.testData ? { test: v.testData as string } : {}),
-            preprocessing: v.preprocessing as string,
+            train: data,
+            ...(v.testData ? { test: v.testData } : {}),
+            preprocessing: v.preprocessing,
           },
-          v.model as ModelName,
+          v.model,
         )
-      : await strokeTrainer(v.data as string, v.model as ModelName, v.dataSeed as number);
+      : await strokeTrainer(data, v.model, v.dataSeed);
     say(`${local.trainSize} training and ${local.testSize} test rows, ${local.inputSize} features`);
-    const homomorphicKeys = v.heKeys
-      ? he.loadKeys(await he.loadSeal(), await readFile(v.heKeys as string))
-      : undefined;
+    const homomorphicKeys = v.heKeys ? he.loadKeys(await he.loadSeal(), await readFile(v.heKeys)) : undefined;
     if ((v.identity === undefined) !== (v.roster === undefined)) {
       throw usageError('--identity and --roster go together');
     }
-    const identity = v.identity ? await loadIdentity(v.identity as string, v.roster as string) : undefined;
-    const cache = new FileModelCache(join(v.cacheDir as string, `${clientId}.model`));
+    const identity = v.identity && v.roster ? await loadIdentity(v.identity, v.roster) : undefined;
+    const cache = new FileModelCache(join(v.cacheDir, `${clientId}.model`));
     const runtime = new ClientRuntime(local.trainer, {
       ...(homomorphicKeys ? { homomorphicKeys } : {}),
       ...(identity ? { identity } : {}),
       ...(v.targetEpsilon !== undefined
-        ? { privacyBudget: { epsilon: v.targetEpsilon as number, delta: v.targetDelta as number } }
+        ? { privacyBudget: { epsilon: v.targetEpsilon, delta: v.targetDelta } }
         : {}),
-      ledger: new FilePrivacyLedger(join(v.cacheDir as string, `${clientId}.privacy-ledger.json`)),
+      ledger: new FilePrivacyLedger(join(v.cacheDir, `${clientId}.privacy-ledger.json`)),
     });
     await runtime.restoreLedger();
     const spent = runtime.privacy.accountant.entries.length;
     if (spent > 0) {
-      const epsilon = runtime.privacy.accountant.getEpsilon(v.targetDelta as number).epsilon;
+      const epsilon = runtime.privacy.accountant.getEpsilon(v.targetDelta).epsilon;
       say(
         `privacy ledger: ${spent} release(s), epsilon ${epsilon.toFixed(4)} at delta ${String(v.targetDelta)}`,
       );
@@ -156,14 +121,14 @@ export const clientCommand: Command = {
     process.once('SIGINT', () => abort.abort());
     process.once('SIGTERM', () => abort.abort());
     const outcome = await runWithReconnect({
-      url: v.server as string,
+      url: server,
       clientId,
       token,
       runtime,
       connect: nodeWebSocketFactory({
-        ...(v.ca ? { caFile: v.ca as string } : {}),
-        ...(v.cert ? { certFile: v.cert as string } : {}),
-        ...(v.key ? { keyFile: v.key as string } : {}),
+        ...(v.ca ? { caFile: v.ca } : {}),
+        ...(v.cert ? { certFile: v.cert } : {}),
+        ...(v.key ? { keyFile: v.key } : {}),
       }),
       capabilities: { runtime: `node-${process.versions.node}` },
       signal: abort.signal,

@@ -5,25 +5,31 @@
 import { checkClientId } from '../../core/index.js';
 import { clientCertificateFingerprint } from '../../server/tls.js';
 import { SqliteStorage } from '../../storage/sqlite/index.js';
-import type { Command } from '../command.js';
-import { formatOptionHelp, mergeOptions, parseFlags, usageError, type OptionSpec } from '../options.js';
+import { z } from 'zod';
+import { usageError, type Command } from '../command.js';
+import { commandSettings, text } from '../settings/index.js';
 import { readServerOptions } from './server.js';
 
-const OPTIONS: readonly OptionSpec[] = [
-  { key: 'db', type: 'string', description: "the server's SQLite database" },
-  { key: 'config', type: 'string', description: "the server's config file (its db is used)" },
-  {
-    key: 'cert',
-    type: 'string',
-    description:
-      'add: the client certificate (PEM file, or its SHA-256 fingerprint); required to connect under mutual TLS',
-  },
-  { key: 'json', type: 'boolean', default: false, description: 'print JSON' },
-];
+/** Where a command finds the server's database: the file itself, or the server config that names it. */
+export const DB_SETTINGS = {
+  db: text().optional().meta({ description: "the server's SQLite database" }),
+  config: text().optional().meta({ description: "the server's config file (its db is used)" }),
+};
 
-export function dbPathFrom(db: unknown, config: unknown): string {
-  if (typeof db === 'string') return db;
-  if (typeof config === 'string') return readServerOptions(['--config', config]).db as string;
+const CLIENTS_COMMAND = commandSettings(
+  z.strictObject({
+    ...DB_SETTINGS,
+    cert: text().optional().meta({
+      description:
+        'add: the client certificate (PEM file, or its SHA-256 fingerprint); required to connect under mutual TLS',
+    }),
+    json: z.boolean().default(false).meta({ description: 'print JSON' }),
+  }),
+);
+
+export function dbPathFrom(db: string | undefined, config: string | undefined): string {
+  if (db !== undefined) return db;
+  if (config !== undefined) return readServerOptions(['--config', config]).settings.db;
   throw usageError('give the server database with --db PATH or --config server.yaml');
 }
 
@@ -34,12 +40,11 @@ export const clientsCommand: Command = {
     [
       'Usage: flotilla clients add NAME | revoke NAME | list  (--db PATH | --config FILE)',
       '',
-      formatOptionHelp(OPTIONS),
+      CLIENTS_COMMAND.help(),
     ].join('\n'),
   async run(args) {
-    const parsed = parseFlags(OPTIONS, args);
-    const [sub, name, ...extra] = parsed.positionals;
-    const v = mergeOptions(OPTIONS, parsed.values);
+    const { line, settings: v } = CLIENTS_COMMAND.read(args);
+    const [sub, name, ...extra] = line.positionals;
     if (
       extra.length > 0 ||
       !(sub === 'list' ? name === undefined : (sub === 'add' || sub === 'revoke') && name)
@@ -55,7 +60,7 @@ export const clientsCommand: Command = {
       if (sub === 'add') {
         const added = await storage.addClient(
           name!,
-          v.cert ? { certificateFingerprint: clientCertificateFingerprint(v.cert as string) } : {},
+          v.cert ? { certificateFingerprint: clientCertificateFingerprint(v.cert) } : {},
         );
         print(added, `added client ${name}; its token (shown once, keep it secret):\n${added.token}`);
       } else if (sub === 'revoke') {

@@ -1,18 +1,38 @@
-/** `flotilla config schema`: prints the published JSON Schema of a simulation config file. */
-import type { Command } from '../command.js';
-import { jsonSchema, usageError } from '../options.js';
-import { SIMULATE_OPTIONS } from '../simulate-options.js';
+/**
+ * `flotilla config schema [COMMAND]`: prints the published JSON Schema of a config file, generated from the same zod
+ * definitions that check config files and flags. The run settings are shared, so a file valid for `simulate` is valid
+ * for `server` and `federation` too; `server` adds its own keys (host, port, TLS...).
+ */
+import type { z } from 'zod';
+import { usageError, type Command } from '../command.js';
+import { settingsJsonSchema } from '../settings/index.js';
+import { RUN_SCHEMA } from '../settings/run-settings.js';
+import { SERVER_SCHEMA } from '../settings/server-settings.js';
+import { FEDERATION_SCHEMA } from './federation.js';
+
+export const CONFIG_SCHEMAS: Readonly<Record<string, { schema: z.ZodObject; title: string }>> = {
+  simulate: { schema: RUN_SCHEMA, title: 'Flotilla run config (simulate, train-central)' },
+  server: { schema: SERVER_SCHEMA, title: 'Flotilla server config' },
+  federation: { schema: FEDERATION_SCHEMA, title: 'Flotilla federation config' },
+};
 
 export const configCommand: Command = {
   name: 'config',
-  summary: 'print the JSON Schema of config files (flotilla config schema)',
+  summary: 'print the JSON Schema of config files (flotilla config schema [simulate|server|federation])',
   help: () =>
-    'Usage: flotilla config schema\n\nPrints the JSON Schema (draft 2020-12) that simulation config files follow.',
+    [
+      'Usage: flotilla config schema [simulate|server|federation]',
+      '',
+      'Prints the JSON Schema (draft 2020-12) that config files of the command follow (default simulate). One run',
+      'config serves simulate, server and federation alike; the server schema adds the server-only keys.',
+    ].join('\n'),
   async run(args) {
-    if (args[0] !== 'schema' || args.length > 1) throw usageError('usage: flotilla config schema');
-    process.stdout.write(
-      `${JSON.stringify(jsonSchema(SIMULATE_OPTIONS, 'Flotilla simulation config'), null, 2)}\n`,
-    );
+    const [sub, name = 'simulate', ...extra] = args;
+    const entry = CONFIG_SCHEMAS[name];
+    if (sub !== 'schema' || !entry || extra.length > 0) {
+      throw usageError('usage: flotilla config schema [simulate|server|federation]');
+    }
+    process.stdout.write(`${JSON.stringify(settingsJsonSchema(entry.schema, entry.title), null, 2)}\n`);
     return 0;
   },
 };

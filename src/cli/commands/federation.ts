@@ -5,107 +5,47 @@
  * them, and ends with the federated model next to central and local-only baselines. `npm start` runs it.
  */
 import { join, resolve } from 'node:path';
+import { z } from 'zod';
 import { FlotillaError } from '../../core/index.js';
 import { federationReport } from '../../federation/report.js';
 import { runFederation } from '../../federation/run.js';
 import type { RoundRecordJson, StoredRound } from '../../storage/index.js';
 import { formatDuration } from '../../telemetry/index.js';
-import { AVAILABILITY_OPTIONS } from '../availability-options.js';
 import type { Command } from '../command.js';
-import { loadConfigFile } from '../config-file.js';
-import { CKKS_OPTIONS, HOMOMORPHIC_KEY, HOMOMORPHIC_OPTIONS } from '../homomorphic-options.js';
-import {
-  flagName,
-  formatOptionHelp,
-  groupEnabled,
-  mergeOptions,
-  parseFlags,
-  usageError,
-  type OptionSpec,
-  type OptionValues,
-} from '../options.js';
-import { PRIVACY_OPTIONS } from '../privacy-options.js';
-import { resolveRunConfig } from '../run-config.js';
-import { SECURE_AGGREGATION_OPTIONS } from '../secure-aggregation-options.js';
-import { SIMULATE_OPTIONS } from '../simulate-options.js';
-import { STRATEGY_OPTIONS } from '../strategy-options.js';
-import { UPDATE_BOUND_OPTIONS } from '../update-bounds-options.js';
+import { refuseSimulatedAttacks } from '../attack-options.js';
+import { datasetOf, resolveRunConfig } from '../run-config.js';
+import { SERVER_IGNORED_KEYS } from '../server-input.js';
+import { commandSettings, flagName, text } from '../settings/index.js';
+import { readRunCommand } from '../settings/run-command.js';
+import { ATTACK_SETTINGS, CKKS_SETTINGS, RUN_SETTINGS, type RunSettings } from '../settings/run-settings.js';
 import { formatMetric } from '../table.js';
 import { formatComparison } from './simulate.js';
 
-export const FEDERATION_OPTIONS: readonly OptionSpec[] = [
-  {
-    key: 'dir',
-    type: 'string',
-    default: '.flotilla/federation',
+/** The federation's own setting; everything else is a run setting, as in `flotilla simulate`. */
+export const FEDERATION_ONLY_SETTINGS = {
+  dir: text().default('.flotilla/federation').meta({
     description: 'working folder: certificates, the server database, the files of each party',
-  },
-];
+  }),
+};
 
-/**
- * Simulation keys a federation passes to its server as they are: the strategy and its parameters, the bounds on
- * client updates, differential privacy, secure aggregation and homomorphic aggregation (those tables are shared by `simulate` and `server`).
- */
-const PASSED_TO_SERVER: readonly OptionSpec[] = [
-  ...STRATEGY_OPTIONS,
-  ...UPDATE_BOUND_OPTIONS,
-  ...PRIVACY_OPTIONS,
-  ...SECURE_AGGREGATION_OPTIONS,
-  ...HOMOMORPHIC_OPTIONS,
-];
+export const FEDERATION_SCHEMA = z
+  .strictObject({ ...FEDERATION_ONLY_SETTINGS, ...RUN_SETTINGS })
+  .meta({ title: 'Flotilla federation config' });
 
-/** Keys a federation reads itself: the data, the parties, rounds and local training (see serverKeys). */
-const HONOURED = new Set([
-  'dataset',
-  'dataPath',
-  'schema',
-  'cohorts',
-  'trainLimit',
-  'testFraction',
-  'partition',
-  'alpha',
-  'minPartitionSize',
-  'shardsPerClient',
-  'skewExponent',
-  'partitionAttribute',
-  'clients',
-  'fraction',
-  'minResults',
-  'deadline',
-  ...AVAILABILITY_OPTIONS.map((o) => o.key),
-  'rounds',
-  'localEpochs',
-  'batchSize',
-  'learningRate',
-  'optimizer',
-  'momentum',
-  'model',
-  'evaluateEvery',
-  'compare',
-  'seed',
-  ...PASSED_TO_SERVER.map((o) => o.key),
-]);
-/** How a simulation runs on this machine (threads, backend, its output files): no meaning for processes. */
-const SIMULATION_ONLY = new Set(['workers', 'backend', 'output', 'saveModel', 'epochs']);
+const FEDERATION_COMMAND = commandSettings(FEDERATION_SCHEMA);
+/** The README documents only the federation's own key; the rest are the run settings of simulate. */
+export const FEDERATION_OPTIONS_SCHEMA = z.strictObject(FEDERATION_ONLY_SETTINGS);
 
-function checkSupported(values: OptionValues): void {
-  for (const spec of SIMULATE_OPTIONS) {
-    if (HONOURED.has(spec.key) || SIMULATION_ONLY.has(spec.key)) continue;
-    const value = values[spec.key];
-    if (value !== undefined && value !== spec.default) {
-      // What is left are the simulated attacks: a real federation's parties are its own processes.
-      throw new FlotillaError(
-        'CONFIG_INVALID',
-        `"${spec.key}" simulates attackers, which only \`flotilla simulate\` does; remove it to run a federation`,
-        { key: spec.key },
-      );
-    }
-  }
-  if (values.dataset !== 'stroke' && values.dataset !== 'csv') {
+function checkSupported(v: RunSettings, given: ReadonlySet<string>): void {
+  refuseSimulatedAttacks(v, given, 'a federation');
+  const dataset = datasetOf(v);
+  if (dataset !== 'stroke' && dataset !== 'csv') {
     throw new FlotillaError(
       'CONFIG_INVALID',
-      `federation runs tabular data (dataset stroke or csv), not "${String(values.dataset)}"`,
-      { key: 'dataset' },
+      `federation runs tabular data (dataset stroke or csv), not "${dataset}"`,
+      {
+        key: 'dataset',
+      },
     );
   }
 }
@@ -114,16 +54,16 @@ function checkSupported(values: OptionValues): void {
  * Key material the run's clients need, made before the server starts with the `flotilla` commands an operator would
  * run: a shared CKKS key (never given to the server) and each party's identity key with the roster of all of them.
  */
-function setupCommands(v: OptionValues, parties: readonly string[], keysDir: string): string[][] {
+function setupCommands(v: RunSettings, parties: readonly string[], keysDir: string): string[][] {
   const commands: string[][] = [];
-  if (groupEnabled(v, HOMOMORPHIC_KEY)) {
-    const ckks = CKKS_OPTIONS.flatMap(({ key }) => {
-      const value = v[`${HOMOMORPHIC_KEY}.${key}`];
-      return value === undefined ? [] : [`--${flagName(key)}`, String(value)];
-    });
+  const he = v.homomorphicAggregation;
+  if (he) {
+    const ckks = (Object.keys(CKKS_SETTINGS) as (keyof typeof CKKS_SETTINGS)[]).flatMap((key) =>
+      he[key] === undefined ? [] : [`--${flagName(key)}`, String(he[key])],
+    );
     commands.push(['he', 'keygen', '--out', join(keysDir, 'he.keys'), ...ckks]);
   }
-  if (v['secureAggregation.signed'] === true) {
+  if (v.secureAggregation?.signed) {
     for (const id of parties) {
       commands.push([
         'identity',
@@ -141,10 +81,10 @@ function setupCommands(v: OptionValues, parties: readonly string[], keysDir: str
 }
 
 /** Each party's own flags: its key files, and under local DP or DP-SGD its own budget (the run's, as simulated). */
-function clientFlags(v: OptionValues, party: string, keysDir: string): string[] {
+function clientFlags(v: RunSettings, party: string, keysDir: string): string[] {
   const flags: string[] = [];
-  if (groupEnabled(v, HOMOMORPHIC_KEY)) flags.push('--he-keys', join(keysDir, 'he.keys'));
-  if (v['secureAggregation.signed'] === true) {
+  if (v.homomorphicAggregation) flags.push('--he-keys', join(keysDir, 'he.keys'));
+  if (v.secureAggregation?.signed) {
     flags.push('--identity', join(keysDir, `${party}.identity`), '--roster', join(keysDir, 'roster.json'));
   }
   if ((v.dp === 'local' || v.dp === 'dp-sgd') && v.targetEpsilon !== undefined) {
@@ -153,43 +93,16 @@ function clientFlags(v: OptionValues, party: string, keysDir: string): string[] 
   return flags;
 }
 
-/** The server's config keys for the run described by simulation options. */
-function serverKeys(
-  v: OptionValues,
-  clients: number,
-  evaluateEvery: number,
-): Record<string, string | number | boolean> {
-  const fraction = v.fraction as number;
-  const minResults = v.minResults as number;
-  if (minResults === 1 && fraction < 1) {
-    throw new FlotillaError(
-      'CONFIG_INVALID',
-      'federation needs "minResults" below 1 when "fraction" is below 1 (the server counts results per selection)',
-      { key: 'minResults' },
-    );
-  }
-  const passed: Record<string, string | number | boolean> = {};
-  for (const { key } of PASSED_TO_SERVER) if (v[key] !== undefined) passed[key] = v[key];
-  return {
-    model: v.model as string,
-    modelSeed: v.seed as number,
-    seed: v.seed as number,
-    rounds: v.rounds as number,
-    fractionFit: fraction,
-    // "Every selected party" is a count on the server; with fraction 1 every party is selected.
-    minResults: minResults === 1 ? clients : minResults,
-    fitDeadlineMs: Math.round((v.deadline as number) * 1000),
-    clientWaitTimeout: v.clientWaitTimeout as number,
-    retryBackoff: v.retryBackoff as number,
-    retryBackoffMax: v.retryBackoffMax as number,
-    evaluateEvery,
-    localEpochs: v.localEpochs as number,
-    batchSize: v.batchSize as number,
-    learningRate: v.learningRate as number,
-    optimizer: v.optimizer as string,
-    momentum: v.momentum as number,
-    ...passed,
-  };
+/**
+ * The server's config for the run: the run settings as they are (a server reads them exactly as a simulation does),
+ * without those a server ignores (the simulated split, the simulation's machinery) or refuses (attacks).
+ */
+function serverKeys(v: RunSettings, evaluateEvery: number): Record<string, unknown> {
+  const dropped = new Set([...SERVER_IGNORED_KEYS, ...Object.keys(ATTACK_SETTINGS)]);
+  const passed = Object.entries(v).filter(
+    ([key, value]) => key in RUN_SETTINGS && value !== undefined && !dropped.has(key),
+  );
+  return { ...Object.fromEntries(passed), evaluateEvery };
 }
 
 function roundLine(stored: StoredRound, rounds: number): string {
@@ -218,20 +131,14 @@ export const federationCommand: Command = {
       'Certificates are created in DIR on the first run; every run is recorded in DIR/server.db',
       '(`flotilla runs list --db DIR/server.db`).',
       '',
-      'Options:',
-      formatOptionHelp(FEDERATION_OPTIONS),
-      '  ...and the keys of `flotilla simulate --help` that describe data, rounds, local training and the strategy.',
+      'Options (the run settings are those of `flotilla simulate`; a simulate config file runs here unchanged):',
+      FEDERATION_COMMAND.help(),
     ].join('\n'),
   async run(args) {
-    const specs = [...FEDERATION_OPTIONS, ...SIMULATE_OPTIONS];
-    const { positionals, values } = parseFlags(specs, args);
-    if (positionals.length > 1)
-      throw usageError(`federation takes at most one config file, got ${positionals.join(' ')}`);
-    const file = positionals[0] ? loadConfigFile(positionals[0], SIMULATE_OPTIONS) : {};
-    const v = mergeOptions(specs, file, values);
-    checkSupported(v);
+    const { settings: v, given } = readRunCommand(FEDERATION_COMMAND, args, 'federation');
+    checkSupported(v, given);
     const config = resolveRunConfig(v, { serverFit: false });
-    const dir = resolve(v.dir as string);
+    const dir = resolve(v.dir);
     const say = (text: string) => process.stderr.write(`${text}\n`);
 
     const abort = new AbortController();
@@ -248,7 +155,7 @@ export const federationCommand: Command = {
         {
           dir,
           scenario: config.scenario,
-          server: serverKeys(v, v.clients as number, config.engine.evaluateEvery ?? 0),
+          server: serverKeys(v, config.engine.evaluateEvery ?? 0),
           setup: (keysDir, parties) => setupCommands(v, parties, keysDir),
           clientArgs: (party, keysDir) => clientFlags(v, party, keysDir),
           signal: abort.signal,
@@ -276,7 +183,7 @@ export const federationCommand: Command = {
         db: outcome.workspace.db,
         runId: outcome.runId,
         fit: config.fit,
-        fraction: v.fraction as number,
+        fraction: v.fraction,
       });
       process.stdout.write(`\n${formatComparison(report)}\n`);
     }

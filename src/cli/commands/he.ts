@@ -7,19 +7,20 @@
 import { writeFile } from 'node:fs/promises';
 import { resolveHomomorphic } from '../../engine/index.js';
 import { he } from '../../privacy/index.js';
-import type { Command } from '../command.js';
-import { CKKS_OPTIONS, ckksParamsFrom } from '../homomorphic-options.js';
-import { formatOptionHelp, mergeOptions, parseFlags, usageError, type OptionSpec } from '../options.js';
+import { z } from 'zod';
+import { usageError, type Command } from '../command.js';
+import { ckksParamsFrom } from '../homomorphic-options.js';
+import { commandSettings, text } from '../settings/index.js';
+import { CKKS_SETTINGS } from '../settings/run-settings.js';
 
-export const HE_KEYGEN_OPTIONS: readonly OptionSpec[] = [
-  {
-    key: 'out',
-    type: 'string',
-    description: 'the key file to write (secret: clients only; created with mode 0600)',
-  },
-  ...CKKS_OPTIONS,
-  { key: 'force', type: 'boolean', default: false, description: 'overwrite an existing file' },
-];
+export const HE_KEYGEN_SCHEMA = z.strictObject({
+  out: text()
+    .optional()
+    .meta({ description: 'the key file to write (secret: clients only; created with mode 0600)' }),
+  ...CKKS_SETTINGS,
+  force: z.boolean().default(false).meta({ description: 'overwrite an existing file' }),
+});
+const HE_KEYGEN_COMMAND = commandSettings(HE_KEYGEN_SCHEMA);
 
 export const heCommand: Command = {
   name: 'he',
@@ -32,30 +33,28 @@ export const heCommand: Command = {
       'and never to the server, whose config must name the same CKKS parameters under homomorphicAggregation.',
       '',
       'keygen options:',
-      formatOptionHelp(HE_KEYGEN_OPTIONS),
+      HE_KEYGEN_COMMAND.help(),
     ].join('\n'),
   async run(args) {
     const [sub, ...rest] = args;
     if (sub !== 'keygen') throw usageError('he needs a subcommand: keygen');
-    const parsed = parseFlags(HE_KEYGEN_OPTIONS, rest);
-    if (parsed.positionals.length > 0) throw usageError(`unexpected argument "${parsed.positionals[0]}"`);
-    const v = mergeOptions(HE_KEYGEN_OPTIONS, parsed.values);
-    if (v.out === undefined) throw usageError('he keygen needs --out FILE');
+    const { line, settings: v } = HE_KEYGEN_COMMAND.read(rest);
+    if (line.positionals.length > 0) throw usageError(`unexpected argument "${line.positionals[0]}"`);
+    const out = v.out;
+    if (out === undefined) throw usageError('he keygen needs --out FILE');
     const { params } = resolveHomomorphic(ckksParamsFrom(v));
     const keys = he.generateKeys(await he.loadSeal(), params);
     try {
       const file = he.saveKeys(keys);
       // 'wx' refuses to replace an existing key: clients holding it could no longer decrypt.
-      await writeFile(v.out as string, file, { mode: 0o600, flag: v.force ? 'w' : 'wx' }).catch(
-        (error: unknown) => {
-          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-          throw usageError(
-            `${String(v.out)} exists; pass --force to replace it (clients holding that key could no longer decrypt)`,
-          );
-        },
-      );
+      await writeFile(out, file, { mode: 0o600, flag: v.force ? 'w' : 'wx' }).catch((error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        throw usageError(
+          `${out} exists; pass --force to replace it (clients holding that key could no longer decrypt)`,
+        );
+      });
       process.stdout.write(
-        `wrote ${v.out} (${file.length} bytes): CKKS N = ${params.polyModulusDegree}, ` +
+        `wrote ${out} (${file.length} bytes): CKKS N = ${params.polyModulusDegree}, ` +
           `coefficient modulus ${params.coeffModulusBits.join(',')} bits, scale 2^${params.scaleBits}\n`,
       );
     } finally {

@@ -8,18 +8,18 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { FlotillaError, bytesEqual, fromBase64, fromHex, toBase64, toHex } from '../../core/index.js';
 import type { ClientIdentity } from '../../client/index.js';
 import { secagg } from '../../privacy/index.js';
-import type { Command } from '../command.js';
-import { formatOptionHelp, mergeOptions, parseFlags, usageError, type OptionSpec } from '../options.js';
+import { z } from 'zod';
+import { usageError, type Command } from '../command.js';
+import { commandSettings, text } from '../settings/index.js';
 
-export const IDENTITY_KEYGEN_OPTIONS: readonly OptionSpec[] = [
-  { key: 'id', type: 'string', description: "the client's registered name" },
-  { key: 'out', type: 'string', description: 'the private key file to write (created with mode 0600)' },
-  {
-    key: 'roster',
-    type: 'string',
+export const IDENTITY_KEYGEN_SCHEMA = z.strictObject({
+  id: text().optional().meta({ description: "the client's registered name" }),
+  out: text().optional().meta({ description: 'the private key file to write (created with mode 0600)' }),
+  roster: text().optional().meta({
     description: 'roster file (JSON: name -> public key hex) to add the public key to; created if missing',
-  },
-];
+  }),
+});
+const IDENTITY_KEYGEN_COMMAND = commandSettings(IDENTITY_KEYGEN_SCHEMA);
 
 interface IdentityFile {
   readonly id: string;
@@ -89,27 +89,25 @@ export const identityCommand: Command = {
       'and adds its public key to the roster every client gets (flotilla client --roster FILE).',
       '',
       'keygen options:',
-      formatOptionHelp(IDENTITY_KEYGEN_OPTIONS),
+      IDENTITY_KEYGEN_COMMAND.help(),
     ].join('\n'),
   async run(args) {
     const [sub, ...rest] = args;
     if (sub !== 'keygen') throw usageError('identity needs a subcommand: keygen');
-    const parsed = parseFlags(IDENTITY_KEYGEN_OPTIONS, rest);
-    if (parsed.positionals.length > 0) throw usageError(`unexpected argument "${parsed.positionals[0]}"`);
-    const v = mergeOptions(IDENTITY_KEYGEN_OPTIONS, parsed.values);
-    if (v.id === undefined || v.out === undefined)
+    const { line, settings: v } = IDENTITY_KEYGEN_COMMAND.read(rest);
+    if (line.positionals.length > 0) throw usageError(`unexpected argument "${line.positionals[0]}"`);
+    const { id, out } = v;
+    if (id === undefined || out === undefined)
       throw usageError('identity keygen needs --id NAME and --out FILE');
     const pair = await secagg.generateEd25519();
     const pkcs8 = await secagg.exportEd25519Private(pair.privateKey);
-    const file: IdentityFile = { id: v.id as string, privateKey: toBase64(pkcs8) };
-    await writeFile(v.out as string, `${JSON.stringify(file)}\n`, { mode: 0o600, flag: 'wx' }).catch(
-      (error: unknown) => {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        throw usageError(`${String(v.out)} exists; an identity key is never overwritten`);
-      },
-    );
+    const file: IdentityFile = { id, privateKey: toBase64(pkcs8) };
+    await writeFile(out, `${JSON.stringify(file)}\n`, { mode: 0o600, flag: 'wx' }).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      throw usageError(`${out} exists; an identity key is never overwritten`);
+    });
     if (v.roster !== undefined) {
-      const path = v.roster as string;
+      const path = v.roster;
       const existing = await readRoster(path).catch((error: unknown) => {
         if ((error as FlotillaError).message.startsWith('cannot read roster'))
           return new Map<string, Uint8Array>();

@@ -6,8 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { FlotillaError, l2Norm, type ParameterSet } from '../../core/index.js';
 import { PARAMETERS_CODE, decodeMessage, decodeParameters } from '../../protocol/index.js';
-import type { Command } from '../command.js';
-import { usageError } from '../options.js';
+import { usageError, type Command } from '../command.js';
 import { formatTable } from '../table.js';
 
 function describeParameters(params: ParameterSet): string {

@@ -3,57 +3,103 @@
  * "what does this noise cost?", `noise` answers "how much noise for this budget?".
  */
 import { computeEpsilon, computeNoiseMultiplier } from '../../privacy/index.js';
-import type { Command } from '../command.js';
-import {
-  flagName,
-  formatOptionHelp,
-  mergeOptions,
-  parseFlags,
-  usageError,
-  type OptionSpec,
-} from '../options.js';
+import { z } from 'zod';
+import { usageError, type Command } from '../command.js';
+import { commandSettings, count, flagName } from '../settings/index.js';
 
-const COMMON: readonly OptionSpec[] = [
-  {
-    key: 'samplingRate',
-    type: 'number',
-    min: 0,
-    max: 1,
+const COMMON = {
+  samplingRate: z.number().min(0).max(1).optional().meta({
     description: 'probability q that a client (or example) takes part in a step',
-  },
-  { key: 'steps', type: 'integer', min: 0, description: 'number of rounds (or DP-SGD steps)' },
-  { key: 'delta', type: 'number', above: 0, max: 1, description: 'the delta of (epsilon, delta)-DP' },
-  {
-    key: 'sampling',
-    type: 'enum',
-    values: ['poisson', 'fixed-size'],
-    default: 'poisson',
+  }),
+  steps: count(0).optional().meta({ description: 'number of rounds (or DP-SGD steps)' }),
+  delta: z.number().gt(0).max(1).optional().meta({ description: 'the delta of (epsilon, delta)-DP' }),
+  sampling: z.enum(['poisson', 'fixed-size']).default('poisson').meta({
     description:
       'poisson (each independently with probability q) or fixed-size (a uniform subset of size qN)',
-  },
-  {
-    key: 'conversion',
-    type: 'enum',
-    values: ['improved', 'classic'],
-    default: 'improved',
+  }),
+  conversion: z.enum(['improved', 'classic']).default('improved').meta({
     description: 'RDP to (epsilon, delta): improved (Balle et al. 2020) or classic (Mironov 2017)',
-  },
-  { key: 'json', type: 'boolean', default: false, description: 'print a JSON object instead of text' },
-];
+  }),
+  json: z.boolean().default(false).meta({ description: 'print a JSON object instead of text' }),
+};
 
-export const EPSILON_OPTIONS: readonly OptionSpec[] = [
-  {
-    key: 'noiseMultiplier',
-    type: 'number',
-    above: 0,
+export const EPSILON_SCHEMA = z.strictObject({
+  noiseMultiplier: z.number().gt(0).optional().meta({
     description: 'noise standard deviation over the clipping norm (z)',
-  },
+  }),
   ...COMMON,
-];
-export const NOISE_OPTIONS: readonly OptionSpec[] = [
-  { key: 'epsilon', type: 'number', above: 0, description: 'the target epsilon' },
+});
+export const NOISE_SCHEMA = z.strictObject({
+  epsilon: z.number().gt(0).optional().meta({ description: 'the target epsilon' }),
   ...COMMON,
-];
+});
+const EPSILON_COMMAND = commandSettings(EPSILON_SCHEMA);
+const NOISE_COMMAND = commandSettings(NOISE_SCHEMA);
+
+/** The settings a subcommand cannot do without, named as flags when missing. */
+function required<K extends string>(values: Record<K, number | undefined>, sub: string): Record<K, number> {
+  const present: Partial<Record<K, number>> = {};
+  const missing: string[] = [];
+  for (const key of Object.keys(values) as K[]) {
+    const value = values[key];
+    if (value === undefined) missing.push(`--${flagName(key)}`);
+    else present[key] = value;
+  }
+  if (missing.length > 0) throw usageError(`privacy ${sub} needs ${missing.join(', ')}`);
+  return present as Record<K, number>;
+}
+
+function run(sub: 'epsilon' | 'noise', args: readonly string[]) {
+  const check = (positionals: readonly string[]) => {
+    if (positionals.length > 0) throw usageError(`unexpected argument "${positionals[0]}"`);
+  };
+  if (sub === 'epsilon') {
+    const { line, settings: v } = EPSILON_COMMAND.read(args);
+    check(line.positionals);
+    const { samplingRate, noiseMultiplier, steps, delta } = required(
+      { samplingRate: v.samplingRate, noiseMultiplier: v.noiseMultiplier, steps: v.steps, delta: v.delta },
+      sub,
+    );
+    const common = {
+      samplingRate,
+      steps,
+      delta,
+      sampling: v.sampling,
+      conversion: v.conversion,
+    };
+    return {
+      json: v.json,
+      common,
+      result: {
+        ...common,
+        noiseMultiplier,
+        ...computeEpsilon({ ...common, noiseMultiplier }),
+      },
+    };
+  }
+  const { line, settings: v } = NOISE_COMMAND.read(args);
+  check(line.positionals);
+  const { epsilon, samplingRate, steps, delta } = required(
+    { epsilon: v.epsilon, samplingRate: v.samplingRate, steps: v.steps, delta: v.delta },
+    sub,
+  );
+  const common = {
+    samplingRate,
+    steps,
+    delta,
+    sampling: v.sampling,
+    conversion: v.conversion,
+  };
+  return {
+    json: v.json,
+    common,
+    result: {
+      ...common,
+      targetEpsilon: epsilon,
+      ...computeNoiseMultiplier({ ...common, targetEpsilon: epsilon }),
+    },
+  };
+}
 
 export const privacyCommand: Command = {
   name: 'privacy',
@@ -66,48 +112,18 @@ export const privacyCommand: Command = {
       'The RDP accountant of the sampled Gaussian mechanism (Mironov, Talwar and Zhang 2019) over 156 orders.',
       '',
       'epsilon options:',
-      formatOptionHelp(EPSILON_OPTIONS),
+      EPSILON_COMMAND.help(),
       '',
       'noise options:',
-      formatOptionHelp(NOISE_OPTIONS),
+      NOISE_COMMAND.help(),
     ].join('\n'),
   async run(args) {
     const [sub, ...rest] = args;
     if (sub !== 'epsilon' && sub !== 'noise') {
       throw usageError('privacy needs a subcommand: epsilon or noise');
     }
-    const specs = sub === 'epsilon' ? EPSILON_OPTIONS : NOISE_OPTIONS;
-    const parsed = parseFlags(specs, rest);
-    if (parsed.positionals.length > 0) throw usageError(`unexpected argument "${parsed.positionals[0]}"`);
-    const v = mergeOptions(specs, parsed.values);
-    const needed =
-      sub === 'epsilon'
-        ? ['samplingRate', 'noiseMultiplier', 'steps', 'delta']
-        : ['epsilon', 'samplingRate', 'steps', 'delta'];
-    const missing = needed.filter((k) => v[k] === undefined);
-    if (missing.length > 0) {
-      throw usageError(`privacy ${sub} needs ${missing.map((k) => `--${flagName(k)}`).join(', ')}`);
-    }
-    const common = {
-      samplingRate: v.samplingRate as number,
-      steps: v.steps as number,
-      delta: v.delta as number,
-      sampling: v.sampling as 'poisson' | 'fixed-size',
-      conversion: v.conversion as 'improved' | 'classic',
-    };
-    const result =
-      sub === 'epsilon'
-        ? {
-            ...common,
-            noiseMultiplier: v.noiseMultiplier as number,
-            ...computeEpsilon({ ...common, noiseMultiplier: v.noiseMultiplier as number }),
-          }
-        : {
-            ...common,
-            targetEpsilon: v.epsilon as number,
-            ...computeNoiseMultiplier({ ...common, targetEpsilon: v.epsilon as number }),
-          };
-    if (v.json) {
+    const { json, common, result } = run(sub, rest);
+    if (json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     } else if (sub === 'epsilon') {
       process.stdout.write(

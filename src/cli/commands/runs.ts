@@ -3,16 +3,17 @@ import { FlotillaError } from '../../core/index.js';
 import type { RunInfo, StoredEvent, StoredRound } from '../../storage/index.js';
 import { SqliteStorage } from '../../storage/sqlite/index.js';
 import { formatDuration } from '../../telemetry/index.js';
-import type { Command } from '../command.js';
-import { formatOptionHelp, mergeOptions, parseFlags, usageError, type OptionSpec } from '../options.js';
+import { z } from 'zod';
+import { usageError, type Command } from '../command.js';
+import { commandSettings } from '../settings/index.js';
 import { formatMetric, formatTable } from '../table.js';
-import { dbPathFrom } from './clients.js';
+import { DB_SETTINGS, dbPathFrom } from './clients.js';
 
-export const RUNS_OPTIONS: readonly OptionSpec[] = [
-  { key: 'db', type: 'string', description: "the server's SQLite database" },
-  { key: 'config', type: 'string', description: "the server's config file (its db is used)" },
-  { key: 'json', type: 'boolean', default: false, description: 'print JSON' },
-];
+export const RUNS_SCHEMA = z.strictObject({
+  ...DB_SETTINGS,
+  json: z.boolean().default(false).meta({ description: 'print JSON' }),
+});
+const RUNS_COMMAND = commandSettings(RUNS_SCHEMA);
 
 /** The parts of an engine RoundRecord shown in a table; storage keeps the record as JSON. */
 interface RecordView {
@@ -105,15 +106,14 @@ export const runsCommand: Command = {
     [
       'Usage: flotilla runs list | show RUN  (--db PATH | --config server.yaml) [--json]',
       '',
-      formatOptionHelp(RUNS_OPTIONS),
+      RUNS_COMMAND.help(),
     ].join('\n'),
   async run(args) {
-    const parsed = parseFlags(RUNS_OPTIONS, args);
-    const [sub, runId, ...extra] = parsed.positionals;
+    const { line, settings: v } = RUNS_COMMAND.read(args);
+    const [sub, runId, ...extra] = line.positionals;
     if (extra.length > 0 || !(sub === 'list' ? runId === undefined : sub === 'show' && runId)) {
       throw usageError('usage: flotilla runs list | show RUN');
     }
-    const v = mergeOptions(RUNS_OPTIONS, parsed.values);
     const storage = SqliteStorage.open(dbPathFrom(v.db, v.config));
     const print = (value: unknown, text: string) =>
       process.stdout.write(v.json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);

@@ -10,19 +10,18 @@ import { compareWithBaselines, equivalentEpochs, type ComparisonReport } from '.
 import { simulate } from '../../sim/simulate.js';
 import { HistoryRecorder, ProgressRenderer, formatDuration } from '../../telemetry/index.js';
 import type { Command } from '../command.js';
-import { loadConfigFile } from '../config-file.js';
-import { formatOptionHelp, mergeOptions, parseFlags, usageError } from '../options.js';
 import { resolveRunConfig } from '../run-config.js';
-import { SIMULATE_OPTIONS } from '../simulate-options.js';
+import { commandSettings } from '../settings/index.js';
+import { readRunCommand } from '../settings/run-command.js';
+import { RUN_SCHEMA } from '../settings/run-settings.js';
 import { formatBytes, formatMetric, formatTable } from '../table.js';
+
+/** `simulate` and `train-central` read the run settings and nothing else. */
+export const RUN_COMMAND = commandSettings(RUN_SCHEMA);
 
 /** Reads the config file named on the command line (if any), then applies flags over it. */
 export function readRunOptions(args: readonly string[], command: string) {
-  const { positionals, values } = parseFlags(SIMULATE_OPTIONS, args);
-  if (positionals.length > 1)
-    throw usageError(`${command} takes at most one config file, got ${positionals.join(' ')}`);
-  const file = positionals[0] ? loadConfigFile(positionals[0], SIMULATE_OPTIONS) : {};
-  return mergeOptions(SIMULATE_OPTIONS, file, values);
+  return readRunCommand(RUN_COMMAND, args, command).settings;
 }
 
 function roundRows(history: readonly RoundRecord[]): string[][] {
@@ -78,7 +77,7 @@ export const simulateCommand: Command = {
       'CONFIG_FILE is YAML or JSON with any of the keys below (camelCase); flags override it.',
       '',
       'Options:',
-      formatOptionHelp(SIMULATE_OPTIONS),
+      RUN_COMMAND.help(),
     ].join('\n'),
   async run(args) {
     const options = readRunOptions(args, 'simulate');

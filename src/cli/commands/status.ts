@@ -1,19 +1,18 @@
 /** `flotilla status --server URL --admin-token T [--ca FILE] [--json]`: a running server's run, round and clients. */
 import { AdminClient } from '../../server/index.js';
-import type { Command } from '../command.js';
-import { formatOptionHelp, mergeOptions, parseFlags, usageError, type OptionSpec } from '../options.js';
+import { z } from 'zod';
+import { usageError, type Command } from '../command.js';
+import { commandSettings, text } from '../settings/index.js';
 
-export const STATUS_OPTIONS: readonly OptionSpec[] = [
-  {
-    key: 'server',
-    type: 'string',
-    default: 'https://127.0.0.1:8443',
+export const STATUS_SCHEMA = z.strictObject({
+  server: text().default('https://127.0.0.1:8443').meta({
     description: "the server: https://HOST:PORT, or the clients' endpoint wss://HOST:PORT/ws",
-  },
-  { key: 'adminToken', type: 'string', description: 'admin API token (env FLOTILLA_ADMIN_TOKEN)' },
-  { key: 'ca', type: 'string', description: 'CA certificate that signed the server certificate' },
-  { key: 'json', type: 'boolean', default: false, description: 'print JSON' },
-];
+  }),
+  adminToken: text().optional().meta({ description: 'admin API token (env FLOTILLA_ADMIN_TOKEN)' }),
+  ca: text().optional().meta({ description: 'CA certificate that signed the server certificate' }),
+  json: z.boolean().default(false).meta({ description: 'print JSON' }),
+});
+const STATUS_COMMAND = commandSettings(STATUS_SCHEMA);
 
 /** What GET /api/status reports (server.ts). */
 interface ServerStatus {
@@ -57,18 +56,17 @@ export const statusCommand: Command = {
     [
       'Usage: flotilla status --server https://HOST:PORT --admin-token T [--ca ca.crt] [--json]',
       '',
-      formatOptionHelp(STATUS_OPTIONS),
+      STATUS_COMMAND.help(),
     ].join('\n'),
   async run(args) {
-    const parsed = parseFlags(STATUS_OPTIONS, args);
-    if (parsed.positionals.length > 0) throw usageError(`unexpected argument "${parsed.positionals[0]}"`);
-    const v = mergeOptions(STATUS_OPTIONS, parsed.values);
-    const adminToken = (v.adminToken as string | undefined) ?? process.env.FLOTILLA_ADMIN_TOKEN;
+    const { line, settings: v } = STATUS_COMMAND.read(args);
+    if (line.positionals.length > 0) throw usageError(`unexpected argument "${line.positionals[0]}"`);
+    const adminToken = v.adminToken ?? process.env.FLOTILLA_ADMIN_TOKEN;
     if (!adminToken) throw usageError('status needs --admin-token (or FLOTILLA_ADMIN_TOKEN)');
     const admin = new AdminClient({
-      server: v.server as string,
+      server: v.server,
       adminToken,
-      ...(v.ca ? { caFile: v.ca as string } : {}),
+      ...(v.ca ? { caFile: v.ca } : {}),
     });
     const status = await admin.get<ServerStatus>('status');
     if (v.json) {
@@ -78,7 +76,7 @@ export const statusCommand: Command = {
     const names = status.connected.map((c) => c.clientId).join(', ');
     process.stdout.write(
       [
-        `server   ${String(v.server)} (up)`,
+        `server   ${v.server} (up)`,
         `run      ${status.runId}: ${status.phase}, round ${status.lastRound}/${status.rounds} committed`,
         `clients  ${status.connected.length} connected${names ? `: ${names}` : ''} (rounds start at ${status.minClients})`,
         ...(status.privacy ? [privacyLine(status.privacy)] : []),

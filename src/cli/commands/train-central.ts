@@ -10,11 +10,9 @@ import { equivalentEpochs } from '../../sim/report.js';
 import { pooledTraining } from '../../sim/scenario.js';
 import { EVALUATION_BATCH_SIZE, scenarioModel } from '../../sim/simulate.js';
 import type { Command } from '../command.js';
-import { formatOptionHelp } from '../options.js';
 import { resolveRunConfig } from '../run-config.js';
-import { SIMULATE_OPTIONS } from '../simulate-options.js';
 import { formatMetric, formatTable } from '../table.js';
-import { readRunOptions } from './simulate.js';
+import { RUN_COMMAND, readRunOptions } from './simulate.js';
 
 export const trainCentralCommand: Command = {
   name: 'train-central',
@@ -27,13 +25,13 @@ export const trainCentralCommand: Command = {
       "federated run's passes over the data, rounds x fraction x local epochs).",
       '',
       'Options:',
-      formatOptionHelp(SIMULATE_OPTIONS),
+      RUN_COMMAND.help(),
     ].join('\n'),
   async run(args) {
     const options = readRunOptions(args, 'train-central');
     const config = resolveRunConfig(options);
     const epochs =
-      (options.epochs as number | undefined) ??
+      options.epochs ??
       equivalentEpochs(config.engine.rounds, config.engine.fractionFit ?? 1, config.fit.localEpochs);
     const { prepared, model, backend } = await scenarioModel(config.scenario, config.backend);
     const train = pooledTraining(prepared);
