@@ -149,7 +149,8 @@ describe('client names a hello cannot carry', () => {
   it('are refused by `flotilla clients add` with one line, and nothing is registered', async () => {
     const db = join(dir, 'names.db');
     for (const name of BAD) {
-      const cli = flotilla(['clients', 'add', name, '--db', db]);
+      // After `--` so that a name starting with '-' reaches the name check rather than the flag parser.
+      const cli = flotilla(['clients', 'add', '--db', db, '--', name]);
       expect(await cli.exited, name).toBe(2);
       expect(cli.output.trim().split('\n'), name).toHaveLength(1);
       expect(cli.output, name).toMatch(/error: client name ".*" is not a valid client id: use 1 to 64 ASCII/);

@@ -90,10 +90,10 @@ export interface RoundEngineOptions {
   /** Differential privacy: clipping, noise, accounting and the budget (see privacy.ts). */
   readonly privacy?: PrivacyPolicy;
   /**
-   * The clients a selection is drawn from whether connected or not (a deployment's registered clients). Under a
-   * privacy policy that accounts for client sampling (central DP), every round waits until all of them are connected
-   * and samples among them, so the rate the accountant charges is the one the analysis assumed: a round never runs
-   * with part of the population away. Pools of a fixed set of clients (simulation) need not say.
+   * The clients a selection is drawn from whether connected or not (a deployment's registered clients). When given,
+   * every round waits until all of them are connected and samples among them: what central DP's accountant assumes
+   * (no round runs with part of the population away, which would raise the sampling rate it charges), and what a
+   * consortium whose every member trains each round wants. Pools of a fixed set of clients (simulation) need not say.
    */
   readonly population?: () => readonly string[];
 }
@@ -211,9 +211,7 @@ export class RoundEngine {
       this.config,
       this.events,
       this.root.split('availability'),
-      options.population && options.privacy?.sampling !== undefined
-        ? () => options.population!().length
-        : undefined,
+      options.population && (() => options.population!().length),
     );
     const hiding = this.config.secureAggregation ?? this.config.homomorphicAggregation;
     const composition = this.privacy?.secureAggregation(hiding !== undefined);

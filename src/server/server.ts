@@ -53,6 +53,11 @@ export interface ServerConfig {
    * with each round and restored on resume.
    */
   readonly privacy?: { readonly policy: PrivacyPolicy; readonly settings: Readonly<Record<string, unknown>> };
+  /**
+   * Every round waits until every registered client is connected and samples among them (a consortium whose members
+   * all train each round, as a simulation's clients do). Central DP always does, since its accountant assumes it.
+   */
+  readonly waitForAllClients?: boolean;
   /** Clients that must be connected before the first round (of this process) starts. */
   readonly minClients: number;
   /** The WebSocket sessions' limits and the HTTP front's (timeouts, the cap on unauthenticated connections). */
@@ -216,8 +221,8 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
     pool.events.on('refused', (e) => log?.({ event: 'refused', ...e }));
     pool.events.on('client-connected', (e) => log?.({ event: 'connected', ...e }));
     pool.events.on('client-disconnected', (e) => log?.({ event: 'disconnected', ...e }));
-    // The registered clients: the population a central-DP round samples from (RoundEngineOptions.population), kept
-    // current with the registry as clients are added or revoked.
+    // The registered clients: the population a round samples from under central DP or waitForAllClients
+    // (RoundEngineOptions.population), kept current with the registry as clients are added or revoked.
     let registered = await activeClients(storage);
     const refreshRegistered = () =>
       void activeClients(storage).then(
@@ -230,7 +235,10 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
       strategy,
       config: config.engine,
       committer: new StorageCommitter(storage, config.runId),
-      ...(config.privacy ? { privacy: config.privacy.policy, population: () => registered } : {}),
+      ...(config.privacy ? { privacy: config.privacy.policy } : {}),
+      ...(config.waitForAllClients || config.privacy?.policy.sampling !== undefined
+        ? { population: () => registered }
+        : {}),
     });
     engine.events.on('round-retried', ({ round, failed, retryInMs }) => {
       void storage.recordEvent(config.runId, { kind: 'attempt-failed', round, data: failed });

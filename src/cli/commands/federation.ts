@@ -102,7 +102,9 @@ function serverKeys(v: RunSettings, evaluateEvery: number): Record<string, unkno
   const passed = Object.entries(v).filter(
     ([key, value]) => key in RUN_SETTINGS && value !== undefined && !dropped.has(key),
   );
-  return { ...Object.fromEntries(passed), evaluateEvery };
+  // Every party trains every round it is selected for, as in the simulation of the same config: a round whose party
+  // is restarting waits for it rather than running without it.
+  return { ...Object.fromEntries(passed), evaluateEvery, waitForAllClients: true };
 }
 
 function roundLine(stored: StoredRound, rounds: number): string {

@@ -124,6 +124,7 @@ export function serverConfigFromOptions({
     engine,
     ...(privacy ? { privacy } : {}),
     minClients: v.minClients,
+    waitForAllClients: v.waitForAllClients,
     limits: {
       heartbeatMs: v.heartbeatMs,
       heartbeatTimeoutMs: v.heartbeatTimeoutMs,

@@ -31,6 +31,10 @@ export const SERVER_ONLY_SETTINGS = {
   numClasses: count(2).optional().meta({ description: 'number of classes; default from dataset, else 2' }),
   modelSeed: z.int().min(0).optional().meta({ description: 'seed of the initial weights; default seed' }),
   minClients: count().default(1).meta({ description: 'clients connected before rounds start' }),
+  waitForAllClients: z.boolean().default(false).meta({
+    description:
+      'every round waits until every registered client is connected and samples among them (a consortium whose members all train each round; always so under central DP)',
+  }),
   clientsPerRound: count().optional().meta({ description: 'clients per round (instead of fraction)' }),
   overSelection: z.number().min(0).default(0).meta({
     description: 'select this fraction more than clientsPerRound; clientsPerRound results commit the round',
