@@ -13,13 +13,14 @@ import { decodeControl } from '../src/protocol/index.js';
 import { createCertificates, startServer, type RunningServer } from '../src/server/index.js';
 import { SqliteStorage } from '../src/storage/sqlite/index.js';
 import { flotilla } from './support/federation.js';
-import { helloFrame } from './support/raw-peer.js';
+import { helloFrame, openPeer } from './support/raw-peer.js';
 
 const ADMIN_TOKEN = 'the-operators-admin-token';
 let dir: string;
 let ca: Buffer;
 let server: RunningServer;
 let siteToken: string;
+let connectedToken: string;
 
 interface Answer {
   readonly status: number;
@@ -70,6 +71,7 @@ beforeAll(async () => {
   const db = join(dir, 'server.db');
   const storage = SqliteStorage.open(db);
   siteToken = (await storage.addClient('site-a')).token;
+  connectedToken = (await storage.addClient('site-b')).token;
   await storage.close();
   server = await startServer({
     host: '127.0.0.1',
@@ -134,6 +136,15 @@ describe('revoking a client that does not exist', () => {
     expect(known.status).toBe(200);
     expect(await hello('site-a', siteToken)).toBe('refusal');
   });
+
+  it('drops a connected client once it is revoked', async () => {
+    const peer = await openPeer(server.url, { ca });
+    peer.socket.send(helloFrame('site-b', connectedToken));
+    await peer.welcomed;
+    expect((await api('POST', 'clients/site-b/revoke', ADMIN_TOKEN)).status).toBe(200);
+    await peer.closed;
+    expect(peer.refusal()).toMatchObject({ code: 'AUTH_FAILED', message: 'the client was revoked' });
+  }, 60_000);
 
   it('is one line and exit code 2 from `flotilla clients revoke`', async () => {
     const db = join(dir, 'cli.db');

@@ -16,7 +16,12 @@ import {
 } from '../engine/index.js';
 import { initBackend, initialParameters, type ModelName } from '../ml/index.js';
 import { createStrategy } from '../strategy/index.js';
-import { StorageCommitter, type Storage, type StoredStrategyState } from '../storage/index.js';
+import {
+  StorageCommitter,
+  type ClientInfo,
+  type Storage,
+  type StoredStrategyState,
+} from '../storage/index.js';
 import { SqliteStorage } from '../storage/sqlite/index.js';
 import { WebSocketClientPool, type PoolEvents, type SessionLimits } from '../transport/websocket/index.js';
 import { AdminGuard } from './admin-guard.js';
@@ -199,10 +204,6 @@ async function openRun(storage: Storage, config: ServerConfig, log: ServerHooks[
   return { params, startRound: 1 };
 }
 
-async function activeClients(storage: Storage): Promise<string[]> {
-  return (await storage.listClients()).filter((c) => c.status === 'active').map((c) => c.name);
-}
-
 export async function startServer(config: ServerConfig, hooks: ServerHooks = {}): Promise<RunningServer> {
   const log = hooks.log;
   const tls = config.tls ? loadTls(config.tls) : undefined;
@@ -222,14 +223,23 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
     pool.events.on('client-connected', (e) => log?.({ event: 'connected', ...e }));
     pool.events.on('client-disconnected', (e) => log?.({ event: 'disconnected', ...e }));
     // The registered clients: the population a round samples from under central DP or waitForAllClients
-    // (RoundEngineOptions.population), kept current with the registry as clients are added or revoked.
-    let registered = await activeClients(storage);
-    const refreshRegistered = () =>
-      void activeClients(storage).then(
-        (ids) => (registered = ids),
+    // (RoundEngineOptions.population), kept current with the registry as clients are added or revoked. The same read
+    // drops a connected client that is no longer active (revoked).
+    const activeOf = (clients: readonly ClientInfo[]) =>
+      clients.filter((c) => c.status === 'active').map((c) => c.name);
+    let registered = activeOf(await storage.listClients());
+    const syncRegistry = () =>
+      void storage.listClients().then(
+        (clients) => {
+          registered = activeOf(clients);
+          const revoked = new Set(clients.filter((c) => c.status !== 'active').map((c) => c.name));
+          for (const { clientId } of pool.connected()) {
+            if (revoked.has(clientId)) pool.disconnect(clientId, 'AUTH_FAILED', 'the client was revoked');
+          }
+        },
         () => undefined, // storage closing: the run is over
       );
-    pool.events.on('client-connected', refreshRegistered);
+    pool.events.on('client-connected', syncRegistry);
     const engine = new RoundEngine({
       pool,
       strategy,
@@ -305,14 +315,7 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
     const url = `${tls ? 'wss' : 'ws'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/ws`;
     log?.({ event: 'listening', url, tls: tls !== undefined });
 
-    const revocations = setInterval(() => {
-      refreshRegistered();
-      for (const { clientId } of pool.connected()) {
-        void storage.getClient(clientId).then((client) => {
-          if (client?.status !== 'active') pool.disconnect(clientId, 'AUTH_FAILED', 'the client was revoked');
-        });
-      }
-    }, config.revocationCheckMs ?? 1000);
+    const revocations = setInterval(syncRegistry, config.revocationCheckMs ?? 1000);
     revocations.unref();
 
     const abort = new AbortController();
