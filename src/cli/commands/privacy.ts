@@ -49,6 +49,33 @@ function required<K extends string>(values: Record<K, number | undefined>, sub: 
   return present as Record<K, number>;
 }
 
+type CommonSettings = z.output<z.ZodObject<typeof COMMON>>;
+
+/**
+ * The accountant's inputs both subcommands share, with the subcommand's own required value (`own`) checked in the
+ * same pass so that one message names every missing flag.
+ */
+function inputs<K extends string>(
+  v: CommonSettings,
+  own: Record<K, number | undefined>,
+  sub: 'epsilon' | 'noise',
+) {
+  const given = required(
+    sub === 'epsilon'
+      ? { samplingRate: v.samplingRate, ...own, steps: v.steps, delta: v.delta }
+      : { ...own, samplingRate: v.samplingRate, steps: v.steps, delta: v.delta },
+    sub,
+  );
+  const common = {
+    samplingRate: given.samplingRate,
+    steps: given.steps,
+    delta: given.delta,
+    sampling: v.sampling,
+    conversion: v.conversion,
+  };
+  return { common, own: given as Record<K, number> };
+}
+
 function run(sub: 'epsilon' | 'noise', args: readonly string[]) {
   const check = (positionals: readonly string[]) => {
     if (positionals.length > 0) throw usageError(`unexpected argument "${positionals[0]}"`);
@@ -56,48 +83,22 @@ function run(sub: 'epsilon' | 'noise', args: readonly string[]) {
   if (sub === 'epsilon') {
     const { line, settings: v } = EPSILON_COMMAND.read(args);
     check(line.positionals);
-    const { samplingRate, noiseMultiplier, steps, delta } = required(
-      { samplingRate: v.samplingRate, noiseMultiplier: v.noiseMultiplier, steps: v.steps, delta: v.delta },
-      sub,
-    );
-    const common = {
-      samplingRate,
-      steps,
-      delta,
-      sampling: v.sampling,
-      conversion: v.conversion,
-    };
+    const { common, own } = inputs(v, { noiseMultiplier: v.noiseMultiplier }, sub);
+    const noiseMultiplier = own.noiseMultiplier;
     return {
       json: v.json,
       common,
-      result: {
-        ...common,
-        noiseMultiplier,
-        ...computeEpsilon({ ...common, noiseMultiplier }),
-      },
+      result: { ...common, noiseMultiplier, ...computeEpsilon({ ...common, noiseMultiplier }) },
     };
   }
   const { line, settings: v } = NOISE_COMMAND.read(args);
   check(line.positionals);
-  const { epsilon, samplingRate, steps, delta } = required(
-    { epsilon: v.epsilon, samplingRate: v.samplingRate, steps: v.steps, delta: v.delta },
-    sub,
-  );
-  const common = {
-    samplingRate,
-    steps,
-    delta,
-    sampling: v.sampling,
-    conversion: v.conversion,
-  };
+  const { common, own } = inputs(v, { epsilon: v.epsilon }, sub);
+  const targetEpsilon = own.epsilon;
   return {
     json: v.json,
     common,
-    result: {
-      ...common,
-      targetEpsilon: epsilon,
-      ...computeNoiseMultiplier({ ...common, targetEpsilon: epsilon }),
-    },
+    result: { ...common, targetEpsilon, ...computeNoiseMultiplier({ ...common, targetEpsilon }) },
   };
 }
 
