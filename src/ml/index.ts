@@ -19,15 +19,27 @@ export {
   type CentralResult,
   type TfjsTrainerOptions,
 } from './trainer.js';
-export type { EpochStats } from './loop.js';
+export type { EpochStats, ScoredEvaluation } from './loop.js';
+export {
+  bootstrapAuc,
+  pairedAucDifference,
+  type AucDifference,
+  type AucIntervals,
+  type BootstrapOptions,
+  type Difference,
+  type Interval,
+} from './bootstrap.js';
 export {
   accuracy,
   aucRoc,
   averagePrecision,
   binaryConfusion,
   binaryMetrics,
+  constantAccuracy,
   f1,
+  majorityClass,
   precision,
+  prevalence,
   recall,
   type BinaryConfusion,
   type BinaryMetrics,

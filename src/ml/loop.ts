@@ -10,7 +10,7 @@ import { Rng } from '../core/rng.js';
 import type { ParameterSet } from '../core/parameters.js';
 import type { EvaluateOutput, FitConfig, MetricValues } from '../core/trainer.js';
 import { countCorrect, perExampleLoss } from './losses.js';
-import { accuracy, binaryMetrics } from './metrics.js';
+import { accuracy, binaryMetrics, constantAccuracy, majorityClass, prevalence } from './metrics.js';
 import type { SharedModel } from './shared-model.js';
 
 export interface EpochStats {
@@ -185,9 +185,24 @@ function argmaxRows(
   }
 }
 
-/** Loss and metrics of the shared model's current weights on `data`, in minibatches of `batchSize`. */
-export function evaluateCurrent(shared: SharedModel, data: Dataset, batchSize: number): EvaluateOutput {
-  if (data.size === 0) return { loss: NaN, numExamples: 0, metrics: {} };
+export interface ScoredEvaluation {
+  readonly output: EvaluateOutput;
+  /** Binary models: each example's probability of class 1, in the data's order. */
+  readonly scores?: Float32Array;
+}
+
+/**
+ * Loss and metrics of the shared model's current weights on `data`, in minibatches of `batchSize`, plus the
+ * majority-class baseline (`majorityAccuracy`: accuracy of always predicting `majority`, by default `data`'s most
+ * frequent class) and, for binary models, `prevalence` (fraction of positives) and the scores.
+ */
+export function evaluateScored(
+  shared: SharedModel,
+  data: Dataset,
+  batchSize: number,
+  majority = majorityClass(data.labels, data.numClasses),
+): ScoredEvaluation {
+  if (data.size === 0) return { output: { loss: NaN, numExamples: 0, metrics: {} } };
   const order = Uint32Array.from({ length: data.size }, (_, i) => i);
   const batcher = new Batcher(data, shared.inputShape, batchSize);
   const binary = shared.task === 'binary';
@@ -205,7 +220,19 @@ export function evaluateCurrent(shared: SharedModel, data: Dataset, batchSize: n
     });
   }
   const metrics: MetricValues = binary
-    ? { ...binaryMetrics(scores, data.labels) }
+    ? { ...binaryMetrics(scores, data.labels), prevalence: prevalence(data.labels) }
     : { accuracy: accuracy(predicted, data.labels) };
-  return { loss: lossSum / data.size, numExamples: data.size, metrics };
+  metrics['majorityAccuracy'] = constantAccuracy(data.labels, majority);
+  const output = { loss: lossSum / data.size, numExamples: data.size, metrics };
+  return binary ? { output, scores } : { output };
+}
+
+/** `evaluateScored` without the scores. */
+export function evaluateCurrent(
+  shared: SharedModel,
+  data: Dataset,
+  batchSize: number,
+  majority?: number,
+): EvaluateOutput {
+  return evaluateScored(shared, data, batchSize, majority).output;
 }

@@ -6,8 +6,11 @@ import {
   averagePrecision,
   binaryConfusion,
   binaryMetrics,
+  constantAccuracy,
   f1,
+  majorityClass,
   precision,
+  prevalence,
   recall,
 } from './metrics.js';
 
@@ -105,5 +108,18 @@ describe('binaryMetrics', () => {
       error = e;
     }
     expect(isFlotillaError(error, 'INVALID_ARGUMENT')).toBe(true);
+  });
+});
+
+describe('majority-class baseline', () => {
+  it('predicts the commonest class (the smallest on ties) and scores its frequency', () => {
+    expect(majorityClass([2, 1, 2, 0], 3)).toBe(2);
+    expect(majorityClass([1, 0], 2)).toBe(0);
+    expect(majorityClass([], 4)).toBe(0);
+    // 6 positives in 100: "no stroke" for everyone scores 0.94, the prevalence is 0.06.
+    const labels = Array.from({ length: 100 }, (_, i) => (i < 6 ? 1 : 0));
+    expect(constantAccuracy(labels, majorityClass(labels, 2))).toBe(0.94);
+    expect(prevalence(labels)).toBe(0.06);
+    expect(constantAccuracy([], 0)).toBeNaN();
   });
 });

@@ -42,6 +42,31 @@ export function accuracy(predicted: ArrayLike<number>, labels: ArrayLike<number>
   return correct / labels.length;
 }
 
+/** The most frequent class in `labels` (the smallest such index on ties); 0 when there are no labels. */
+export function majorityClass(labels: ArrayLike<number>, numClasses: number): number {
+  const counts = new Float64Array(numClasses);
+  for (let i = 0; i < labels.length; i++) counts[labels[i]!]!++;
+  let best = 0;
+  for (let c = 1; c < numClasses; c++) if (counts[c]! > counts[best]!) best = c;
+  return best;
+}
+
+/**
+ * Accuracy of always predicting `predictedClass` (the majority-class baseline when it is the training data's most
+ * frequent class): the bar a classifier's accuracy has to clear before it means anything. NaN without labels.
+ */
+export function constantAccuracy(labels: ArrayLike<number>, predictedClass: number): number {
+  if (labels.length === 0) return NaN;
+  let hits = 0;
+  for (let i = 0; i < labels.length; i++) if (labels[i] === predictedClass) hits++;
+  return hits / labels.length;
+}
+
+/** Fraction of examples of class 1 (the positive class). NaN without labels. */
+export function prevalence(labels: ArrayLike<number>): number {
+  return constantAccuracy(labels, 1);
+}
+
 /** Confusion counts when an example is predicted positive iff its score is >= threshold. */
 export function binaryConfusion(
   scores: ArrayLike<number>,

@@ -203,6 +203,17 @@ describe('TfjsTrainer', () => {
     for (const key of ['accuracy', 'precision', 'recall', 'f1', 'aucRoc', 'aucPr'] as const) {
       expect(out.metrics[key], key).toBeCloseTo(want[key], 6);
     }
+    // 3 of 6 labels are 1: a tie, so the majority class is 0 (the smaller) and the baseline scores 3/6.
+    expect(out.metrics['majorityAccuracy']).toBe(0.5);
+    expect(out.metrics['prevalence']).toBe(0.5);
+    // 4 of 6 positives: the baseline predicts 1 by default, or the commonest class of the labels it is given.
+    const skewed = { ...data, labels: Int32Array.from([1, 1, 1, 1, 0, 0]) };
+    const own = await new TfjsTrainer(shared, skewed).evaluate(params, { round: 1, batchSize: 4 });
+    expect(own.metrics['majorityAccuracy']).toBeCloseTo(4 / 6, 12);
+    const fromTraining = new TfjsTrainer(shared, skewed, { majorityFrom: [0, 0, 1] });
+    const scored = await fromTraining.evaluateScored(params, { round: 1, batchSize: 4 });
+    expect(scored.output.metrics['majorityAccuracy']).toBeCloseTo(2 / 6, 12);
+    expect(Array.from(scored.scores!)).toEqual(scores.map((s) => expect.closeTo(s, 5)));
     shared.dispose();
   });
 

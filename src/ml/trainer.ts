@@ -19,7 +19,15 @@ import type {
   Trainer,
 } from '../core/trainer.js';
 import { trainDpSgd, type DpNoiseFactory } from './dp-sgd.js';
-import { evaluateCurrent, trainEpochs, type EpochStats, type GradientTerms } from './loop.js';
+import {
+  evaluateCurrent,
+  evaluateScored,
+  trainEpochs,
+  type EpochStats,
+  type GradientTerms,
+  type ScoredEvaluation,
+} from './loop.js';
+import { majorityClass } from './metrics.js';
 import type { SharedModel } from './shared-model.js';
 
 const OPTIMIZERS: readonly OptimizerName[] = ['sgd', 'adam'];
@@ -92,11 +100,17 @@ export interface TfjsTrainerOptions {
    * SeededNoise from the fit seed for reproducible simulations. A DP-SGD fit without it is refused.
    */
   readonly dpNoise?: DpNoiseFactory;
+  /**
+   * Labels whose most frequent class is the majority-class baseline that `evaluate` reports (`majorityAccuracy`):
+   * by default the training data's, so the baseline is "always predict the commonest training class".
+   */
+  readonly majorityFrom?: ArrayLike<number>;
 }
 
 export class TfjsTrainer implements Trainer {
   private readonly test: Dataset;
   private readonly dpNoise: DpNoiseFactory | undefined;
+  private readonly majority: number;
 
   /** `train` is the client's data (rows are read, never modified); feature sizes and classes must fit the model. */
   constructor(
@@ -106,6 +120,7 @@ export class TfjsTrainer implements Trainer {
   ) {
     this.test = options.test ?? train;
     this.dpNoise = options.dpNoise;
+    this.majority = majorityClass(options.majorityFrom ?? train.labels, train.numClasses);
     assertFits(model, train);
     if (this.test !== train) assertFits(model, this.test);
   }
@@ -172,15 +187,21 @@ export class TfjsTrainer implements Trainer {
   }
 
   /**
-   * Loss and metrics of `params` on the evaluation data: accuracy, plus aucRoc, aucPr, f1, precision and recall
-   * (threshold 0.5) for a binary model. Without data: loss NaN, numExamples 0, no metrics.
+   * Loss and metrics of `params` on the evaluation data: accuracy and majorityAccuracy (always predicting the
+   * majority class), plus aucRoc, aucPr, f1, precision and recall (threshold 0.5) and prevalence for a binary model.
+   * Without data: loss NaN, numExamples 0, no metrics.
    */
   async evaluate(params: ParameterSet, config: EvaluateConfig): Promise<EvaluateOutput> {
+    return (await this.evaluateScored(params, config)).output;
+  }
+
+  /** `evaluate`, plus each evaluation example's score for a binary model (for bootstrap intervals). */
+  async evaluateScored(params: ParameterSet, config: EvaluateConfig): Promise<ScoredEvaluation> {
     validateBatchSize(config.batchSize);
     this.model.layout.assertEquals(params.layout, 'model and evaluate parameters');
     return this.model.exclusive(() => {
       this.model.setParameters(params);
-      return evaluateCurrent(this.model, this.test, config.batchSize);
+      return evaluateScored(this.model, this.test, config.batchSize, this.majority);
     });
   }
 }
@@ -197,8 +218,9 @@ export interface CentralResult {
 
 /**
  * The "centrally trained" baseline: trains `initial` on the whole training set for `config.localEpochs` epochs
- * and evaluates on `test` after every epoch. The training is exactly a TfjsTrainer fit over `train` (same
- * shuffling and optimizer state across epochs), so its final parameters equal such a fit's.
+ * and evaluates on `test` after every epoch (its majority-class baseline is `train`'s commonest class). The training
+ * is exactly a TfjsTrainer fit over `train` (same shuffling and optimizer state across epochs), so its final
+ * parameters equal such a fit's. `onEpoch` sees each epoch as it ends (progress displays).
  */
 export async function trainCentral(
   model: SharedModel,
@@ -207,6 +229,7 @@ export async function trainCentral(
   initial: ParameterSet,
   config: FitConfig,
   evaluateBatchSize = 256,
+  onEpoch?: (epoch: CentralEpoch) => void,
 ): Promise<CentralResult> {
   validateFitConfig(config);
   validateBatchSize(evaluateBatchSize);
@@ -216,9 +239,12 @@ export async function trainCentral(
   return model.exclusive(() => {
     model.setParameters(initial);
     const history: CentralEpoch[] = [];
-    trainEpochs(model, train, config, (stats) =>
-      history.push({ ...stats, test: evaluateCurrent(model, test, evaluateBatchSize) }),
-    );
+    const majority = majorityClass(train.labels, train.numClasses);
+    trainEpochs(model, train, config, (stats) => {
+      const epoch = { ...stats, test: evaluateCurrent(model, test, evaluateBatchSize, majority) };
+      history.push(epoch);
+      onEpoch?.(epoch);
+    });
     return { params: model.getParameters(), history };
   });
 }

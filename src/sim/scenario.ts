@@ -341,6 +341,17 @@ export async function prepareScenario(config: ScenarioConfig): Promise<PreparedS
 }
 
 /** The union of the clients' training data (the central baseline's training set). */
+/** The labels of every client's training rows, in pooledTraining's order (its majority class is the baseline's). */
+export function pooledTrainingLabels(prepared: PreparedScenario): Int32Array {
+  const labels = new Int32Array(prepared.clients.reduce((n, c) => n + c.train.size, 0));
+  let offset = 0;
+  for (const { train } of prepared.clients) {
+    labels.set(train.labels, offset);
+    offset += train.size;
+  }
+  return labels;
+}
+
 export function pooledTraining(prepared: PreparedScenario): Dataset {
   const parts = prepared.clients.map((c) => c.train);
   const first = parts[0]!;

@@ -12,7 +12,7 @@ import { resolveEngineConfig, type ClientPool } from '../engine/index.js';
 import { AttackPool, chooseAttackers, type AttackConfig } from './attacks.js';
 import { runSimulation } from './runner.js';
 import { prepareScenarioOnce, type ScenarioHostInit } from './scenario-host.js';
-import type { PreparedScenario, ScenarioConfig } from './scenario.js';
+import { pooledTrainingLabels, type PreparedScenario, type ScenarioConfig } from './scenario.js';
 
 export interface SimulateSpec {
   readonly scenario: ScenarioConfig;
@@ -95,7 +95,10 @@ export async function scenarioModel(
 export async function simulate(spec: SimulateSpec): Promise<SimulateOutcome> {
   const { prepared, model, backend } = await scenarioModel(spec.scenario, spec.backend);
   const initialParams = model.getParameters();
-  const evaluator = new TfjsTrainer(model, prepared.serverTest);
+  // The server's test rows are pooled; its majority-class baseline is the pooled training data's commonest class.
+  const evaluator = new TfjsTrainer(model, prepared.serverTest, {
+    majorityFrom: pooledTrainingLabels(prepared),
+  });
   const engineConfig = resolveEngineConfig(spec.engine);
   const root = new TfjsTrainer(model, rootDataset(prepared, spec.rootSize ?? 100, engineConfig.seed));
   const attack = spec.attack;

@@ -1,3 +1,5 @@
 export * from './run-events.js';
 export * from './history-recorder.js';
 export * from './progress.js';
+export * from './baseline.js';
+export * from './eta.js';

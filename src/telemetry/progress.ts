@@ -1,9 +1,17 @@
 /**
- * Terminal progress for a run: round, participants, loss, accuracy, elapsed time and ETA. On a TTY it keeps one live
- * line, rewritten as clients report; on anything else (a log file, CI) it prints one plain line per committed round,
- * retry and end of run, so logs stay readable. It only writes to the stream it is given: no console, no `node:`.
+ * Terminal progress for a run: round, participants, loss, accuracy (next to the majority-class baseline), elapsed
+ * time and ETA. On a TTY it keeps one live line, rewritten as clients report; on anything else (a log file, CI, a
+ * pipe) it prints one plain line per committed round, retry and end of run, and in rounds of many clients a line
+ * every tenth of the round's clients, so a log never sits silent through a long round. It only writes to the stream
+ * it is given: no console, no `node:`.
  */
+import { accuracyVersusMajority } from './baseline.js';
+import { remainingMs } from './eta.js';
 import { headlineMetrics, type PrivacySpentView, type RunEventSource, type RunEvents } from './run-events.js';
+
+/** Off a TTY, rounds with at least this many selected clients also get a line per tenth of their clients. */
+export const CLIENT_LINES_FROM = 20;
+const CLIENT_LINES_PER_ROUND = 10;
 
 export interface ProgressStream {
   write(text: string): void;
@@ -96,10 +104,21 @@ export class ProgressRenderer {
   }
 
   private onClient(phase: string, failed: boolean): void {
-    if (phase !== 'fit' || !this.tty) return;
+    if (phase !== 'fit') return;
     this.roundDone++;
     if (failed) this.roundFailed++;
-    this.show(this.liveText(), false);
+    if (this.tty) this.show(this.liveText(), false);
+    else if (this.roundTotal >= CLIENT_LINES_FROM && this.roundDone < this.roundTotal) {
+      const step = Math.ceil(this.roundTotal / CLIENT_LINES_PER_ROUND);
+      if (this.roundDone % step === 0) this.stream.write(`${this.clientLine()}\n`);
+    }
+  }
+
+  /** "round 3/30 training 40/200, 1 failed  elapsed 1m02s": a long round's plain line between its commits. */
+  private clientLine(): string {
+    const failed = this.roundFailed > 0 ? `, ${this.roundFailed} failed` : '';
+    const round = `round ${this.committedRound() + 1}/${this.lastRound}`;
+    return `${round} training ${this.roundDone}/${this.roundTotal}${failed}  elapsed ${formatDuration(this.now() - this.start)}`;
   }
 
   private liveText(round?: number): string {
@@ -122,14 +141,16 @@ export class ProgressRenderer {
     const { record } = e;
     this.committed++;
     const elapsed = this.now() - this.start;
-    const remaining = this.lastRound - record.round;
-    const eta = remaining > 0 ? (elapsed / this.committed) * remaining : 0;
+    const eta = remainingMs(elapsed, this.committed, this.lastRound - record.round);
     const metrics = headlineMetrics(record);
+    const percent = (value: number) => `${(value * 100).toFixed(2)}%`;
     const parts = [
       `round ${record.round}/${this.lastRound}`,
       `clients ${record.participants.length}/${record.selected.length}`,
       ...(metrics.loss !== undefined ? [`${metrics.source} loss ${metrics.loss.toFixed(4)}`] : []),
-      ...(metrics.accuracy !== undefined ? [`acc ${(metrics.accuracy * 100).toFixed(2)}%`] : []),
+      ...(metrics.accuracy !== undefined
+        ? [`acc ${accuracyVersusMajority(metrics.accuracy, metrics.majorityAccuracy, percent)}`]
+        : []),
       ...(record.privacy ? [formatEpsilon(record.privacy)] : []),
       `elapsed ${formatDuration(elapsed)}`,
       `eta ${formatDuration(eta)}`,

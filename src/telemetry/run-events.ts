@@ -74,13 +74,17 @@ export function headlineMetrics(record: RoundRecordView): {
   source: string;
   loss?: number;
   accuracy?: number;
+  /** Accuracy of always predicting the majority class on the same rows (evaluations only). */
+  majorityAccuracy?: number;
 } {
   const evaluation = record.serverEvaluation ?? record.federatedEvaluation;
   if (evaluation) {
+    const { accuracy, majorityAccuracy } = evaluation.metrics;
     return {
       source: record.serverEvaluation ? 'server' : 'federated',
       loss: evaluation.loss,
-      ...(evaluation.metrics['accuracy'] !== undefined ? { accuracy: evaluation.metrics['accuracy'] } : {}),
+      ...(accuracy !== undefined ? { accuracy } : {}),
+      ...(majorityAccuracy !== undefined ? { majorityAccuracy } : {}),
     };
   }
   const { metrics } = record.train;

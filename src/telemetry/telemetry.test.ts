@@ -16,6 +16,16 @@ function record(round: number, loss: number, accuracy: number): RoundRecordView 
   };
 }
 
+const STARTED: RunEvents['run-started'] = {
+  config: {},
+  strategy: 'fedavg',
+  startRound: 1,
+  rounds: 2,
+  numParameters: 10,
+  availableClients: 3,
+  startedAt: 0,
+};
+
 /** Plays a 2-round run (one retry, one failure) through an emitter, with a clock advancing 1 s per round. */
 function play(events: TypedEmitter<RunEvents>, clock: { t: number }): void {
   events.emit('run-started', {
@@ -70,6 +80,55 @@ describe('ProgressRenderer', () => {
     expect(last.endsWith('\ndone: 2 round(s) in 2.0s\n')).toBe(true);
     // Live updates do not end lines; only the header, the retry and the end of run do.
     expect(writes.filter((w) => w.endsWith('\n'))).toHaveLength(3);
+  });
+
+  it('shows the majority-class baseline next to accuracy and marks a model that does not beat it', () => {
+    const events = new TypedEmitter<RunEvents>();
+    let out = '';
+    new ProgressRenderer({ write: (s) => (out += s) }, { now: () => 0 }).attach(events);
+    events.emit('run-started', { ...STARTED, rounds: 2 });
+    // A constant "no stroke" predictor on 6.3% positives scores exactly the majority accuracy.
+    const constant = record(1, 0.3, 0.937);
+    const better = record(2, 0.2, 0.95);
+    const withMajority = (r: RoundRecordView) => ({
+      ...r,
+      serverEvaluation: {
+        ...r.serverEvaluation!,
+        metrics: { ...r.serverEvaluation!.metrics, majorityAccuracy: 0.937 },
+      },
+    });
+    events.emit('round-committed', { record: withMajority(constant) });
+    events.emit('round-committed', { record: withMajority(better) });
+    const lines = out.split('\n');
+    expect(lines[1]).toContain('acc 93.70% (majority 93.70%: no better)');
+    expect(lines[2]).toContain('acc 95.00% (majority 93.70%)');
+    expect(lines[2]).not.toContain('no better');
+  });
+
+  it('off a TTY prints a line per tenth of the clients of a round with many clients', () => {
+    const events = new TypedEmitter<RunEvents>();
+    const clock = { t: 0 };
+    let out = '';
+    new ProgressRenderer({ write: (s) => (out += s) }, { now: () => clock.t }).attach(events);
+    const selected = Array.from({ length: 40 }, (_, i) => `c${i}`);
+    events.emit('run-started', { ...STARTED, rounds: 3, availableClients: 40 });
+    events.emit('round-started', { round: 1, attempt: 1, selected });
+    for (const id of selected) {
+      clock.t += 100;
+      if (id === 'c5') {
+        events.emit('client-failed', {
+          round: 1,
+          phase: 'fit',
+          failure: { clientId: id, cause: 'deadline' },
+        });
+      } else events.emit('client-result', { round: 1, phase: 'fit', clientId: id });
+      // Evaluation replies are not training progress.
+      events.emit('client-result', { round: 1, phase: 'evaluate', clientId: id });
+    }
+    const lines = out.split('\n').filter((l) => l.includes('training'));
+    expect(lines).toHaveLength(9);
+    expect(lines[0]).toBe('round 1/3 training 4/40  elapsed 400ms');
+    expect(lines[8]).toBe('round 1/3 training 36/40, 1 failed  elapsed 3.6s');
   });
 
   it('formats durations', () => {
