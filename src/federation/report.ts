@@ -17,6 +17,8 @@ export interface FederationReportInput {
   readonly fit: FitConfig;
   /** Fraction of the parties selected per round, for the baselines' equivalent passes over the data. */
   readonly fraction: number;
+  /** Progress of the baselines' training (see compareWithBaselines). */
+  readonly onModel?: (done: number, total: number, what: string) => void;
 }
 
 export async function federationReport(input: FederationReportInput): Promise<ComparisonReport> {
@@ -45,6 +47,8 @@ export async function federationReport(input: FederationReportInput): Promise<Co
       finalParams: checkpoint.params,
       fitConfig: input.fit,
       epochs: equivalentEpochs(checkpoint.round, input.fraction, input.fit.localEpochs),
+      seed: input.scenario.seed,
+      ...(input.onModel ? { onModel: input.onModel } : {}),
     });
   } finally {
     model.dispose();
