@@ -8,6 +8,7 @@ import * as core from './core.js';
 import * as dpSgd from './dp-sgd.js';
 import * as he from './he.js';
 import * as learning from './learning.js';
+import * as reportIntervals from './report-intervals.js';
 import * as roundOverhead from './round-overhead.js';
 import * as secagg from './secagg.js';
 import * as strategies from './strategies.js';
@@ -26,6 +27,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   learning,
   he,
   secagg,
+  reportIntervals,
 ];
 
 const wanted = process.argv.slice(2);

@@ -31,6 +31,8 @@ function hashKey(key: string | number): number {
 export class Rng {
   /** The seed this stream was created from (children derive theirs from it). */
   readonly seed: number;
+  // The state words are kept as signed 32-bit integers: V8 stores those unboxed, which makes a draw about ten times
+  // faster than keeping them unsigned (doubles above 2^31). The arithmetic is the same modulo 2^32.
   private s0: number;
   private s1: number;
   private s2: number;
@@ -41,10 +43,10 @@ export class Rng {
     if (!Number.isFinite(seed)) throw new RangeError(`seed must be a finite number, got ${seed}`);
     this.seed = seed >>> 0;
     const next = splitMix32(this.seed ^ Math.floor(seed / UINT32));
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next();
+    this.s0 = next() | 0;
+    this.s1 = next() | 0;
+    this.s2 = next() | 0;
+    this.s3 = next() | 0;
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
 
@@ -57,17 +59,16 @@ export class Rng {
 
   /** Uniform 32-bit unsigned integer. */
   nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
-    const t = (this.s1 << 9) >>> 0;
+    const s1 = this.s1;
+    const scrambled = Math.imul(s1, 5);
+    const result = Math.imul((scrambled << 7) | (scrambled >>> 25), 9) >>> 0;
+    const t = s1 << 9;
     this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
+    this.s3 ^= s1;
+    this.s1 = s1 ^ this.s2;
     this.s0 ^= this.s3;
     this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    this.s0 >>>= 0;
-    this.s1 >>>= 0;
-    this.s2 >>>= 0;
+    this.s3 = (this.s3 << 11) | (this.s3 >>> 21);
     return result;
   }
 
@@ -176,8 +177,4 @@ export class Rng {
     }
     return pool.slice(0, k);
   }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }

@@ -75,19 +75,18 @@ function rank(scores: ArrayLike<number>): Ranking | undefined {
   return { order, groupEnds: Uint32Array.from(ends) };
 }
 
-/** AUC-ROC and AP of the ranked rows, row i counting `weights[i]` times. */
+/**
+ * AUC-ROC and AP of the ranked rows, row i counting `weights[i]` times; the weights of the positives add up to
+ * `totalPositive` and those of the negatives to `totalNegative` (both known to the caller: the stratum sizes).
+ */
 function weightedAucs(
   ranking: Ranking,
   labels: ArrayLike<number>,
   weights: ArrayLike<number>,
+  totalPositive: number,
+  totalNegative: number,
 ): [number, number] {
   const { order, groupEnds } = ranking;
-  let totalPositive = 0;
-  let totalNegative = 0;
-  for (let i = 0; i < order.length; i++) {
-    if (labels[i] === 1) totalPositive += weights[i]!;
-    else totalNegative += weights[i]!;
-  }
   if (totalPositive === 0 || totalNegative === 0) return [NaN, NaN];
   // Walking from the highest score down: a positive beats every negative below its group, ties count one half.
   let negativeAbove = 0;
@@ -96,7 +95,8 @@ function weightedAucs(
   let concordant = 0;
   let ap = 0;
   let start = 0;
-  for (const end of groupEnds) {
+  for (let g = 0; g < groupEnds.length; g++) {
+    const end = groupEnds[g]!;
     let positive = 0;
     let negative = 0;
     for (let k = start; k < end; k++) {
@@ -142,21 +142,49 @@ function settings(options: BootstrapOptions): { resamples: number; level: number
   return { resamples, level, seed: options.seed ?? 0 };
 }
 
-/** Stratified resampling: yields, per resample, how many times each row was drawn (the same array, refilled). */
+const TWO_POW_32 = 4294967296;
+/** Strata up to this size use the multiply-shift draw: x * n stays an exact double below 2^53. */
+const MULTIPLY_SHIFT_LIMIT = 2 ** 21;
+
+/**
+ * A uniform index in [0, n): Lemire's multiply-shift with rejection ("Fast random integer generation in an
+ * interval", 2019), unbiased like Rng.nextInt but without its floating-point modulo per draw, which dominated the
+ * bootstrap's cost. `threshold` is (2^32 - n) mod n, computed once per stratum. Exported for its tests.
+ */
+export function drawIndex(rng: Rng, n: number, threshold: number): number {
+  if (n > MULTIPLY_SHIFT_LIMIT) return rng.nextInt(n);
+  for (;;) {
+    const m = rng.nextUint32() * n;
+    const high = Math.floor(m / TWO_POW_32);
+    if (m - high * TWO_POW_32 >= threshold) return high;
+  }
+}
+
+/**
+ * Stratified resampling: yields, per resample, how many times each row was drawn (the same array, refilled), at
+ * index `slot[row]` (default: the row itself). The draws go over the rows in their given order whatever the slots.
+ */
 function* stratifiedDraws(
   labels: ArrayLike<number>,
   resamples: number,
   seed: number,
+  slot?: Uint32Array,
 ): Generator<Uint32Array> {
   const positives: number[] = [];
   const negatives: number[] = [];
-  for (let i = 0; i < labels.length; i++) (labels[i] === 1 ? positives : negatives).push(i);
+  for (let i = 0; i < labels.length; i++) {
+    (labels[i] === 1 ? positives : negatives).push(slot ? slot[i]! : i);
+  }
   const rng = new Rng(seed);
   const weights = new Uint32Array(labels.length);
+  const p = positives.length;
+  const q = negatives.length;
+  const positiveThreshold = (TWO_POW_32 - p) % p;
+  const negativeThreshold = (TWO_POW_32 - q) % q;
   for (let b = 0; b < resamples; b++) {
     weights.fill(0);
-    for (let k = 0; k < positives.length; k++) weights[positives[rng.nextInt(positives.length)]!]!++;
-    for (let k = 0; k < negatives.length; k++) weights[negatives[rng.nextInt(negatives.length)]!]!++;
+    for (let k = 0; k < p; k++) weights[positives[drawIndex(rng, p, positiveThreshold)]!]!++;
+    for (let k = 0; k < q; k++) weights[negatives[drawIndex(rng, q, negativeThreshold)]!]!++;
     yield weights;
   }
 }
@@ -189,17 +217,23 @@ export function bootstrapAuc(
   const { resamples, level, seed } = settings(options);
   const positives = countPositives(labels);
   const negatives = labels.length - positives;
-  const ranking = rank(scores);
+  const byScore = rank(scores);
   const base = { positives, negatives, resamples, level };
-  if (!ranking || positives === 0 || negatives === 0) {
+  if (!byScore || positives === 0 || negatives === 0) {
     return { ...base, aucRoc: NaN, aucPr: NaN, aucRocInterval: NO_INTERVAL, aucPrInterval: NO_INTERVAL };
   }
-  const [aucRoc, aucPr] = weightedAucs(ranking, labels, new Uint32Array(labels.length).fill(1));
+  // Rows renumbered in score order, so each resample's walk reads its weights and labels sequentially.
+  const sortedLabels = Uint8Array.from(byScore.order, (row) => (labels[row] === 1 ? 1 : 0));
+  const ranking = { order: Uint32Array.from(byScore.order, (_, k) => k), groupEnds: byScore.groupEnds };
+  const slot = new Uint32Array(labels.length);
+  byScore.order.forEach((row, k) => (slot[row] = k));
+  const ones = new Uint32Array(labels.length).fill(1);
+  const [aucRoc, aucPr] = weightedAucs(ranking, sortedLabels, ones, positives, negatives);
   const rocs = new Float64Array(resamples);
   const prs = new Float64Array(resamples);
   let b = 0;
-  for (const weights of stratifiedDraws(labels, resamples, seed)) {
-    [rocs[b], prs[b]] = weightedAucs(ranking, labels, weights);
+  for (const weights of stratifiedDraws(labels, resamples, seed, slot)) {
+    [rocs[b], prs[b]] = weightedAucs(ranking, sortedLabels, weights, positives, negatives);
     b++;
   }
   return {
@@ -235,15 +269,16 @@ export function pairedAucDifference(
   const rocs = new Float64Array(resamples);
   const prs = new Float64Array(resamples);
   let estimate: [number, number] = [NaN, NaN];
-  if (a && b && positives > 0 && positives < labels.length) {
+  const negatives = labels.length - positives;
+  if (a && b && positives > 0 && negatives > 0) {
     const ones = new Uint32Array(labels.length).fill(1);
-    const [rocA, prA] = weightedAucs(a, labels, ones);
-    const [rocB, prB] = weightedAucs(b, labels, ones);
+    const [rocA, prA] = weightedAucs(a, labels, ones, positives, negatives);
+    const [rocB, prB] = weightedAucs(b, labels, ones, positives, negatives);
     estimate = [rocA - rocB, prA - prB];
     let k = 0;
     for (const weights of stratifiedDraws(labels, resamples, seed)) {
-      const [ra, pa] = weightedAucs(a, labels, weights);
-      const [rb, pb] = weightedAucs(b, labels, weights);
+      const [ra, pa] = weightedAucs(a, labels, weights, positives, negatives);
+      const [rb, pb] = weightedAucs(b, labels, weights, positives, negatives);
       rocs[k] = ra - rb;
       prs[k] = pa - pb;
       k++;

@@ -143,7 +143,8 @@ export async function compareWithBaselines(input: ComparisonInput): Promise<Comp
   const bootstrap = { ...REPORT_BOOTSTRAP, seed };
   const report: ReportRow[] = [];
   const differences: ModelDifference[] = [];
-  let federatedScores: Map<string, Float32Array> | undefined;
+  const federated = await evaluateOn(model, finalParams, targets, majorityFrom);
+  const federatedScores = new Map(federated.flatMap((r) => (r.scores ? [[r.id, r.scores] as const] : [])));
 
   /** Adds a model's rows, with intervals, and its differences from the federated model on the same rows. */
   const add = (model: ModelKind, results: Scored[], trainedBy?: string) => {
@@ -161,9 +162,9 @@ export async function compareWithBaselines(input: ComparisonInput): Promise<Comp
           ? { aucRocInterval: intervals.aucRocInterval, aucPrInterval: intervals.aucPrInterval }
           : {}),
       });
-      const federated = federatedScores?.get(id);
-      if (model !== 'federated' && federated && scores) {
-        const d = pairedAucDifference(federated, scores, labels, bootstrap);
+      const reference = federatedScores.get(id);
+      if (model !== 'federated' && reference && scores) {
+        const d = pairedAucDifference(reference, scores, labels, bootstrap);
         differences.push({
           model,
           ...(trainedBy ? { trainedBy } : {}),
@@ -175,8 +176,6 @@ export async function compareWithBaselines(input: ComparisonInput): Promise<Comp
     }
   };
 
-  const federated = await evaluateOn(model, finalParams, targets, majorityFrom);
-  federatedScores = new Map(federated.flatMap((r) => (r.scores ? [[r.id, r.scores] as const] : [])));
   add('federated', federated);
   const total = 1 + prepared.clients.length;
 

@@ -3,3 +3,4 @@ export * from './history-recorder.js';
 export * from './progress.js';
 export * from './baseline.js';
 export * from './eta.js';
+export * from './round-log.js';

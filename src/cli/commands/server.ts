@@ -15,6 +15,7 @@ import { commandSettings, readConfigFile, type Layer } from '../settings/index.j
 import { PRIVACY_KEYS } from '../settings/run-settings.js';
 import { SERVER_SCHEMA, type ServerSettings } from '../settings/server-settings.js';
 import { strategyParams } from '../strategy-options.js';
+import { attachRoundLog, type RoundLogRecord } from '../../telemetry/index.js';
 
 export const SERVER_COMMAND = commandSettings(SERVER_SCHEMA);
 
@@ -145,7 +146,8 @@ export function serverConfigFromOptions({
 export function logLine(
   event:
     | ServerLogEvent
-    | { readonly event: 'ignored-settings'; readonly keys: readonly string[]; readonly reason: string },
+    | { readonly event: 'ignored-settings'; readonly keys: readonly string[]; readonly reason: string }
+    | RoundLogRecord,
 ): void {
   process.stderr.write(`${JSON.stringify({ at: new Date().toISOString(), ...event })}\n`);
 }
@@ -194,7 +196,11 @@ export const serverCommand: Command = {
         'WARNING: --insecure: serving plain ws:// without TLS. Tokens and models cross the network in clear text.\n',
       );
     }
-    const server = await startServer(config, { log: logLine });
+    const server = await startServer(config, {
+      log: logLine,
+      // A log line per committed round with an ETA: a long run's log never goes silent between connections.
+      subscribe: (events) => attachRoundLog(events, logLine),
+    });
     const stop = () => void server.close();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

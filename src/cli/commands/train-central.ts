@@ -5,12 +5,14 @@
  * after every epoch.
  */
 import { writeFileSync } from 'node:fs';
-import { trainCentral } from '../../ml/index.js';
-import { equivalentEpochs } from '../../sim/report.js';
+import { trainCentral, type CentralEpoch } from '../../ml/index.js';
+import { equivalentEpochs, pooledSummary } from '../../sim/report.js';
 import { pooledTraining } from '../../sim/scenario.js';
 import { EVALUATION_BATCH_SIZE, scenarioModel } from '../../sim/simulate.js';
 import type { Command } from '../command.js';
 import { resolveRunConfig } from '../run-config.js';
+import { formatDuration, remainingMs } from '../../telemetry/index.js';
+import { accuracyText, positivesText, withInterval } from '../report-format.js';
 import { formatMetric, formatTable } from '../table.js';
 import { RUN_COMMAND, readRunOptions } from './simulate.js';
 
@@ -39,27 +41,42 @@ export const trainCentralCommand: Command = {
       `training ${config.scenario.model} on ${train.size} pooled examples for ${epochs} epochs (${backend})\n`,
     );
     const started = performance.now();
+    const total = Math.round(epochs);
+    // A line per epoch on stderr, on a terminal or not: a long central training is never silent.
+    const onEpoch = (e: CentralEpoch) => {
+      const elapsed = performance.now() - started;
+      process.stderr.write(
+        `epoch ${e.epoch}/${total}  train loss ${formatMetric(e.loss)}  test acc ${accuracyText(e.test.metrics)}  elapsed ${formatDuration(elapsed)}  eta ${formatDuration(remainingMs(elapsed, e.epoch, total - e.epoch))}\n`,
+      );
+    };
     const result = await trainCentral(
       model,
       train,
       prepared.serverTest,
       model.getParameters(),
-      { ...config.fit, localEpochs: Math.round(epochs) },
+      { ...config.fit, localEpochs: total },
       EVALUATION_BATCH_SIZE,
+      onEpoch,
     );
     const rows = result.history.map((e) => [
       String(e.epoch),
       formatMetric(e.loss),
       formatMetric(e.test.loss),
-      formatMetric(e.test.metrics['accuracy']),
+      accuracyText(e.test.metrics),
       formatMetric(e.test.metrics['aucRoc']),
     ]);
     process.stdout.write(
-      `${formatTable(['epoch', 'train loss', 'test loss', 'test acc', 'test AUC'], rows)}\n`,
+      `${formatTable(['epoch', 'train loss', 'pooled test loss', 'pooled test acc', 'pooled AUC'], rows)}\n`,
     );
     const last = result.history.at(-1);
+    const took = ((performance.now() - started) / 1000).toFixed(1);
+    let auc = '';
+    if (last?.test.metrics['aucRoc'] !== undefined) {
+      const pooled = await pooledSummary(model, result.params, prepared, config.scenario.seed);
+      auc = `, AUC-ROC ${withInterval(last.test.metrics['aucRoc'], pooled.aucRocInterval)} (${Math.round(pooled.bootstrap.level * 100)}% CI, ${positivesText(pooled.testSet)} positives)`;
+    }
     process.stdout.write(
-      `\nCentral model: test accuracy ${formatMetric(last?.test.metrics['accuracy'])} after ${result.history.length} epochs (${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
+      `\nCentral model: test accuracy ${accuracyText(last?.test.metrics ?? {})}${auc} after ${result.history.length} epochs (${took} s)\n`,
     );
     if (config.output) {
       writeFileSync(
