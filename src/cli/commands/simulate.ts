@@ -85,11 +85,11 @@ async function finalModelLine(
   }
   const pooled = await pooledSummary(model, result.params, prepared, seed);
   const m = pooled.output.metrics;
-  const level = `${Math.round(pooled.bootstrap.level * 100)}% CI`;
+  const level = `${Math.round(pooled.bootstrap.level * 100)}%`;
   return (
     `Final model (round ${round}): test accuracy ${accuracyText(m)}, AUC-ROC ${withInterval(m['aucRoc'], pooled.aucRocInterval)}, ` +
     `AUC-PR ${withInterval(m['aucPr'], pooled.aucPrInterval)}, F1 ${formatMetric(m['f1'])} on the ${pooled.output.numExamples} ` +
-    `pooled held-out examples (${positivesText(pooled.testSet)} positives; [${level}], ${pooled.bootstrap.resamples} bootstrap resamples)`
+    `pooled held-out examples, ${positivesText(pooled.testSet)} positive (${level} intervals, ${pooled.bootstrap.resamples} bootstrap resamples)`
   );
 }
 
