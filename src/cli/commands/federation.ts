@@ -156,18 +156,18 @@ export const federationCommand: Command = {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     const started = performance.now();
-    // The ETA is paced from the command's start (so start-up counts, and the first estimates run a little high)
-    // over the rounds committed since: a resumed run's earlier rounds are not this process's work.
-    let firstShown: { round: number; at: number } | undefined;
+    // The ETA is paced by the rounds' own durations (as the server recorded them), so the start-up (certificates,
+    // processes, connections) does not inflate it, and a resumed run's earlier rounds do not count.
+    let roundsShown = 0;
+    let roundTimeMs = 0;
     const showRound = (r: StoredRound) => {
-      const now = performance.now();
-      firstShown ??= { round: r.round - 1, at: started };
-      const done = r.round - firstShown.round;
+      roundsShown++;
+      roundTimeMs += (r.record as { durations?: { totalMs?: number } }).durations?.totalMs ?? 0;
       say(
         roundLine(
           r,
           config.engine.rounds,
-          remainingMs(now - firstShown.at, done, config.engine.rounds - r.round),
+          remainingMs(roundTimeMs, roundsShown, config.engine.rounds - r.round),
         ),
       );
     };
