@@ -3,7 +3,7 @@
  * piped (non-TTY) output prints progress lines with an ETA as it goes, and the classification report shows each
  * test set's positives, a majority-class row, "no better" marks, AUC intervals and whether differences are noise.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,7 +30,9 @@ function run(args: string[]): Proc {
 
 describe('progress off a terminal', () => {
   it('simulate --compare: a line per round with ETA, baselines progress, and the full report', async () => {
-    const p = run(['simulate', CONFIG, '--rounds', '2']);
+    dir = await mkdtemp(join(tmpdir(), 'flotilla-reports-'));
+    const json = join(dir, 'history.json');
+    const p = run(['simulate', CONFIG, '--rounds', '2', '--json', json]);
     // Progress arrives while the run goes on, not only at its end.
     await waitFor(() => /^round 1\/2 {2}clients 3\/3 .* eta /m.test(p.output), 120_000, 'round 1');
     expect(await p.exited, p.output).toBe(0);
@@ -58,6 +60,22 @@ describe('progress off a terminal', () => {
     // The paired differences, one per compared pair, each saying whether it is within the noise.
     const differences = out.match(/^(central|local-only) .* (within|beyond) noise +[-+]\d/gm) ?? [];
     expect(differences).toHaveLength(4 + 3 * 2);
+
+    // The history JSON keeps the comparison's fields and adds the new ones.
+    const { comparison, rounds } = JSON.parse(await readFile(json, 'utf8'));
+    expect(comparison.rows[0]).toMatchObject({ model: 'federated', evaluatedOn: 'A', numExamples: 425 });
+    expect(comparison.rows[0].metrics.aucRoc).toBeGreaterThan(0.5);
+    expect(comparison.rows[0].aucRocInterval.low).toBeLessThan(comparison.rows[0].metrics.aucRoc);
+    expect(comparison.testSets).toContainEqual({
+      evaluatedOn: 'B',
+      numExamples: 350,
+      positives: 7,
+      prevalence: 0.02,
+      majorityAccuracy: 0.98,
+    });
+    expect(comparison.differences).toHaveLength(10);
+    expect(comparison.bootstrap).toEqual({ resamples: 1000, level: 0.95, seed: 7 });
+    expect(rounds[1].serverEvaluation.metrics).toMatchObject({ prevalence: 81 / 1278 });
   }, 240_000);
 
   it('train-central: a line per epoch with ETA', async () => {

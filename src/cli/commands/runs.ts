@@ -83,7 +83,17 @@ function showText(run: RunInfo, rounds: readonly StoredRound[], events: readonly
     lines.push(
       '',
       formatTable(
-        ['round', 'results', 'attempts', 'train loss', 'eval loss', 'eval acc', 'eval AUC', 'time'],
+        // Federated evaluation: example-weighted means over the clients (the AUC a mean of per-client AUCs).
+        [
+          'round',
+          'results',
+          'attempts',
+          'train loss',
+          'client-mean loss',
+          'client-mean acc',
+          'client-mean AUC',
+          'time',
+        ],
         rows,
       ),
     );
