@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TypedEmitter } from '../core/index.js';
 import { HistoryRecorder } from './history-recorder.js';
 import { ProgressRenderer, formatDuration } from './progress.js';
+import { attachRoundLog, type RoundLogRecord } from './round-log.js';
 import type { RoundRecordView, RunEvents } from './run-events.js';
 
 function record(round: number, loss: number, accuracy: number): RoundRecordView {
@@ -137,6 +138,44 @@ describe('ProgressRenderer', () => {
       '12.3s',
       '4m05s',
       '1h02m',
+    ]);
+  });
+});
+
+describe('attachRoundLog', () => {
+  it('gives a log record per committed round with the majority baseline, elapsed time and ETA', () => {
+    const events = new TypedEmitter<RunEvents>();
+    const clock = { t: 0 };
+    const records: RoundLogRecord[] = [];
+    attachRoundLog(
+      events,
+      (r) => records.push(r),
+      () => clock.t,
+    );
+    events.emit('run-started', { ...STARTED, rounds: 3 });
+    clock.t += 2000;
+    const constant = record(1, 0.3, 0.94);
+    events.emit('round-committed', {
+      record: {
+        ...constant,
+        serverEvaluation: { loss: 0.3, metrics: { accuracy: 0.94, majorityAccuracy: 0.94 } },
+      },
+    });
+    expect(records).toEqual([
+      {
+        event: 'round-committed',
+        round: 1,
+        rounds: 3,
+        participants: 2,
+        selected: 3,
+        source: 'server',
+        loss: 0.3,
+        accuracy: 0.94,
+        majorityAccuracy: 0.94,
+        beatsMajority: false,
+        elapsedMs: 2000,
+        etaMs: 4000,
+      },
     ]);
   });
 });
