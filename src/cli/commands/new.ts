@@ -14,7 +14,9 @@ const NEW_COMMAND = commandSettings(
       description:
         'tabular (a CSV with a column schema, run by flotilla simulate), image (your TF.js model on MNIST), or custom-trainer (your own training code in plain JavaScript)',
     }),
-    dir: text().optional().meta({ description: 'folder to create the project in (default: the current folder)' }),
+    dir: text()
+      .optional()
+      .meta({ description: 'folder to create the project in (default: the current folder)' }),
   }),
 );
 
@@ -28,7 +30,11 @@ export const newCommand: Command = {
     const { line, settings } = NEW_COMMAND.read(args);
     const [name, ...extra] = line.positionals;
     if (name === undefined || extra.length > 0) throw usageError(USAGE);
-    const project = createProject({ name, template: settings.template, parent: settings.dir ?? process.cwd() });
+    const project = createProject({
+      name,
+      template: settings.template,
+      parent: settings.dir ?? process.cwd(),
+    });
     process.stdout.write(
       [
         `created ${project.dir} from the ${settings.template} template:`,

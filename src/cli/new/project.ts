@@ -99,7 +99,10 @@ function targetPath(file: string): string {
 export function createProject(options: NewProjectOptions): NewProject {
   const problem = packageNameProblem(options.name);
   if (problem) {
-    throw new FlotillaError('INVALID_ARGUMENT', `"${options.name}" is not a valid npm package name: ${problem}`);
+    throw new FlotillaError(
+      'INVALID_ARGUMENT',
+      `"${options.name}" is not a valid npm package name: ${problem}`,
+    );
   }
   const dir = resolve(options.parent, projectFolderName(options.name));
   checkTarget(dir);
