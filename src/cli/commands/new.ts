@@ -8,17 +8,17 @@ import { usageError, type Command } from '../command.js';
 import { createProject, TEMPLATE_NAMES } from '../new/project.js';
 import { commandSettings, text } from '../settings/index.js';
 
-const NEW_COMMAND = commandSettings(
-  z.strictObject({
-    template: z.enum(TEMPLATE_NAMES).default('tabular').meta({
-      description:
-        'tabular (a CSV with a column schema, run by flotilla simulate), image (your TF.js model on MNIST), or custom-trainer (your own training code in plain JavaScript)',
-    }),
-    dir: text()
-      .optional()
-      .meta({ description: 'folder to create the project in (default: the current folder)' }),
+export const NEW_SCHEMA = z.strictObject({
+  template: z.enum(TEMPLATE_NAMES).default('tabular').meta({
+    description:
+      'tabular (a CSV with a column schema, run by flotilla simulate), image (your TF.js model on MNIST), or custom-trainer (your own training code in plain JavaScript)',
   }),
-);
+  dir: text()
+    .optional()
+    .meta({ description: 'folder to create the project in (default: the current folder)' }),
+});
+
+const NEW_COMMAND = commandSettings(NEW_SCHEMA);
 
 const USAGE = 'usage: flotilla new NAME [--template tabular|image|custom-trainer] [--dir PARENT]';
 
