@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadMnist } from '../src/data/index.js';
 import { flotillaBuilt, linkDependencies, runProgram, type Outcome } from './support/project.js';
 
 let parent: string;
@@ -36,7 +37,7 @@ async function createAndStart(name: string, template: string): Promise<{ dir: st
   const created = await flotillaBuilt(['new', name, '--template', template, '--dir', parent], parent);
   expect(created.stderr).toBe('');
   expect(created.code).toBe(0);
-  const dir = join(parent, name);
+  const dir = join(parent, name.replace(/^@[^/]+\//, ''));
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
   expect(pkg).toMatchObject({ name, type: 'module', dependencies: { flotilla: '^0.1.0' } });
   for (const file of projectFiles(dir)) {
@@ -57,6 +58,28 @@ describe('flotilla new', () => {
     const majority = Math.max(churned, 1 - churned);
     const accuracy = Number(/Final model \(round 10\): test accuracy ([\d.]+)/.exec(start.stdout)?.[1]);
     expect(accuracy).toBeGreaterThan(majority + 0.05);
+  });
+
+  // The image templates test on the 2,000 held-out MNIST digits; the most common digit is the majority baseline.
+  const digitBaseline = () => {
+    const { test } = loadMnist({ seed: 7 });
+    const counts = new Array<number>(test.numClasses).fill(0);
+    for (const label of test.labels) counts[label]! += 1;
+    return Math.max(...counts) / test.size;
+  };
+  const finalAccuracy = (stdout: string) =>
+    Number(/Final model: test accuracy ([\d.]+) on 2000 held-out digits/.exec(stdout)?.[1]);
+
+  it('image: the project trains its own TF.js model on MNIST and beats the most common digit', async () => {
+    const { start } = await createAndStart('digits-cnn', 'image');
+    expect(start.stdout).toMatch(/^round 5: /m);
+    expect(finalAccuracy(start.stdout)).toBeGreaterThan(digitBaseline() + 0.5);
+  });
+
+  it('custom-trainer: plain JavaScript softmax regression learns MNIST and beats the most common digit', async () => {
+    const { start } = await createAndStart('@lab/digits-own-trainer', 'custom-trainer');
+    expect(start.stdout).toMatch(/^round 5: /m);
+    expect(finalAccuracy(start.stdout)).toBeGreaterThan(digitBaseline() + 0.5);
   });
 
   it('refuses a folder that exists and is not empty, in one line', async () => {
