@@ -74,13 +74,13 @@ describe('flotilla new', () => {
     const { start } = await createAndStart('digits-cnn', 'image');
     expect(start.stdout).toMatch(/^round 5: /m);
     expect(finalAccuracy(start.stdout)).toBeGreaterThan(digitBaseline() + 0.5);
-  });
+  }, 600_000);
 
   it('custom-trainer: plain JavaScript softmax regression learns MNIST and beats the most common digit', async () => {
     const { start } = await createAndStart('@lab/digits-own-trainer', 'custom-trainer');
     expect(start.stdout).toMatch(/^round 5: /m);
     expect(finalAccuracy(start.stdout)).toBeGreaterThan(digitBaseline() + 0.5);
-  });
+  }, 600_000);
 
   it('refuses a folder that exists and is not empty, in one line', async () => {
     mkdirSync(join(parent, 'taken'));
