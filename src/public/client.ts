@@ -11,7 +11,7 @@ import { FlotillaError, type ParameterSet, type Trainer } from '../core/index.js
 export interface ClientListeners {
   /** The server accepted the client (after each reconnect too). */
   readonly welcome?: (event: { readonly sessionId: string }) => void;
-  /** A task was answered. */
+  /** A task was answered; `type` is the reply's kind: 'fit-result', 'evaluate-result', 'task-failed', ... */
   readonly task?: (event: {
     readonly type: string;
     readonly round: number;

@@ -155,7 +155,6 @@ async function runScenario(
   server: ServerSide,
   custom: CustomClients | undefined,
 ): Promise<{ result: RunResult; attackers: readonly string[] }> {
-  refuseFunctionsAcrossWorkers(custom, spec.workers);
   const engineConfig = resolveEngineConfig(spec.engine);
   let root: Promise<Trainer> | undefined;
   const attack = spec.attack;
@@ -206,6 +205,10 @@ async function runScenario(
 
 /** Runs a scenario on the zoo model it names, or on the user's model factory (`userModel`). */
 export async function simulate(spec: SimulateSpec): Promise<SimulateOutcome> {
+  refuseFunctionsAcrossWorkers(
+    spec.userModel === undefined ? undefined : { model: spec.userModel },
+    spec.workers,
+  );
   const { prepared, model, backend } = await scenarioModel(spec.scenario, spec.backend, spec.userModel);
   const initialParams = spec.initialParams ?? model.getParameters();
   model.layout.assertEquals(initialParams.layout, 'the model and the initial parameters');
@@ -227,6 +230,7 @@ export async function simulate(spec: SimulateSpec): Promise<SimulateOutcome> {
  * the user's own Trainers.
  */
 export async function simulateTrainers(spec: TrainerSimulateSpec): Promise<TrainerSimulateOutcome> {
+  refuseFunctionsAcrossWorkers({ trainer: spec.trainer }, spec.workers);
   const backend = await initBackend(spec.backend);
   const prepared = await prepareScenarioOnce(spec.scenario);
   const factory: TrainerFactory = await loadTrainerFactory(spec.trainer);
