@@ -14,7 +14,10 @@ import { ParameterSet } from 'flotilla';
 export const FEATURES = 28 * 28;
 export const CLASSES = 10;
 
-/** The model every client starts from: all zeros, a fine start for logistic regression. */
+/**
+ * The model every client starts from: all zeros, a fine start for logistic regression.
+ * @returns {import('flotilla').ParameterSet}
+ */
 export function initialParameters() {
   return ParameterSet.fromTensors([
     { name: 'weights', shape: [FEATURES, CLASSES], values: new Float32Array(FEATURES * CLASSES) },
@@ -59,7 +62,12 @@ function shuffled(size, seed) {
   return order;
 }
 
-/** Called by Flotilla once per client with that client's data (`train`, and `test` when it holds some out). */
+/**
+ * Called by Flotilla once per client with that client's data (`train`, and `test` when it holds some out), and once
+ * for the server (id `server`), which tests the global model on the digits no client trained on.
+ * @param {import('flotilla/sim').TrainerFactoryInput} client
+ * @returns {import('flotilla').Trainer}
+ */
 export function createTrainer({ id, train, test }) {
   const features = train.featureShape.reduce((a, b) => a * b, 1);
   if (features !== FEATURES || train.numClasses !== CLASSES) {

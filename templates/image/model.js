@@ -8,6 +8,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+/**
+ * @param {import('flotilla/sim').ModelFactoryInput} dims
+ * @returns {import('@tensorflow/tfjs').LayersModel}
+ */
 export function createModel({ inputShape, numClasses, seed }) {
   // Seeded initial weights: the same seed gives the same starting model, so runs are reproducible.
   const init = (offset) => tf.initializers.glorotUniform({ seed: seed + offset });
