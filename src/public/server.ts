@@ -12,6 +12,7 @@ import type { ModelFactory } from '../sim/custom-clients.js';
 import type { Strategy } from '../strategy/index.js';
 import { readServerSettings, type SettingsInput } from './settings.js';
 
+export { createCertificates, type CertsOptions, type CertsResult } from '../server/certs.js';
 export type { ServerLogEvent } from '../server/index.js';
 export type { ModelFactory, ModelFactoryInput } from '../sim/custom-clients.js';
 export type { SettingsInput } from './settings.js';
