@@ -8,6 +8,7 @@ import { federationCommand } from './commands/federation.js';
 import { heCommand } from './commands/he.js';
 import { identityCommand } from './commands/identity.js';
 import { inspectCommand } from './commands/inspect.js';
+import { newCommand } from './commands/new.js';
 import { privacyCommand } from './commands/privacy.js';
 import { runsCommand } from './commands/runs.js';
 import { serverCommand } from './commands/server.js';
@@ -16,6 +17,7 @@ import { statusCommand } from './commands/status.js';
 import { trainCentralCommand } from './commands/train-central.js';
 
 export const commands: readonly Command[] = [
+  newCommand,
   simulateCommand,
   trainCentralCommand,
   inspectCommand,

@@ -7,6 +7,7 @@ import { CLIENT_SCHEMA } from './commands/client.js';
 import { FEDERATION_OPTIONS_SCHEMA } from './commands/federation.js';
 import { HE_KEYGEN_SCHEMA } from './commands/he.js';
 import { IDENTITY_KEYGEN_SCHEMA } from './commands/identity.js';
+import { NEW_SCHEMA } from './commands/new.js';
 import { EPSILON_SCHEMA, NOISE_SCHEMA } from './commands/privacy.js';
 import { RUNS_SCHEMA } from './commands/runs.js';
 import { STATUS_SCHEMA } from './commands/status.js';
@@ -16,6 +17,7 @@ import { SERVER_ONLY_SCHEMA } from './settings/server-settings.js';
 
 /** The option tables the README embeds, by marker name. */
 export const README_TABLES: Readonly<Record<string, () => z.ZodObject>> = {
+  new: () => NEW_SCHEMA,
   simulate: () => RUN_SCHEMA,
   'privacy-epsilon': () => EPSILON_SCHEMA,
   'privacy-noise': () => NOISE_SCHEMA,

@@ -2,7 +2,7 @@
  * The engine's events (DESIGN principle 5). Progress displays, recorders, metrics exporters and the dashboard
  * subscribe; the engine calls none of them directly and never prints.
  */
-import type { EvaluateOutput, TypedEmitter } from '../core/index.js';
+import { FlotillaError, type EvaluateOutput, type TypedEmitter } from '../core/index.js';
 import type { PrivacyBudget } from '../privacy/index.js';
 import type { ClientFailure } from '../strategy/strategy.js';
 import type { ResolvedEngineConfig } from './config.js';
@@ -71,3 +71,54 @@ export interface EngineEvents {
 }
 
 export type EngineEmitter = TypedEmitter<EngineEvents>;
+
+/** The name of an engine event: 'run-started', 'round-committed', ... */
+export type EngineEventName = keyof EngineEvents;
+
+/**
+ * Listeners by event name, for the library's `on` option: each gets its event's payload. A listener that throws is
+ * reported and does not stop the run.
+ */
+export type EngineListeners = {
+  readonly [E in EngineEventName]?: (payload: EngineEvents[E]) => void;
+};
+
+/** Refuses a listener that is not a function or names no engine event, before anything starts. */
+export function checkListeners(listeners: EngineListeners | undefined): void {
+  for (const [name, listener] of Object.entries(listeners ?? {})) {
+    if (!EVENT_NAMES.has(name)) {
+      throw new FlotillaError(
+        'INVALID_ARGUMENT',
+        `"on.${name}" is not an engine event (events: ${[...EVENT_NAMES].join(', ')})`,
+      );
+    }
+    if (typeof listener !== 'function') {
+      throw new FlotillaError('INVALID_ARGUMENT', `listener "on.${name}" is not a function`);
+    }
+  }
+}
+
+/** Subscribes every listener given (checked as by `checkListeners`); returns a function that removes them all. */
+export function attachListeners(events: EngineEmitter, listeners: EngineListeners | undefined): () => void {
+  checkListeners(listeners);
+  const removers = Object.entries(listeners ?? {}).map(([name, listener]) =>
+    events.on(name as EngineEventName, listener as never),
+  );
+  return () => removers.forEach((remove) => remove());
+}
+
+/** Every event name, spelled out so that a new event the listeners cannot name fails to compile here. */
+const EVENT_NAMES: ReadonlySet<string> = new Set(
+  Object.keys({
+    'run-started': true,
+    'waiting-for-clients': true,
+    'round-started': true,
+    'client-result': true,
+    'client-failed': true,
+    'round-retried': true,
+    evaluation: true,
+    'round-committed': true,
+    'privacy-spent': true,
+    'run-finished': true,
+  } satisfies Record<EngineEventName, true>),
+);

@@ -32,14 +32,27 @@ function headline(attempts: readonly FailedAttempt[]): string {
   return `${CAUSES[cause] ?? `clients kept failing with "${cause}"`} (${count} of the failures; all: ${tally})`;
 }
 
+/** Causes a client's own code produced: its message says what to fix, so the error quotes the first one. */
+const QUOTED_CAUSES: ReadonlySet<string> = new Set(['client-error', 'invalid-result', 'non-finite']);
+
+/** The first failure the client's own code caused (the latest attempt first), as "client: message". */
+function firstClientMessage(attempts: readonly FailedAttempt[]): string | undefined {
+  for (const a of [...attempts].reverse()) {
+    const f = a.failures.find((failure) => QUOTED_CAUSES.has(failure.cause));
+    if (f) return `${f.clientId}: ${f.message}`;
+  }
+  return undefined;
+}
+
 /** The reason the engine gives an attempt whose strategy refused to aggregate its results. */
 export const AGGREGATION_FAILED = 'aggregation failed';
 
 export function roundFailure(round: number, attempts: readonly FailedAttempt[]): FlotillaError {
   const reasons = attempts.map((f) => `attempt ${f.attempt}: ${f.reason}`).join('; ');
+  const quoted = firstClientMessage(attempts);
   return new FlotillaError(
     'ROUND_FAILED',
-    `round ${round} failed after ${attempts.length} attempt(s): ${headline(attempts)}; ${reasons}`,
+    `round ${round} failed after ${attempts.length} attempt(s): ${headline(attempts)}; ${reasons}${quoted ? `; first: ${quoted}` : ''}`,
     { round, attempts },
   );
 }

@@ -15,7 +15,7 @@ import {
   type RunResult,
 } from '../engine/index.js';
 import { initBackend, initialParameters, type ModelName } from '../ml/index.js';
-import { createStrategy } from '../strategy/index.js';
+import { createStrategy, type Strategy } from '../strategy/index.js';
 import {
   StorageCommitter,
   type ClientInfo,
@@ -49,8 +49,12 @@ export interface ServerConfig {
   readonly adminToken?: string;
   readonly runId: string;
   readonly model: ModelSpec;
+  /** A new run's initial parameters (a user's own model, library use) instead of the zoo model's; same dims. */
+  readonly initialParams?: ParameterSet;
   readonly strategy: string;
   readonly strategyParams?: Record<string, unknown>;
+  /** A strategy object of the user's (library use) instead of `strategy` and `strategyParams`. */
+  readonly userStrategy?: Strategy;
   readonly engine: EngineConfig;
   /**
    * Differential privacy: the policy the engine consults each round, and its settings as the user gave them (stored
@@ -183,15 +187,13 @@ async function openRun(storage: Storage, config: ServerConfig, log: ServerHooks[
   }
   await initBackend('cpu');
   const { model } = config;
-  const params = initialParameters(
-    model.name,
-    { inputShape: model.inputShape, numClasses: model.numClasses },
-    model.seed,
-  );
+  const params =
+    config.initialParams ??
+    initialParameters(model.name, { inputShape: model.inputShape, numClasses: model.numClasses }, model.seed);
   await storage.createRun({
     runId: config.runId,
     name: config.runId,
-    strategy: config.strategy,
+    strategy: config.userStrategy?.name ?? config.strategy,
     config: {
       model,
       engine: config.engine,
@@ -211,7 +213,7 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
   try {
     if (config.adminToken) await storage.setAdminToken(config.adminToken);
     const start = await openRun(storage, config, log);
-    const strategy = createStrategy(config.strategy, config.strategyParams ?? {});
+    const strategy = config.userStrategy ?? createStrategy(config.strategy, config.strategyParams ?? {});
     const { idleTimeoutMs, maxUnauthenticated, ...sessionLimits } = config.limits ?? {};
     const pool = new WebSocketClientPool({
       authenticator: new StorageAuthenticator(storage, {

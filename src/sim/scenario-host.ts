@@ -8,6 +8,14 @@ import { SharedModel, TfjsTrainer, initBackend, type BackendName } from '../ml/i
 import { he, secagg } from '../privacy/index.js';
 import { RuntimeClientHost, type ClientHost, type RuntimeClientHostOptions } from '../transport/index.js';
 import { flipLabels } from './attacks.js';
+import {
+  buildTrainer,
+  clientSeed,
+  loadTrainerFactory,
+  userSharedModel,
+  type CustomClients,
+  type ModelFactoryInput,
+} from './custom-clients.js';
 import { dpNoiseFactory } from './dp-noise.js';
 import { prepareScenario, type PreparedScenario, type ScenarioConfig } from './scenario.js';
 
@@ -25,6 +33,19 @@ export interface ScenarioHostInit {
     readonly roster: Readonly<Record<string, Uint8Array>>;
     readonly keys: Readonly<Record<string, Uint8Array>>;
   };
+  /** The user's model or trainer instead of the zoo model (functions only when every client is in this thread). */
+  readonly custom?: CustomClients;
+}
+
+/** The run's model in this thread: the user's, or the scenario's zoo model. */
+export function scenarioSharedModel(
+  scenario: ScenarioConfig,
+  dims: ModelFactoryInput,
+  custom: CustomClients | undefined,
+): Promise<SharedModel> {
+  return custom?.model !== undefined
+    ? userSharedModel(custom.model, dims)
+    : Promise.resolve(SharedModel.create(scenario.model, dims));
 }
 
 /** Scenarios already built in this thread, so the main thread does not build one twice. */
@@ -47,11 +68,15 @@ export async function createClientHost(init: unknown): Promise<ClientHost> {
   const flipped = new Set((init as ScenarioHostInit).labelFlipped ?? []);
   const data = await prepareScenarioOnce(scenario);
   const dpNoise = dpNoiseFactory(privacy?.noise ?? 'secure');
-  const model = SharedModel.create(scenario.model, {
-    inputShape: data.featureShape,
-    numClasses: data.numClasses,
-    seed: scenario.seed,
-  });
+  const custom = (init as ScenarioHostInit).custom;
+  const trainerFactory = custom?.trainer !== undefined ? await loadTrainerFactory(custom.trainer) : undefined;
+  const model = trainerFactory
+    ? undefined
+    : await scenarioSharedModel(
+        scenario,
+        { inputShape: data.featureShape, numClasses: data.numClasses, seed: scenario.seed },
+        custom,
+      );
   const roster = identities && new Map(Object.entries(identities.roster));
   const identityOf = async (id: string) =>
     roster && {
@@ -60,14 +85,24 @@ export async function createClientHost(init: unknown): Promise<ClientHost> {
       privateKey: (await secagg.importEd25519Private(identities!.keys[id]!)).privateKey,
     };
   const clientIdentities = await Promise.all(data.clients.map((c) => identityOf(c.id)));
+  const trainers = await Promise.all(
+    data.clients.map((client) => {
+      const train = flipped.has(client.id) ? flipLabels(client.train) : client.train;
+      return trainerFactory
+        ? buildTrainer(trainerFactory, {
+            id: client.id,
+            train,
+            ...(client.test ? { test: client.test } : {}),
+            seed: clientSeed(scenario.seed, client.id),
+          })
+        : new TfjsTrainer(model!, train, { ...(client.test ? { test: client.test } : {}), dpNoise });
+    }),
+  );
   return new RuntimeClientHost(
     data.clients.map((client, i) => ({
       descriptor: { id: client.id },
       ...(clientIdentities[i] ? { identity: clientIdentities[i] } : {}),
-      trainer: new TfjsTrainer(model, flipped.has(client.id) ? flipLabels(client.train) : client.train, {
-        ...(client.test ? { test: client.test } : {}),
-        dpNoise,
-      }),
+      trainer: trainers[i]!,
     })),
     {
       ...(privacy ? { privacy } : {}),

@@ -57,6 +57,8 @@ export interface ScenarioConfig {
   readonly clients: number;
   readonly model: ModelName;
   readonly seed: number;
+  /** The clients run the user's own model or trainer (library use): the zoo model's checks do not apply. */
+  readonly userModel?: boolean;
 }
 
 export interface ClientData {
@@ -323,6 +325,7 @@ export async function prepareScenario(config: ScenarioConfig): Promise<PreparedS
       `clients without training data: ${empty.slice(0, 5).join(', ')}`,
     );
   }
+  if (config.userModel) return prepared;
   if (config.model === 'tabular-mlp' && prepared.numClasses !== 2) {
     throw new FlotillaError(
       'CONFIG_INVALID',

@@ -3,15 +3,30 @@
  * the server-side evaluator, then hands the generic runner a host module so that clients live in this thread or in
  * worker threads. The engine, codec and client runtime are the ones a deployment uses.
  */
-import { Rng, featureSize, type Dataset, type ParameterSet } from '../core/index.js';
+import {
+  Rng,
+  featureSize,
+  type Dataset,
+  type FitConfig,
+  type ParameterSet,
+  type Trainer,
+} from '../core/index.js';
 import type { EngineConfig, EngineEmitter, PrivacyPolicy, RunResult } from '../engine/index.js';
-import { SharedModel, TfjsTrainer, initBackend, type BackendName } from '../ml/index.js';
+import { TfjsTrainer, initBackend, type BackendName, type SharedModel } from '../ml/index.js';
 import { he, secagg } from '../privacy/index.js';
 import type { Strategy } from '../strategy/index.js';
 import { resolveEngineConfig, type ClientPool } from '../engine/index.js';
 import { AttackPool, chooseAttackers, type AttackConfig } from './attacks.js';
 import { runSimulation } from './runner.js';
-import { prepareScenarioOnce, type ScenarioHostInit } from './scenario-host.js';
+import {
+  buildTrainer,
+  clientSeed,
+  loadTrainerFactory,
+  refuseFunctionsAcrossWorkers,
+  type CustomClients,
+  type TrainerFactory,
+} from './custom-clients.js';
+import { prepareScenarioOnce, scenarioSharedModel, type ScenarioHostInit } from './scenario-host.js';
 import { pooledTrainingLabels, type PreparedScenario, type ScenarioConfig } from './scenario.js';
 
 export interface SimulateSpec {
@@ -28,6 +43,26 @@ export interface SimulateSpec {
   readonly rootSize?: number;
   /** Differential privacy: the engine's policy and the clients' side of it. */
   readonly privacy?: { readonly policy: PrivacyPolicy; readonly client: ScenarioHostInit['privacy'] };
+  /** The user's TF.js model factory instead of the scenario's zoo model (library use). */
+  readonly userModel?: CustomClients['model'];
+  /** The run's initial parameters instead of the model's initial weights (same layout). */
+  readonly initialParams?: ParameterSet;
+}
+
+/** A simulation whose clients run the user's own Trainers (library use). */
+export interface TrainerSimulateSpec extends Omit<SimulateSpec, 'userModel'> {
+  readonly trainer: NonNullable<CustomClients['trainer']>;
+  /** Required: only the user's trainers know the layout of their parameters. */
+  readonly initialParams: ParameterSet;
+}
+
+/** What a simulation with the user's trainers returns: everything but a model (there is none of Flotilla's). */
+export interface TrainerSimulateOutcome {
+  readonly result: RunResult;
+  readonly prepared: PreparedScenario;
+  readonly initialParams: ParameterSet;
+  readonly backend: BackendName;
+  readonly attackers: readonly string[];
 }
 
 export interface SimulateOutcome {
@@ -77,30 +112,51 @@ function hostModuleUrl(): URL {
 
 export const EVALUATION_BATCH_SIZE = 256;
 
-/** Builds the scenario's model in this thread; its initial weights are the run's initial parameters. */
+/** Builds the scenario's model (the zoo's, or the user's) in this thread; its initial weights start the run. */
 export async function scenarioModel(
   scenario: ScenarioConfig,
   backend: BackendName,
+  userModel?: CustomClients['model'],
 ): Promise<{ prepared: PreparedScenario; model: SharedModel; backend: BackendName }> {
   const active = await initBackend(backend);
   const prepared = await prepareScenarioOnce(scenario);
-  const model = SharedModel.create(scenario.model, {
-    inputShape: prepared.featureShape,
-    numClasses: prepared.numClasses,
-    seed: scenario.seed,
-  });
+  const model = await scenarioSharedModel(
+    scenario,
+    { inputShape: prepared.featureShape, numClasses: prepared.numClasses, seed: scenario.seed },
+    userModel === undefined ? undefined : { model: userModel },
+  );
   return { prepared, model, backend: active };
 }
 
-export async function simulate(spec: SimulateSpec): Promise<SimulateOutcome> {
-  const { prepared, model, backend } = await scenarioModel(spec.scenario, spec.backend);
-  const initialParams = model.getParameters();
-  // The server's test rows are pooled; its majority-class baseline is the pooled training data's commonest class.
-  const evaluator = new TfjsTrainer(model, prepared.serverTest, {
-    majorityFrom: pooledTrainingLabels(prepared),
-  });
+/** The server's side of a simulation: what evaluates the global model and what trains on the root data. */
+interface ServerSide {
+  readonly initialParams: ParameterSet;
+  readonly evaluator: Trainer;
+  /** Built on first use: only FLTrust trains on the server's root data. */
+  readonly root: (data: Dataset) => Promise<Trainer>;
+}
+
+/** The local training settings of the server's own fit (FLTrust), from the engine's. */
+function rootFitConfig(engine: ReturnType<typeof resolveEngineConfig>, round: number): FitConfig {
+  return {
+    round,
+    seed: new Rng(engine.seed).split('root-fit', round).nextUint32(),
+    localEpochs: engine.localEpochs,
+    batchSize: engine.batchSize,
+    learningRate: engine.learningRate,
+    optimizer: engine.optimizer,
+    momentum: engine.momentum,
+  };
+}
+
+async function runScenario(
+  spec: Omit<SimulateSpec, 'userModel' | 'initialParams'>,
+  prepared: PreparedScenario,
+  server: ServerSide,
+  custom: CustomClients | undefined,
+): Promise<{ result: RunResult; attackers: readonly string[] }> {
   const engineConfig = resolveEngineConfig(spec.engine);
-  const root = new TfjsTrainer(model, rootDataset(prepared, spec.rootSize ?? 100, engineConfig.seed));
+  let root: Promise<Trainer> | undefined;
   const attack = spec.attack;
   const attackers = attack
     ? chooseAttackers(
@@ -122,6 +178,7 @@ export async function simulate(spec: SimulateSpec): Promise<SimulateOutcome> {
       : {}),
     ...(attack?.name === 'label-flip' ? { labelFlipped: attackers } : {}),
     ...(spec.privacy ? { privacy: spec.privacy.client } : {}),
+    ...(custom ? { custom } : {}),
   };
   const result = await runSimulation({
     hostModule: hostModuleUrl(),
@@ -129,21 +186,13 @@ export async function simulate(spec: SimulateSpec): Promise<SimulateOutcome> {
     workers: spec.workers,
     engine: spec.engine,
     strategy: spec.strategy,
-    initialParams,
+    initialParams: server.initialParams,
     serverEvaluate: (params, round) =>
-      evaluator.evaluate(params, { round, batchSize: EVALUATION_BATCH_SIZE }),
-    serverFit: async (params, round) =>
-      (
-        await root.fit(params, {
-          round,
-          seed: new Rng(engineConfig.seed).split('root-fit', round).nextUint32(),
-          localEpochs: engineConfig.localEpochs,
-          batchSize: engineConfig.batchSize,
-          learningRate: engineConfig.learningRate,
-          optimizer: engineConfig.optimizer,
-          momentum: engineConfig.momentum,
-        })
-      ).params,
+      server.evaluator.evaluate(params, { round, batchSize: EVALUATION_BATCH_SIZE }),
+    serverFit: async (params, round) => {
+      root ??= server.root(rootDataset(prepared, spec.rootSize ?? 100, engineConfig.seed));
+      return (await (await root).fit(params, rootFitConfig(engineConfig, round))).params;
+    },
     ...(attack
       ? { wrapPool: (pool: ClientPool) => new AttackPool(pool, attack, attackers, engineConfig.seed) }
       : {}),
@@ -151,7 +200,56 @@ export async function simulate(spec: SimulateSpec): Promise<SimulateOutcome> {
     ...(spec.privacy ? { privacy: spec.privacy.policy } : {}),
     ...(spec.subscribe ? { subscribe: spec.subscribe } : {}),
   });
+  return { result, attackers };
+}
+
+/** Runs a scenario on the zoo model it names, or on the user's model factory (`userModel`). */
+export async function simulate(spec: SimulateSpec): Promise<SimulateOutcome> {
+  refuseFunctionsAcrossWorkers(
+    spec.userModel === undefined ? undefined : { model: spec.userModel },
+    spec.workers,
+  );
+  const { prepared, model, backend } = await scenarioModel(spec.scenario, spec.backend, spec.userModel);
+  const initialParams = spec.initialParams ?? model.getParameters();
+  model.layout.assertEquals(initialParams.layout, 'the model and the initial parameters');
+  const { result, attackers } = await runScenario(
+    spec,
+    prepared,
+    {
+      initialParams,
+      // The server's test rows are pooled; its majority-class baseline is the pooled training data's commonest class.
+      evaluator: new TfjsTrainer(model, prepared.serverTest, {
+        majorityFrom: pooledTrainingLabels(prepared),
+      }),
+      root: async (data) => new TfjsTrainer(model, data),
+    },
+    spec.userModel === undefined ? undefined : { model: spec.userModel },
+  );
   return { result, prepared, initialParams, model, backend, attackers };
+}
+
+/**
+ * Runs a scenario whose clients (and the server's evaluation, as client `server` on the server's test set) run
+ * the user's own Trainers.
+ */
+export async function simulateTrainers(spec: TrainerSimulateSpec): Promise<TrainerSimulateOutcome> {
+  refuseFunctionsAcrossWorkers({ trainer: spec.trainer }, spec.workers);
+  const backend = await initBackend(spec.backend);
+  const prepared = await prepareScenarioOnce(spec.scenario);
+  const factory: TrainerFactory = await loadTrainerFactory(spec.trainer);
+  const serverTrainer = (id: string, train: Dataset, test?: Dataset) =>
+    buildTrainer(factory, { id, train, ...(test ? { test } : {}), seed: clientSeed(spec.scenario.seed, id) });
+  const { result, attackers } = await runScenario(
+    spec,
+    prepared,
+    {
+      initialParams: spec.initialParams,
+      evaluator: await serverTrainer('server', prepared.serverTest, prepared.serverTest),
+      root: (data) => serverTrainer('server-root', data),
+    },
+    { trainer: spec.trainer },
+  );
+  return { result, prepared, initialParams: spec.initialParams, backend, attackers };
 }
 
 async function clientIdentities(

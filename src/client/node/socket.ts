@@ -9,14 +9,18 @@ export interface NodeSocketOptions {
   /** Client certificate and key (PEM) for mutual TLS. */
   readonly certFile?: string;
   readonly keyFile?: string;
+  /** The same as PEM text or bytes rather than files (each wins over its file). */
+  readonly ca?: string | Buffer;
+  readonly cert?: string | Buffer;
+  readonly key?: string | Buffer;
   /** Largest message accepted from the server. */
   readonly maxPayload?: number;
 }
 
 export function nodeWebSocketFactory(options: NodeSocketOptions = {}): WebSocketFactory {
-  const ca = options.caFile ? readFileSync(options.caFile) : undefined;
-  const cert = options.certFile ? readFileSync(options.certFile) : undefined;
-  const key = options.keyFile ? readFileSync(options.keyFile) : undefined;
+  const ca = options.ca ?? (options.caFile ? readFileSync(options.caFile) : undefined);
+  const cert = options.cert ?? (options.certFile ? readFileSync(options.certFile) : undefined);
+  const key = options.key ?? (options.keyFile ? readFileSync(options.keyFile) : undefined);
   return (url) =>
     new WebSocket(url, {
       ...(ca ? { ca } : {}),
