@@ -9,6 +9,7 @@ import { startServer, type ServerConfig, type ServerLogEvent } from '../../serve
 import { usageError, type Command } from '../command.js';
 import { refuseSimulatedAttacks } from '../attack-options.js';
 import { resolvePrivacy } from '../privacy-options.js';
+import { readSecret } from '../secret.js';
 import { minResultsOf, modelOf, runEngineConfig, testFractionOf } from '../run-config.js';
 import { ignoredKeys, serverModelInput } from '../server-input.js';
 import { commandSettings, readConfigFile, type Layer } from '../settings/index.js';
@@ -73,7 +74,7 @@ function serverEngine(v: ServerSettings, given: ReadonlySet<string>): EngineConf
   };
 }
 
-const PATH_KEYS = ['db', 'tlsDir', 'cert', 'key', 'ca'] as const;
+const PATH_KEYS = ['db', 'tlsDir', 'cert', 'key', 'ca', 'adminTokenFile'] as const;
 
 /** Paths of the server's own files in a config file are relative to the file, not to the working directory. */
 function rebased(layer: Layer, base: string): Layer {
@@ -107,7 +108,14 @@ export function serverConfigFromOptions({
   }
   const engine = serverEngine(v, given);
   const privacy = serverPrivacy(v);
-  const adminToken = v.adminToken ?? process.env.FLOTILLA_ADMIN_TOKEN;
+  const adminToken = readSecret({
+    flag: '--admin-token',
+    fromFlag: v.adminToken,
+    fileFlag: '--admin-token-file',
+    file: v.adminTokenFile,
+    env: 'FLOTILLA_ADMIN_TOKEN',
+    warn: (line) => process.stderr.write(`${line}\n`),
+  });
   const strategy = strategyParams(v);
   return {
     host: v.host,
