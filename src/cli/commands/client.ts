@@ -6,7 +6,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClientRuntime, runWithReconnect } from '../../client/index.js';
-import { FileModelCache, FilePrivacyLedger, nodeWebSocketFactory } from '../../client/node/index.js';
+import {
+  FileModelCache,
+  FilePrivacyLedger,
+  defaultClientCacheDir,
+  nodeWebSocketFactory,
+} from '../../client/node/index.js';
 import { z } from 'zod';
 import { he } from '../../privacy/index.js';
 import { usageError, type Command } from '../command.js';
@@ -41,7 +46,10 @@ export const CLIENT_SCHEMA = z.strictObject({
   ca: text().optional().meta({ description: 'CA certificate to trust (from `flotilla certs init`)' }),
   cert: text().optional().meta({ description: 'client certificate for mutual TLS' }),
   key: text().optional().meta({ description: 'client key for mutual TLS' }),
-  cacheDir: text().default('.flotilla-cache').meta({ description: 'where the latest global model is kept' }),
+  cacheDir: text().optional().meta({
+    description:
+      "where the latest global model and this client's privacy ledger are kept; default a folder per server in the user's cache ($XDG_CACHE_HOME/flotilla or ~/.cache/flotilla)",
+  }),
   dataSeed: z
     .int()
     .default(0)
@@ -138,14 +146,15 @@ export const clientCommand: Command = {
       throw usageError('--identity and --roster go together');
     }
     const identity = v.identity && v.roster ? await loadIdentity(v.identity, v.roster) : undefined;
-    const cache = new FileModelCache(join(v.cacheDir, `${clientId}.model`));
+    const cacheDir = v.cacheDir ?? defaultClientCacheDir(url);
+    const cache = new FileModelCache(join(cacheDir, `${clientId}.model`));
     const runtime = new ClientRuntime(local.trainer, {
       ...(homomorphicKeys ? { homomorphicKeys } : {}),
       ...(identity ? { identity } : {}),
       ...(v.targetEpsilon !== undefined
         ? { privacyBudget: { epsilon: v.targetEpsilon, delta: v.targetDelta } }
         : {}),
-      ledger: new FilePrivacyLedger(join(v.cacheDir, `${clientId}.privacy-ledger.json`)),
+      ledger: new FilePrivacyLedger(join(cacheDir, `${clientId}.privacy-ledger.json`)),
     });
     await runtime.restoreLedger();
     const spent = runtime.privacy.accountant.entries.length;
