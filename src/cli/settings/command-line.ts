@@ -89,7 +89,7 @@ function joinBooleanValues(argv: readonly string[], options: ParseArgsOptions): 
       name === undefined ||
       options[name]?.type !== 'boolean' ||
       word === undefined ||
-      !(word in BOOLEAN_WORDS)
+      !BOOLEAN_WORDS.has(word)
     ) {
       out.push(arg);
       continue;
