@@ -86,7 +86,7 @@ describe('SqliteStorage.open', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('refuses a missing file when it must exist, and a file that is not a database', () => {
+  it('refuses a missing file when it must exist, a file that is not a database, a folder, a missing folder', () => {
     const missing = join(dir, 'typo.db');
     expect(refusal(() => SqliteStorage.open(missing, { mustExist: true }))).toMatchObject({
       code: 'STORAGE_NOT_FOUND',
@@ -97,6 +97,15 @@ describe('SqliteStorage.open', () => {
     expect(refusal(() => SqliteStorage.open(csv))).toMatchObject({
       code: 'STORAGE_INVALID',
       message: `${csv} is not a Flotilla database (not an SQLite file)`,
+    });
+    expect(refusal(() => SqliteStorage.open(dir))).toMatchObject({
+      code: 'STORAGE_INVALID',
+      message: `${dir} is a folder, not a database file`,
+    });
+    const nowhere = join(dir, 'typo', 'server.db');
+    expect(refusal(() => SqliteStorage.open(nowhere, { exclusive: true }))).toMatchObject({
+      code: 'STORAGE_NOT_FOUND',
+      message: `cannot create database ${nowhere}: no folder ${join(dir, 'typo')}`,
     });
   });
 });

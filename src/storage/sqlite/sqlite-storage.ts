@@ -12,7 +12,6 @@
  * derivation) is done before it.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { FlotillaError, ParameterSet } from '../../core/index.js';
 import { decodeJson, encodeJson } from '../json.js';
@@ -35,7 +34,7 @@ import {
 } from '../storage.js';
 import { layoutFromJson, layoutToJson, parametersFromBlob, valuesToBlob } from '../tensors.js';
 import { SqliteClientRegistry } from './clients.js';
-import { Connection, checkName, databaseError, restrictToOwner } from './connection.js';
+import { Connection, checkDatabasePath, checkName, databaseError, restrictToOwner } from './connection.js';
 import { lockFile, type FileLock } from './lock.js';
 import { migrate } from './migrations.js';
 
@@ -113,12 +112,7 @@ export class SqliteStorage implements Storage {
    */
   static open(path: string, options: { mustExist?: boolean; exclusive?: boolean } = {}): SqliteStorage {
     const onDisk = path !== '' && path !== ':memory:' && !path.startsWith('file:');
-    if (onDisk && options.mustExist && !existsSync(path)) {
-      throw new FlotillaError(
-        'STORAGE_NOT_FOUND',
-        `no database ${path} (a server creates it on its first start)`,
-      );
-    }
+    if (onDisk) checkDatabasePath(path, options.mustExist === true);
     const lock =
       onDisk && options.exclusive
         ? lockFile(
