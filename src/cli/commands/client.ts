@@ -96,7 +96,7 @@ export const clientCommand: Command = {
   summary: 'run a federated client process that trains on local data',
   help: () =>
     [
-      'Usage: FLOTILLA_TOKEN=T flotilla client --server wss://HOST:PORT/ws --id NAME --data PATH [--ca FILE]',
+      'Usage: flotilla client --server wss://HOST:PORT/ws --id NAME --data PATH [--token-file FILE] [--ca FILE]',
       '       [--preprocessing FILE --test-data PATH]',
       '',
       'The token comes from --token-file or the environment (FLOTILLA_TOKEN): a --token flag is visible to every',

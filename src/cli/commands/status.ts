@@ -1,4 +1,4 @@
-/** `FLOTILLA_ADMIN_TOKEN=T flotilla status --server URL [--ca FILE] [--json]`: a running server's run, round and clients. */
+/** `flotilla status --server URL [--admin-token-file FILE] [--ca FILE] [--json]`: a running server's run, round and clients. */
 import { AdminClient } from '../../server/index.js';
 import { z } from 'zod';
 import { usageError, type Command } from '../command.js';
@@ -61,7 +61,9 @@ export const statusCommand: Command = {
   summary: "a running server's run, round and connected clients (admin API)",
   help: () =>
     [
-      'Usage: FLOTILLA_ADMIN_TOKEN=T flotilla status --server https://HOST:PORT [--ca ca.crt] [--json]',
+      'Usage: flotilla status --server https://HOST:PORT [--admin-token-file FILE] [--ca ca.crt] [--json]',
+      '',
+      'The admin token comes from --admin-token-file or FLOTILLA_ADMIN_TOKEN (a flag would show in `ps`).',
       '',
       STATUS_COMMAND.help(),
     ].join('\n'),
