@@ -114,11 +114,16 @@ describe('flotilla server', () => {
     }
   });
 
-  it('refuses a second server on a live database, which keeps its run and admin token; a SIGKILL frees it', async () => {
+  it('refuses a second server on a live database, which keeps its run and admin token (from a file); a SIGKILL frees it', async () => {
     const db = join(dir, 'shared.db');
-    const first = startServer([...serverArgs(db, 0), '--min-clients', '2'], {
-      FLOTILLA_ADMIN_TOKEN: 'first-admin',
-    });
+    writeFileSync(join(dir, 'admin.token'), 'first-admin\n', { mode: 0o600 });
+    const first = startServer([
+      ...serverArgs(db, 0),
+      '--min-clients',
+      '2',
+      '--admin-token-file',
+      'admin.token',
+    ]);
     await waitFor(
       () => first.output.includes('"event":"waiting"'),
       60_000,

@@ -90,9 +90,12 @@ function rebased(layer: Layer, base: string): Layer {
 export function serverConfigFromOptions({
   settings: v,
   given,
+  flags,
 }: {
   readonly settings: ServerSettings;
   readonly given: ReadonlySet<string>;
+  /** The keys set as flags (the rest come from a config file or defaults). */
+  readonly flags?: ReadonlySet<string>;
 }): ServerConfig {
   refuseSimulatedAttacks(v, given, 'a server');
   const { inputShape, numClasses } = serverModelInput(v);
@@ -114,7 +117,8 @@ export function serverConfigFromOptions({
     fileFlag: '--admin-token-file',
     file: v.adminTokenFile,
     env: 'FLOTILLA_ADMIN_TOKEN',
-    warn: (line) => process.stderr.write(`${line}\n`),
+    // A token in the config file is as private as the file; only one on the command line shows in `ps`.
+    warn: (line) => flags?.has('adminToken') && process.stderr.write(`${line}\n`),
   });
   const strategy = strategyParams(v);
   return {
@@ -168,7 +172,7 @@ export function readServerOptions(args: readonly string[]) {
         : rebased(readConfigFile(extras.config), dirname(resolve(extras.config))),
   });
   if (line.positionals.length > 0) throw usageError(`unexpected argument "${line.positionals[0]}"`);
-  return { settings, given };
+  return { settings, given, flags: new Set(Object.keys(line.values)) };
 }
 
 export const serverCommand: Command = {
