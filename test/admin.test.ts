@@ -148,6 +148,8 @@ describe('revoking a client that does not exist', () => {
 
   it('is one line and exit code 2 from `flotilla clients revoke`', async () => {
     const db = join(dir, 'cli.db');
+    // A database that exists: revoking in one that does not is refused as a typo in --db (operator-mistakes.test.ts).
+    await SqliteStorage.open(db).close();
     const cli = flotilla(['clients', 'revoke', 'nobody', '--db', db]);
     expect(await cli.exited).toBe(2);
     expect(cli.output.trim()).toBe('flotilla clients: error: no client named "nobody"');

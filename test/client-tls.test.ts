@@ -97,21 +97,22 @@ describe('a client whose TLS handshake fails', () => {
   it('ends the `flotilla client` process with exit code 2 and one line naming the TLS error', async () => {
     const csv = join(dir, 'site.csv');
     await writeStrokeCsv(csv, generateStrokeCohort({ size: 60, seed: 1, profile: 'general' }));
-    client = flotilla([
-      'client',
-      '--server',
-      `wss://localhost:${port}/ws`,
-      '--id',
-      'site-a',
-      '--token',
-      'flc_test',
-      '--data',
-      csv,
-      '--ca',
-      join(dir, 'other', 'ca.crt'),
-      '--cache-dir',
-      join(dir, 'cache'),
-    ]);
+    client = flotilla(
+      [
+        'client',
+        '--server',
+        `wss://localhost:${port}/ws`,
+        '--id',
+        'site-a',
+        '--data',
+        csv,
+        '--ca',
+        join(dir, 'other', 'ca.crt'),
+        '--cache-dir',
+        join(dir, 'cache'),
+      ],
+      { FLOTILLA_TOKEN: 'flc_test' },
+    );
     expect(await client.exited, client.output).toBe(2);
     const last = client.output.trim().split('\n').at(-1);
     expect(last).toMatch(

@@ -48,6 +48,12 @@ export type ErrorCode =
   | 'STORAGE_CORRUPT'
   /** The database itself failed (I/O error, disk full, locked by another process). */
   | 'STORAGE_FAILED'
+  /** Another process holds the exclusive lock (a second server on one database, a second federation in one folder). */
+  | 'STORAGE_LOCKED'
+  /** The file named as a database is not one (not SQLite: a CSV, a config file...). */
+  | 'STORAGE_INVALID'
+  /** The address a server should listen on is taken by another program, or not allowed. */
+  | 'ADDRESS_IN_USE'
   /** A peer speaks a protocol version this build does not. */
   | 'PROTOCOL_VERSION'
   /** A credential was missing, unknown, revoked or wrong. */
@@ -73,6 +79,9 @@ const USER_FACING: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'STORAGE_NOT_FOUND',
   'STORAGE_CONFLICT',
   'STORAGE_VERSION',
+  'STORAGE_LOCKED',
+  'STORAGE_INVALID',
+  'ADDRESS_IN_USE',
   'PROTOCOL_VERSION',
   'AUTH_FAILED',
   'TLS_INVALID',

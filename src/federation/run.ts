@@ -14,7 +14,7 @@ import type { StoredRound } from '../storage/index.js';
 import { SqliteStorage } from '../storage/sqlite/index.js';
 import { PartySupervisor, exitFailure } from './parties.js';
 import { ProcessGroup, type ManagedProcess } from './processes.js';
-import { prepareWorkspace, type Workspace } from './workspace.js';
+import { claimWorkspace, prepareWorkspace, type Workspace } from './workspace.js';
 
 export interface FederationSpec {
   /** Working folder (certificates, database, the parties' files); see workspace.ts. */
@@ -67,6 +67,7 @@ export async function runFederation(
   spec: FederationSpec,
   hooks: FederationHooks,
 ): Promise<FederationOutcome> {
+  const lock = await claimWorkspace(spec.dir);
   const group = new ProcessGroup();
   try {
     const workspace = await prepareWorkspace(spec.dir, spec.scenario);
@@ -238,5 +239,6 @@ export async function runFederation(
     return { workspace, runId, status: 'completed', lastRound: shown };
   } finally {
     await group.stop();
+    lock.release();
   }
 }

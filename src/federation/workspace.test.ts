@@ -2,9 +2,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { isFlotillaError } from '../core/index.js';
 import { applyTabularCsvFile, readTabularPreprocessingFile } from '../data/index.js';
 import { parseCohorts, prepareScenario, type ScenarioConfig } from '../sim/scenario.js';
-import { prepareWorkspace } from './workspace.js';
+import { claimWorkspace, prepareWorkspace } from './workspace.js';
 
 const scenario: ScenarioConfig = {
   dataset: 'stroke',
@@ -71,5 +72,26 @@ describe('prepareWorkspace', () => {
     );
     await writeFile(workspace.preprocessing, '{"schema": 1}');
     await expect(readTabularPreprocessingFile(workspace.preprocessing)).rejects.toThrow(/schema/);
+  });
+});
+
+describe('claimWorkspace', () => {
+  it('lets one federation at a time use a folder, and refuses a --dir that is a file', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'flotilla-workspace-'));
+    const folder = join(dir, 'federation');
+    const lock = await claimWorkspace(folder);
+    const second = await claimWorkspace(folder).catch((error: unknown) => error);
+    expect(isFlotillaError(second, 'STORAGE_LOCKED')).toBe(true);
+    expect((second as Error).message).toBe(
+      `folder ${folder} is in use by another flotilla federation (npm start); wait for it to end or give this one its own --dir`,
+    );
+    lock.release();
+    (await claimWorkspace(folder)).release();
+    const file = join(dir, 'a-file');
+    await writeFile(file, 'x');
+    await expect(claimWorkspace(file)).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: `--dir ${file} is a file, not a folder`,
+    });
   });
 });

@@ -16,6 +16,7 @@ import { writeTabularPreprocessingFile } from '../data/index.js';
 import { createCertificates } from '../server/index.js';
 import { splitTabularScenario, type ScenarioConfig } from '../sim/scenario.js';
 import { SqliteStorage } from '../storage/sqlite/index.js';
+import { lockFile, type FileLock } from '../storage/sqlite/lock.js';
 
 export interface Party {
   readonly id: string;
@@ -37,6 +38,32 @@ export interface Workspace {
   readonly numClasses: number;
   /** Whether this call created the certificates (the first run). */
   readonly createdCertificates: boolean;
+}
+
+/**
+ * Makes the working folder and takes its lock for the whole run: two federations in one folder would overwrite each
+ * other's data files and token file and register the same parties twice. A crashed run's lock goes with its process.
+ */
+export async function claimWorkspace(dir: string): Promise<FileLock> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      throw new FlotillaError('CONFIG_INVALID', `--dir ${dir} is a file, not a folder`, { key: 'dir' });
+    }
+    throw new FlotillaError(
+      'CONFIG_INVALID',
+      `cannot create the folder --dir ${dir}: ${(error as Error).message}`,
+      {
+        key: 'dir',
+      },
+    );
+  }
+  return lockFile(
+    join(dir, 'federation'),
+    `folder ${dir} is in use by another flotilla federation (npm start); wait for it to end or give this one its own --dir`,
+  );
 }
 
 async function ensureCertificates(tlsDir: string): Promise<boolean> {

@@ -28,6 +28,7 @@ import { AdminGuard } from './admin-guard.js';
 import { buildApp, type FrontLimits } from './app.js';
 import { StorageAuthenticator } from './auth.js';
 import type { ConnectionGate } from './gate.js';
+import { checkPortFree, listenError } from './port-check.js';
 import { loadTls, type TlsFiles } from './tls.js';
 
 export interface ModelSpec {
@@ -209,8 +210,10 @@ async function openRun(storage: Storage, config: ServerConfig, log: ServerHooks[
 export async function startServer(config: ServerConfig, hooks: ServerHooks = {}): Promise<RunningServer> {
   const log = hooks.log;
   const tls = config.tls ? loadTls(config.tls) : undefined;
-  const storage = SqliteStorage.open(config.dbPath);
+  // The database's server lock first: a second server on it is refused before it reads or writes anything.
+  const storage = SqliteStorage.open(config.dbPath, { exclusive: true });
   try {
+    await checkPortFree(config.host, config.port);
     if (config.adminToken) await storage.setAdminToken(config.adminToken);
     const start = await openRun(storage, config, log);
     const strategy = config.userStrategy ?? createStrategy(config.strategy, config.strategyParams ?? {});
@@ -312,7 +315,10 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
           : {}),
       }),
     });
-    await app.listen({ host: config.host, port: config.port });
+    await app.listen({ host: config.host, port: config.port }).catch(async (error: unknown) => {
+      await app.close().catch(() => undefined);
+      throw listenError(error, config.host, config.port);
+    });
     const port = (app.server.address() as AddressInfo).port;
     const url = `${tls ? 'wss' : 'ws'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/ws`;
     log?.({ event: 'listening', url, tls: tls !== undefined });

@@ -122,22 +122,24 @@ export async function prepareFederation(clients: number, rowsPerClient: number):
       return p;
     },
     startClient(site, extra = []) {
-      const p = flotilla([
-        'client',
-        '--server',
-        url,
-        '--id',
-        site.id,
-        '--token',
-        site.token,
-        '--data',
-        site.csv,
-        '--ca',
-        join(tlsDir, 'ca.crt'),
-        '--cache-dir',
-        join(dir, 'cache'),
-        ...extra,
-      ]);
+      // The token in the environment, as the README says: a --token flag would show in `ps`.
+      const p = flotilla(
+        [
+          'client',
+          '--server',
+          url,
+          '--id',
+          site.id,
+          '--data',
+          site.csv,
+          '--ca',
+          join(tlsDir, 'ca.crt'),
+          '--cache-dir',
+          join(dir, 'cache'),
+          ...extra,
+        ],
+        { FLOTILLA_TOKEN: site.token },
+      );
       procs.push(p);
       return p;
     },

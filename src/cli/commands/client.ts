@@ -6,19 +6,31 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClientRuntime, runWithReconnect } from '../../client/index.js';
-import { FileModelCache, FilePrivacyLedger, nodeWebSocketFactory } from '../../client/node/index.js';
+import {
+  FileModelCache,
+  FilePrivacyLedger,
+  defaultClientCacheDir,
+  nodeWebSocketFactory,
+} from '../../client/node/index.js';
 import { z } from 'zod';
 import { he } from '../../privacy/index.js';
 import { usageError, type Command } from '../command.js';
 import { preprocessedTrainer, strokeTrainer } from '../local-trainer.js';
 import { loadIdentity } from './identity.js';
+import { readSecret } from '../secret.js';
 import { commandSettings, text } from '../settings/index.js';
 import { TRAINING_SETTINGS } from '../settings/run-training.js';
 
 export const CLIENT_SCHEMA = z.strictObject({
   server: text().optional().meta({ description: 'server endpoint, e.g. wss://127.0.0.1:8443/ws' }),
   id: text().optional().meta({ description: "this client's registered name" }),
-  token: text().optional().meta({ description: 'token from `flotilla clients add` (env FLOTILLA_TOKEN)' }),
+  token: text().optional().meta({
+    description:
+      'token from `flotilla clients add`; visible to other users in `ps`: prefer env FLOTILLA_TOKEN or --token-file',
+  }),
+  tokenFile: text()
+    .optional()
+    .meta({ description: 'file whose first line is the token (keep it mode 0600)' }),
   data: text().optional().meta({
     description:
       'local CSV: a stroke CSV (Kaggle layout) split locally, or with --preprocessing the training rows',
@@ -34,7 +46,10 @@ export const CLIENT_SCHEMA = z.strictObject({
   ca: text().optional().meta({ description: 'CA certificate to trust (from `flotilla certs init`)' }),
   cert: text().optional().meta({ description: 'client certificate for mutual TLS' }),
   key: text().optional().meta({ description: 'client key for mutual TLS' }),
-  cacheDir: text().default('.flotilla-cache').meta({ description: 'where the latest global model is kept' }),
+  cacheDir: text().optional().meta({
+    description:
+      "where the latest global model and this client's privacy ledger are kept; default a folder per server in the user's cache ($XDG_CACHE_HOME/flotilla or ~/.cache/flotilla)",
+  }),
   dataSeed: z
     .int()
     .default(0)
@@ -60,25 +75,58 @@ export const CLIENT_SCHEMA = z.strictObject({
 
 export const CLIENT_COMMAND = commandSettings(CLIENT_SCHEMA);
 
+/** The server endpoint as a ws:// or wss:// URL, checked before anything is loaded. */
+function serverUrl(server: string): string {
+  let url: URL;
+  try {
+    url = new URL(server);
+  } catch {
+    throw usageError(`--server "${server}" is not a URL; give the endpoint, e.g. wss://127.0.0.1:8443/ws`);
+  }
+  if (url.protocol !== 'wss:' && url.protocol !== 'ws:') {
+    throw usageError(
+      `--server "${server}" is not a WebSocket endpoint (wss://HOST:PORT/ws), its scheme is ${url.protocol}`,
+    );
+  }
+  return server;
+}
+
 export const clientCommand: Command = {
   name: 'client',
   summary: 'run a federated client process that trains on local data',
   help: () =>
     [
-      'Usage: flotilla client --server wss://HOST:PORT/ws --id NAME --token T --data PATH [--ca FILE]',
+      'Usage: flotilla client --server wss://HOST:PORT/ws --id NAME --data PATH [--token-file FILE] [--ca FILE]',
       '       [--preprocessing FILE --test-data PATH]',
+      '',
+      'The token comes from --token-file or the environment (FLOTILLA_TOKEN): a --token flag is visible to every',
+      'user of the machine in `ps`.',
       '',
       CLIENT_COMMAND.help(),
     ].join('\n'),
   async run(args) {
     const { line, settings: v } = CLIENT_COMMAND.read(args);
     if (line.positionals.length > 0) throw usageError(`unexpected argument "${line.positionals[0]}"`);
-    const token = v.token ?? process.env.FLOTILLA_TOKEN ?? '';
     const { server, id: clientId, data } = v;
     if (server === undefined) throw usageError('client needs --server');
+    const url = serverUrl(server);
     if (clientId === undefined) throw usageError('client needs --id');
     if (data === undefined) throw usageError('client needs --data');
     const say = (text: string) => v.quiet || process.stderr.write(`[${clientId}] ${text}\n`);
+    const token =
+      readSecret({
+        flag: '--token',
+        fromFlag: v.token,
+        fileFlag: '--token-file',
+        file: v.tokenFile,
+        env: 'FLOTILLA_TOKEN',
+        warn: (text) => process.stderr.write(`[${clientId}] ${text}\n`),
+      }) ?? '';
+    if (token === '' && v.cert === undefined) {
+      throw usageError(
+        'client needs its token: set FLOTILLA_TOKEN or pass --token-file (or --cert under mutual TLS)',
+      );
+    }
     if (v.testData !== undefined && v.preprocessing === undefined) {
       throw usageError('--test-data needs --preprocessing (without it the client splits --data itself)');
     }
@@ -98,14 +146,15 @@ export const clientCommand: Command = {
       throw usageError('--identity and --roster go together');
     }
     const identity = v.identity && v.roster ? await loadIdentity(v.identity, v.roster) : undefined;
-    const cache = new FileModelCache(join(v.cacheDir, `${clientId}.model`));
+    const cacheDir = v.cacheDir ?? defaultClientCacheDir(url);
+    const cache = new FileModelCache(join(cacheDir, `${clientId}.model`));
     const runtime = new ClientRuntime(local.trainer, {
       ...(homomorphicKeys ? { homomorphicKeys } : {}),
       ...(identity ? { identity } : {}),
       ...(v.targetEpsilon !== undefined
         ? { privacyBudget: { epsilon: v.targetEpsilon, delta: v.targetDelta } }
         : {}),
-      ledger: new FilePrivacyLedger(join(v.cacheDir, `${clientId}.privacy-ledger.json`)),
+      ledger: new FilePrivacyLedger(join(cacheDir, `${clientId}.privacy-ledger.json`)),
     });
     await runtime.restoreLedger();
     const spent = runtime.privacy.accountant.entries.length;
@@ -121,7 +170,7 @@ export const clientCommand: Command = {
     process.once('SIGINT', () => abort.abort());
     process.once('SIGTERM', () => abort.abort());
     const outcome = await runWithReconnect({
-      url: server,
+      url,
       clientId,
       token,
       runtime,

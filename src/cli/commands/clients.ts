@@ -53,7 +53,9 @@ export const clientsCommand: Command = {
     }
     // Before the database is opened: a name no hello can carry is refused without touching anything.
     if (sub === 'add') checkClientId(name);
-    const storage = SqliteStorage.open(dbPathFrom(v.db, v.config));
+    // Only `add` may create the database (clients are registered before the server's first start); reading or
+    // revoking in a database that does not exist is a typo in --db.
+    const storage = SqliteStorage.open(dbPathFrom(v.db, v.config), { mustExist: sub !== 'add' });
     const print = (value: unknown, text: string) =>
       process.stdout.write(v.json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
     try {

@@ -18,6 +18,9 @@ export const IDENTITY_KEYGEN_SCHEMA = z.strictObject({
   roster: text().optional().meta({
     description: 'roster file (JSON: name -> public key hex) to add the public key to; created if missing',
   }),
+  force: z.boolean().default(false).meta({
+    description: "replace the roster's key for this id (its old identity key stops being accepted)",
+  }),
 });
 const IDENTITY_KEYGEN_COMMAND = commandSettings(IDENTITY_KEYGEN_SCHEMA);
 
@@ -78,12 +81,31 @@ export async function loadIdentity(identityPath: string, rosterPath: string): Pr
   return { id: file.id, privateKey: pair.privateKey, roster };
 }
 
+/**
+ * The roster a new key is added to (empty when the file does not exist yet). An id already in it is refused without
+ * --force: replacing its key silently would lock out the client holding the old identity key.
+ */
+async function rosterToExtend(path: string, id: string, force: boolean): Promise<Map<string, Uint8Array>> {
+  const roster = await readRoster(path).catch((error: unknown) => {
+    if ((error as FlotillaError).message.startsWith('cannot read roster'))
+      return new Map<string, Uint8Array>();
+    throw error;
+  });
+  if (roster.has(id) && !force) {
+    throw new FlotillaError(
+      'CONFIG_INVALID',
+      `roster ${path} already holds a key for "${id}"; pass --force to replace it (the old identity key stops being accepted)`,
+    );
+  }
+  return roster;
+}
+
 export const identityCommand: Command = {
   name: 'identity',
   summary: "signed secure aggregation: create a client's identity key and add it to the roster",
   help: () =>
     [
-      'Usage: flotilla identity keygen --id NAME --out FILE [--roster FILE]',
+      'Usage: flotilla identity keygen --id NAME --out FILE [--roster FILE] [--force]',
       '',
       'Writes an Ed25519 identity key for client NAME (keep it with that client: flotilla client --identity FILE)',
       'and adds its public key to the roster every client gets (flotilla client --roster FILE).',
@@ -99,6 +121,8 @@ export const identityCommand: Command = {
     const { id, out } = v;
     if (id === undefined || out === undefined)
       throw usageError('identity keygen needs --id NAME and --out FILE');
+    // The roster is read (and an existing entry refused) before any key is written, so a refusal leaves nothing.
+    const roster = v.roster === undefined ? undefined : await rosterToExtend(v.roster, id, v.force);
     const pair = await secagg.generateEd25519();
     const pkcs8 = await secagg.exportEd25519Private(pair.privateKey);
     const file: IdentityFile = { id, privateKey: toBase64(pkcs8) };
@@ -106,16 +130,10 @@ export const identityCommand: Command = {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       throw usageError(`${out} exists; an identity key is never overwritten`);
     });
-    if (v.roster !== undefined) {
-      const path = v.roster;
-      const existing = await readRoster(path).catch((error: unknown) => {
-        if ((error as FlotillaError).message.startsWith('cannot read roster'))
-          return new Map<string, Uint8Array>();
-        throw error;
-      });
-      existing.set(file.id, pair.publicKey);
-      const entries = Object.fromEntries([...existing].map(([id, key]) => [id, toHex(key)]));
-      await writeFile(path, `${JSON.stringify(entries, null, 2)}\n`);
+    if (v.roster !== undefined && roster) {
+      roster.set(file.id, pair.publicKey);
+      const entries = Object.fromEntries([...roster].map(([name, key]) => [name, toHex(key)]));
+      await writeFile(v.roster, `${JSON.stringify(entries, null, 2)}\n`);
     }
     process.stdout.write(`${file.id} ${toHex(pair.publicKey)}\n`);
     return 0;

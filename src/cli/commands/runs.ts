@@ -124,7 +124,7 @@ export const runsCommand: Command = {
     if (extra.length > 0 || !(sub === 'list' ? runId === undefined : sub === 'show' && runId)) {
       throw usageError('usage: flotilla runs list | show RUN');
     }
-    const storage = SqliteStorage.open(dbPathFrom(v.db, v.config));
+    const storage = SqliteStorage.open(dbPathFrom(v.db, v.config), { mustExist: true });
     const print = (value: unknown, text: string) =>
       process.stdout.write(v.json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
     try {

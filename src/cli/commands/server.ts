@@ -9,6 +9,7 @@ import { startServer, type ServerConfig, type ServerLogEvent } from '../../serve
 import { usageError, type Command } from '../command.js';
 import { refuseSimulatedAttacks } from '../attack-options.js';
 import { resolvePrivacy } from '../privacy-options.js';
+import { readSecret } from '../secret.js';
 import { minResultsOf, modelOf, runEngineConfig, testFractionOf } from '../run-config.js';
 import { ignoredKeys, serverModelInput } from '../server-input.js';
 import { commandSettings, readConfigFile, type Layer } from '../settings/index.js';
@@ -74,7 +75,7 @@ function serverEngine(v: ServerSettings, given: ReadonlySet<string>): EngineConf
   };
 }
 
-const PATH_KEYS = ['db', 'tlsDir', 'cert', 'key', 'ca'] as const;
+const PATH_KEYS = ['db', 'tlsDir', 'cert', 'key', 'ca', 'adminTokenFile'] as const;
 
 /** Paths of the server's own files in a config file are relative to the file, not to the working directory. */
 function rebased(layer: Layer, base: string): Layer {
@@ -90,9 +91,12 @@ function rebased(layer: Layer, base: string): Layer {
 export function serverConfigFromOptions({
   settings: v,
   given,
+  flags,
 }: {
   readonly settings: ServerSettings;
   readonly given: ReadonlySet<string>;
+  /** The keys set as flags (the rest come from a config file or defaults). */
+  readonly flags?: ReadonlySet<string>;
 }): ServerConfig {
   refuseSimulatedAttacks(v, given, 'a server');
   const { inputShape, numClasses } = serverModelInput(v);
@@ -108,7 +112,15 @@ export function serverConfigFromOptions({
   }
   const engine = serverEngine(v, given);
   const privacy = serverPrivacy(v);
-  const adminToken = v.adminToken ?? process.env.FLOTILLA_ADMIN_TOKEN;
+  const adminToken = readSecret({
+    flag: '--admin-token',
+    fromFlag: v.adminToken,
+    fileFlag: '--admin-token-file',
+    file: v.adminTokenFile,
+    env: 'FLOTILLA_ADMIN_TOKEN',
+    // A token in the config file is as private as the file; only one on the command line shows in `ps`.
+    warn: (line) => flags?.has('adminToken') && process.stderr.write(`${line}\n`),
+  });
   const strategy = strategyParams(v);
   return {
     host: v.host,
@@ -162,7 +174,7 @@ export function readServerOptions(args: readonly string[]) {
         : rebased(readConfigFile(extras.config), dirname(resolve(extras.config))),
   });
   if (line.positionals.length > 0) throw usageError(`unexpected argument "${line.positionals[0]}"`);
-  return { settings, given };
+  return { settings, given, flags: new Set(Object.keys(line.values)) };
 }
 
 export const serverCommand: Command = {

@@ -22,6 +22,7 @@ import {
   withInterval,
 } from '../report-format.js';
 import { formatBytes, formatMetric, formatTable } from '../table.js';
+import { workerCount } from '../workers.js';
 
 /** `simulate` and `train-central` read the run settings and nothing else. */
 export const RUN_COMMAND = commandSettings(RUN_SCHEMA);
@@ -108,6 +109,8 @@ export const simulateCommand: Command = {
   async run(args) {
     const options = readRunOptions(args, 'simulate');
     const config = resolveRunConfig(options);
+    const { workers, notice } = workerCount(config.workers, config.scenario.clients);
+    if (notice) process.stderr.write(`${notice}\n`);
     const recorder = new HistoryRecorder({ command: 'simulate', options });
     const progress = new ProgressRenderer(process.stderr);
     const abort = new AbortController();
@@ -122,7 +125,7 @@ export const simulateCommand: Command = {
       outcome = await simulate({
         scenario: config.scenario,
         backend: config.backend,
-        workers: config.workers,
+        workers,
         engine: config.engine,
         strategy: config.strategy,
         ...(config.attack ? { attack: config.attack } : {}),

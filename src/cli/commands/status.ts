@@ -1,14 +1,21 @@
-/** `flotilla status --server URL --admin-token T [--ca FILE] [--json]`: a running server's run, round and clients. */
+/** `flotilla status --server URL [--admin-token-file FILE] [--ca FILE] [--json]`: a running server's run, round and clients. */
 import { AdminClient } from '../../server/index.js';
 import { z } from 'zod';
 import { usageError, type Command } from '../command.js';
+import { readSecret } from '../secret.js';
 import { commandSettings, text } from '../settings/index.js';
 
 export const STATUS_SCHEMA = z.strictObject({
   server: text().default('https://127.0.0.1:8443').meta({
     description: "the server: https://HOST:PORT, or the clients' endpoint wss://HOST:PORT/ws",
   }),
-  adminToken: text().optional().meta({ description: 'admin API token (env FLOTILLA_ADMIN_TOKEN)' }),
+  adminToken: text().optional().meta({
+    description:
+      'admin API token; visible to other users in `ps`: prefer env FLOTILLA_ADMIN_TOKEN or --admin-token-file',
+  }),
+  adminTokenFile: text()
+    .optional()
+    .meta({ description: 'file whose first line is the admin API token (keep it mode 0600)' }),
   ca: text().optional().meta({ description: 'CA certificate that signed the server certificate' }),
   json: z.boolean().default(false).meta({ description: 'print JSON' }),
 });
@@ -54,15 +61,25 @@ export const statusCommand: Command = {
   summary: "a running server's run, round and connected clients (admin API)",
   help: () =>
     [
-      'Usage: flotilla status --server https://HOST:PORT --admin-token T [--ca ca.crt] [--json]',
+      'Usage: flotilla status --server https://HOST:PORT [--admin-token-file FILE] [--ca ca.crt] [--json]',
+      '',
+      'The admin token comes from --admin-token-file or FLOTILLA_ADMIN_TOKEN (a flag would show in `ps`).',
       '',
       STATUS_COMMAND.help(),
     ].join('\n'),
   async run(args) {
     const { line, settings: v } = STATUS_COMMAND.read(args);
     if (line.positionals.length > 0) throw usageError(`unexpected argument "${line.positionals[0]}"`);
-    const adminToken = v.adminToken ?? process.env.FLOTILLA_ADMIN_TOKEN;
-    if (!adminToken) throw usageError('status needs --admin-token (or FLOTILLA_ADMIN_TOKEN)');
+    const adminToken = readSecret({
+      flag: '--admin-token',
+      fromFlag: v.adminToken,
+      fileFlag: '--admin-token-file',
+      file: v.adminTokenFile,
+      env: 'FLOTILLA_ADMIN_TOKEN',
+      warn: (text) => process.stderr.write(`${text}\n`),
+    });
+    if (!adminToken)
+      throw usageError('status needs the admin token: set FLOTILLA_ADMIN_TOKEN or pass --admin-token-file');
     const admin = new AdminClient({
       server: v.server,
       adminToken,

@@ -1,6 +1,6 @@
 /**
- * Flags with `node:util` parseArgs: `--key value`, `--key=value`, `--flag` and `--no-flag` for booleans, `-h` and
- * `--help`, and `--` after which everything is a positional argument. Each flag's string is converted to its
+ * Flags with `node:util` parseArgs: `--key value`, `--key=value`, `--flag`, `--no-flag` and `--flag true|false` for
+ * booleans, `-h` and `--help`, and `--` after which everything is a positional argument. Each flag's string is converted to its
  * setting's type here; its range is checked with the rest of the settings (read.ts).
  */
 import { parseArgs } from 'node:util';
@@ -67,6 +67,39 @@ function joinNegativeValues(argv: readonly string[], options: ParseArgsOptions):
   return out;
 }
 
+const BOOLEAN_WORDS: ReadonlyMap<string, boolean> = new Map([
+  ['true', true],
+  ['false', false],
+]);
+
+/**
+ * parseArgs' boolean flags take no value: `--compare false` would be the flag followed by a positional (read as a
+ * config file named "false") and `--compare=false` an error. So a boolean flag followed by `true` or `false`, or
+ * written `--flag=true|false`, becomes `--flag` or `--no-flag` first.
+ */
+function joinBooleanValues(argv: readonly string[], options: ParseArgsOptions): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return [...out, ...argv.slice(i)];
+    const [name, inline] = arg.startsWith('--') ? arg.slice(2).split(/=(.*)/s, 2) : [undefined, undefined];
+    const next = argv[i + 1];
+    const word = inline ?? (next !== undefined && BOOLEAN_WORDS.has(next) ? next : undefined);
+    if (
+      name === undefined ||
+      options[name]?.type !== 'boolean' ||
+      word === undefined ||
+      !BOOLEAN_WORDS.has(word)
+    ) {
+      out.push(arg);
+      continue;
+    }
+    out.push(BOOLEAN_WORDS.get(word) ? `--${name}` : `--no-${name}`);
+    if (inline === undefined) i++;
+  }
+  return out;
+}
+
 export function parseCommandLine(
   fields: readonly Field[],
   argv: readonly string[],
@@ -85,7 +118,7 @@ export function parseCommandLine(
   let parsed;
   try {
     parsed = parseArgs({
-      args: joinNegativeValues(argv, options),
+      args: joinNegativeValues(joinBooleanValues(argv, options), options),
       options,
       strict: true,
       allowPositionals: true,

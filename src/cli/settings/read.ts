@@ -35,6 +35,13 @@ export function readConfigFile(path: string): Layer {
     const first = (error as Error).message.split('\n')[0];
     throw configError(`${path}: not valid YAML or JSON${where}: ${first}`);
   }
+  // An empty file (or only comments) is most likely the wrong file or one not saved yet; running every default in
+  // its name (a full MNIST simulation) would hide that.
+  if (parsed === null || parsed === undefined) {
+    throw configError(
+      `${path} is empty; write its settings in it, or leave the file out to run the defaults`,
+    );
+  }
   return configLayer(parsed, path);
 }
 

@@ -20,9 +20,13 @@ export const SERVER_ONLY_SETTINGS = {
     .meta({ description: 'CA that signs client certificates (mutual TLS); default TLS_DIR/ca.crt' }),
   mtls: z.boolean().default(false).meta({ description: 'require a client certificate signed by the CA' }),
   insecure: z.boolean().default(false).meta({ description: 'serve plain ws:// without TLS (testing only)' }),
-  adminToken: text()
+  adminToken: text().optional().meta({
+    description:
+      'admin API token (stored hashed); visible to other users in `ps`: prefer env FLOTILLA_ADMIN_TOKEN or adminTokenFile',
+  }),
+  adminTokenFile: text()
     .optional()
-    .meta({ description: 'admin API token (stored hashed); env FLOTILLA_ADMIN_TOKEN' }),
+    .meta({ description: 'file whose first line is the admin API token (keep it mode 0600)' }),
   runId: text().default('default').meta({ description: 'run id; an existing run is resumed' }),
   inputSize: count().optional().meta({
     description:

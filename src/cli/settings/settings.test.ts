@@ -47,6 +47,19 @@ function configErrorOf(fn: () => unknown): string {
 const fromFile = (values: unknown) => readSettings(schema, [configLayer(values, 'c.yaml')]).settings;
 
 describe('settings on the command line', () => {
+  it('reads `--flag true|false` and `--flag=true|false` for booleans, without taking a positional', () => {
+    expect(command.read(['--verbose', 'false', 'cfg.yaml']).settings.verbose).toBe(false);
+    expect(command.read(['--verbose', 'false', 'cfg.yaml']).line.positionals).toEqual(['cfg.yaml']);
+    expect(command.read(['--verbose', 'true']).settings.verbose).toBe(true);
+    expect(command.read(['--verbose=false']).settings.verbose).toBe(false);
+    expect(command.read(['--verbose=true']).settings.verbose).toBe(true);
+    // Any other word after a boolean flag is a positional, as before; after --, nothing is a flag.
+    expect(command.read(['--verbose', 'cfg.yaml']).line.positionals).toEqual(['cfg.yaml']);
+    expect(command.read(['--', '--verbose', 'false']).line.positionals).toEqual(['--verbose', 'false']);
+    expect(command.read(['--secure-aggregation', 'false']).settings.secureAggregation).toBeUndefined();
+    expect(command.read(['--secure-aggregation=true']).settings.secureAggregation).toEqual({});
+  });
+
   it('maps camelCase keys to kebab-case flags', () => {
     expect(flagName('localEpochs')).toBe('local-epochs');
     expect(flagName('minPartitionSize')).toBe('min-partition-size');

@@ -6,6 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { chmodSync, closeSync, constants, openSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { FlotillaError } from '../../core/index.js';
 
 const MAX_NAME_LENGTH = 200;
@@ -55,6 +56,35 @@ export function restrictToOwner(path: string): void {
     }
     // Another user's file (an operator reading a shared database) is theirs to protect; chmod would fail anyway.
     if ((stat.mode & 0o077) !== 0 && stat.uid === process.getuid?.()) chmodSync(file, stat.mode & 0o700);
+  }
+}
+
+/**
+ * Refuses, in one line, a database path SQLite would fail on with a bare I/O error: a missing file where one must
+ * exist (a typo in --db must not create an empty database), a folder, or a file in a folder that does not exist.
+ */
+export function checkDatabasePath(path: string, mustExist: boolean): void {
+  const kind = (p: string) => {
+    try {
+      return statSync(p).isDirectory() ? 'folder' : 'file';
+    } catch {
+      return undefined;
+    }
+  };
+  const found = kind(path);
+  if (found === 'folder')
+    throw new FlotillaError('STORAGE_INVALID', `${path} is a folder, not a database file`);
+  if (found === undefined && mustExist) {
+    throw new FlotillaError(
+      'STORAGE_NOT_FOUND',
+      `no database ${path} (a server creates it on its first start)`,
+    );
+  }
+  if (found === undefined && kind(dirname(path)) !== 'folder') {
+    throw new FlotillaError(
+      'STORAGE_NOT_FOUND',
+      `cannot create database ${path}: no folder ${dirname(path)}`,
+    );
   }
 }
 

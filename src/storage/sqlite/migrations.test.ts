@@ -116,7 +116,7 @@ describe('schema migrations', () => {
     const junk = join(dir, 'junk.db');
     writeFileSync(junk, 'this is not an SQLite database, but it is long enough to have a header.'.repeat(20));
     expect(() => SqliteStorage.open(junk)).toThrow(
-      /opening storage .*junk\.db failed: file is not a database/,
+      /junk\.db is not a Flotilla database \(not an SQLite file\)/,
     );
   });
 });

@@ -34,7 +34,8 @@ import {
 } from '../storage.js';
 import { layoutFromJson, layoutToJson, parametersFromBlob, valuesToBlob } from '../tensors.js';
 import { SqliteClientRegistry } from './clients.js';
-import { Connection, checkName, databaseError, restrictToOwner } from './connection.js';
+import { Connection, checkDatabasePath, checkName, databaseError, restrictToOwner } from './connection.js';
+import { lockFile, type FileLock } from './lock.js';
 import { migrate } from './migrations.js';
 
 interface RunRow {
@@ -94,14 +95,31 @@ export class SqliteStorage implements Storage {
   private readonly conn: Connection;
   private readonly clients: SqliteClientRegistry;
 
-  private constructor(db: Database.Database, path: string) {
+  private constructor(
+    db: Database.Database,
+    path: string,
+    private readonly lock: FileLock | undefined,
+  ) {
     this.conn = new Connection(db);
     this.clients = new SqliteClientRegistry(this.conn);
     this.path = path;
   }
 
-  /** Opens (creating if needed) the database file and brings its schema up to date. */
-  static open(path: string): SqliteStorage {
+  /**
+   * Opens (creating if needed) the database file and brings its schema up to date. `mustExist` refuses a missing
+   * file instead (commands that only read or change what a server wrote: a typo must not make an empty database);
+   * `exclusive` takes the database's server lock (lock.ts) for as long as the storage is open.
+   */
+  static open(path: string, options: { mustExist?: boolean; exclusive?: boolean } = {}): SqliteStorage {
+    const onDisk = path !== '' && path !== ':memory:' && !path.startsWith('file:');
+    if (onDisk) checkDatabasePath(path, options.mustExist === true);
+    const lock =
+      onDisk && options.exclusive
+        ? lockFile(
+            path,
+            `database ${path} is in use by another flotilla server; stop it or give this one its own --db`,
+          )
+        : undefined;
     let db: Database.Database | undefined;
     try {
       restrictToOwner(path);
@@ -114,9 +132,13 @@ export class SqliteStorage implements Storage {
       // After a checkpoint, shrink a WAL that grew with a large model instead of keeping it at its peak size.
       db.pragma('journal_size_limit = 67108864');
       migrate(db);
-      return new SqliteStorage(db, path);
+      return new SqliteStorage(db, path, lock);
     } catch (error) {
       db?.close();
+      lock?.release();
+      if (error instanceof Database.SqliteError && error.code === 'SQLITE_NOTADB') {
+        throw new FlotillaError('STORAGE_INVALID', `${path} is not a Flotilla database (not an SQLite file)`);
+      }
       throw databaseError(error, `opening storage ${path}`);
     }
   }
@@ -466,5 +488,6 @@ export class SqliteStorage implements Storage {
 
   async close(): Promise<void> {
     this.conn.close();
+    this.lock?.release();
   }
 }
