@@ -4,7 +4,7 @@
  * made, no CA or roster entry replaced, no live run taken over). `npm test` builds dist/ before the suite.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -195,6 +195,16 @@ describe('flotilla client', () => {
     expectOneLineError(
       await flotilla([...base, '--server', 'wss://127.0.0.1:1/ws']),
       /client needs its token: set FLOTILLA_TOKEN or pass --token-file/,
+    );
+  });
+
+  it('refuses to forget a privacy ledger left in the old default cache folder', async () => {
+    mkdirSync(join(dir, '.flotilla-cache'), { recursive: true });
+    writeFileSync(join(dir, '.flotilla-cache', 'b.privacy-ledger.json'), '{}');
+    const args = ['client', '--id', 'b', '--data', 'site.csv', '--server', 'wss://127.0.0.1:1/ws'];
+    expectOneLineError(
+      await flotilla(args, { FLOTILLA_TOKEN: 'flc_x' }),
+      /\.flotilla-cache\/b\.privacy-ledger\.json holds this client's privacy ledger .* pass --cache-dir \.flotilla-cache/,
     );
   });
 

@@ -3,6 +3,7 @@
  * WebSockets, reconnects with backoff after failures, caches the latest global model on disk, and exits 0 when the
  * server says the run is finished.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClientRuntime, runWithReconnect } from '../../client/index.js';
@@ -20,6 +21,22 @@ import { loadIdentity } from './identity.js';
 import { readSecret } from '../secret.js';
 import { commandSettings, text } from '../settings/index.js';
 import { TRAINING_SETTINGS } from '../settings/run-training.js';
+
+/** The cache folder clients used by default before it moved to the user's cache. */
+const LEGACY_CACHE_DIR = '.flotilla-cache';
+
+/**
+ * A ledger left in the old default folder would be silently forgotten by the new default, and the client would spend
+ * its privacy budget again from zero: refuse, and name the flag that keeps it.
+ */
+function refuseForgottenLedger(clientId: string): void {
+  const legacy = join(LEGACY_CACHE_DIR, `${clientId}.privacy-ledger.json`);
+  if (existsSync(legacy)) {
+    throw usageError(
+      `${legacy} holds this client's privacy ledger from the old default cache folder: pass --cache-dir ${LEGACY_CACHE_DIR} to keep counting it`,
+    );
+  }
+}
 
 export const CLIENT_SCHEMA = z.strictObject({
   server: text().optional().meta({ description: 'server endpoint, e.g. wss://127.0.0.1:8443/ws' }),
@@ -127,6 +144,7 @@ export const clientCommand: Command = {
         'client needs its token: set FLOTILLA_TOKEN or pass --token-file (or --cert under mutual TLS)',
       );
     }
+    if (v.cacheDir === undefined) refuseForgottenLedger(clientId);
     if (v.testData !== undefined && v.preprocessing === undefined) {
       throw usageError('--test-data needs --preprocessing (without it the client splits --data itself)');
     }
