@@ -1,6 +1,8 @@
 /**
  * `flotilla/client`: connect the user's own Trainer to a Flotilla server from a Node program. The same client
  * runtime as `flotilla client` (handshake, tasks, the update pipeline, reconnects with backoff) runs it.
+ *
+ * @module flotilla/client
  */
 import { readFileSync } from 'node:fs';
 import { ClientRuntime, runWithReconnect } from '../client/index.js';

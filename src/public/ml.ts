@@ -1,6 +1,8 @@
 /**
  * `flotilla/ml`: the TF.js side. The model zoo, Flotilla's trainer (losses, DP-SGD, metrics) and the wrapper that
  * lets it train the user's own `tf.LayersModel`.
+ *
+ * @module flotilla/ml
  */
 import type * as tf from '@tensorflow/tfjs';
 import { FlotillaError, type Dataset } from '../core/index.js';

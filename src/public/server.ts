@@ -2,6 +2,8 @@
  * `flotilla/server`: start the coordinator from a program, with the settings of a `flotilla server` config file
  * and, instead of a built-in model, the user's initial parameters or TF.js model factory. It composes what
  * `flotilla server` composes, so a setting means the same here as on the command line.
+ *
+ * @module flotilla/server
  */
 import { serverConfigFromOptions } from '../cli/commands/server.js';
 import { FlotillaError, type ParameterSet } from '../core/index.js';

@@ -2,6 +2,8 @@
  * `flotilla/sim`: run a simulation from a program, with the settings of a config file and the user's own model,
  * trainer, strategy and event listeners. It composes what `flotilla simulate` composes (the settings, the run
  * config, the simulator), so a setting means the same here as on the command line.
+ *
+ * @module flotilla/sim
  */
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
