@@ -26,7 +26,13 @@ export {
 } from '../ml/index.js';
 export type { ModelFactory, ModelFactoryInput } from '../sim/custom-clients.js';
 
-/** What {@link createTfjsTrainer} wraps. */
+/**
+ * What {@link createTfjsTrainer} wraps.
+ * @example
+ * ```ts
+ * const trainer = createTfjsTrainer({ model: myModel, train, test } satisfies TfjsTrainerInput);
+ * ```
+ */
 export interface TfjsTrainerInput {
   /**
    * The model: the user's `tf.LayersModel` (its last layer a `tf.layers.activation`, softmax or sigmoid over one

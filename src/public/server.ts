@@ -19,7 +19,14 @@ export type { ServerLogEvent } from '../server/index.js';
 export type { ModelFactory, ModelFactoryInput } from '../sim/custom-clients.js';
 export type { SettingsInput } from './settings.js';
 
-/** What {@link startServer} starts. */
+/**
+ * What {@link startServer} starts.
+ * @example
+ * ```ts
+ * const options: StartServerOptions = { settings: 'server.yaml', model: myModelFactory };
+ * const server = await startServer(options);
+ * ```
+ */
 export interface StartServerOptions {
   /**
    * The keys of a `flotilla server` config file (every run key of `flotilla simulate` plus host, port, db, tlsDir,
@@ -38,7 +45,15 @@ export interface StartServerOptions {
   readonly log?: (event: ServerLogEvent) => void;
 }
 
-/** A running coordinator. */
+/**
+ * A running coordinator.
+ * @example
+ * ```ts
+ * const server: FlotillaServer = await startServer({ settings: 'server.yaml' });
+ * console.log(server.url, await server.addClient('alice'));
+ * const { lastRound } = await server.finished;
+ * ```
+ */
 export interface FlotillaServer {
   /** The clients' endpoint, e.g. `wss://127.0.0.1:8443/ws`. */
   readonly url: string;
