@@ -108,6 +108,27 @@ describe('simulate with a user Trainer', () => {
   });
 });
 
+describe('simulate with a trainer module in worker threads', () => {
+  it('imports the module in every worker and learns', async () => {
+    const report = await simulate({
+      settings: { ...SMALL, rounds: 2, workers: 2 },
+      trainer: new URL('./support/softmax-trainer.ts', import.meta.url).href,
+      initialParameters: softmaxParameters(784, 10),
+    });
+    expect(report.history.map((r) => r.participants.length)).toEqual([4, 4]);
+    expect(accuracyOf(report)).toBeGreaterThan(majorityShare() + 0.3);
+  });
+
+  it('refuses a module without createTrainer, by name', async () => {
+    const missing = simulate({
+      settings: { ...SMALL, rounds: 1, workers: 2 },
+      trainer: new URL('./support/federation.ts', import.meta.url).href,
+      initialParameters: softmaxParameters(784, 10),
+    });
+    await expect(missing).rejects.toThrow(/support\/federation.ts does not export a function createTrainer/);
+  });
+});
+
 describe('simulate with a user TF.js model', () => {
   it("trains the factory's model with Flotilla's trainer", async () => {
     const built: { inputShape: readonly number[]; numClasses: number }[] = [];
