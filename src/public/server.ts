@@ -8,9 +8,9 @@
 import { serverConfigFromOptions } from '../cli/commands/server.js';
 import { FlotillaError, type ParameterSet } from '../core/index.js';
 import { attachListeners, checkListeners, type EngineListeners, type RunResult } from '../engine/index.js';
-import { initBackend, modelToParameters } from '../ml/index.js';
+import { initBackend } from '../ml/index.js';
 import { startServer as startCoordinator, type ServerLogEvent } from '../server/index.js';
-import type { ModelFactory } from '../sim/custom-clients.js';
+import { userSharedModel, type ModelFactory } from '../sim/custom-clients.js';
 import type { Strategy } from '../strategy/index.js';
 import { readServerSettings, type SettingsInput } from './settings.js';
 
@@ -33,7 +33,10 @@ export interface StartServerOptions {
    * insecure, ...), validated like a config file; or the path of a YAML or JSON config file.
    */
   readonly settings?: SettingsInput;
-  /** The user's TF.js model factory: a new run starts from its initial weights (input from `inputSize`/dataset). */
+  /**
+   * The user's TF.js model factory: a new run starts from its initial weights (its input from `inputSize`, or the
+   * dataset's). Its last layer must be a `tf.layers.activation`, as for the clients that train it.
+   */
   readonly model?: ModelFactory;
   /** A new run's initial global parameters (the user's own layout): for clients with their own trainers. */
   readonly initialParameters?: ParameterSet;
@@ -78,9 +81,10 @@ async function initialParameters(
   if (options.initialParameters !== undefined) return options.initialParameters;
   if (options.model === undefined) return undefined;
   await initBackend('cpu');
-  const model = await options.model(dims);
+  // Checked as the clients' trainers will check it, so a model they cannot train is refused before the run starts.
+  const model = await userSharedModel(options.model, dims);
   try {
-    return modelToParameters(model);
+    return model.getParameters();
   } finally {
     model.dispose();
   }
