@@ -4,7 +4,7 @@
  * strategies, typed errors, and the engine's events. Running things lives in `flotilla/sim`, `flotilla/server`,
  * `flotilla/client`; TF.js in `flotilla/ml`; datasets in `flotilla/data`.
  *
- * @packageDocumentation
+ * @module flotilla
  */
 export {
   FlotillaError,

@@ -108,6 +108,27 @@ describe('simulate with a user Trainer', () => {
   });
 });
 
+describe('simulate with a trainer module in worker threads', () => {
+  it('imports the module in every worker and learns', async () => {
+    const report = await simulate({
+      settings: { ...SMALL, rounds: 2, workers: 2 },
+      trainer: new URL('./support/softmax-trainer.ts', import.meta.url).href,
+      initialParameters: softmaxParameters(784, 10),
+    });
+    expect(report.history.map((r) => r.participants.length)).toEqual([4, 4]);
+    expect(accuracyOf(report)).toBeGreaterThan(majorityShare() + 0.3);
+  });
+
+  it('refuses a module without createTrainer, by name', async () => {
+    const missing = simulate({
+      settings: { ...SMALL, rounds: 1, workers: 2 },
+      trainer: new URL('./support/federation.ts', import.meta.url).href,
+      initialParameters: softmaxParameters(784, 10),
+    });
+    await expect(missing).rejects.toThrow(/support\/federation.ts does not export a function createTrainer/);
+  });
+});
+
 describe('simulate with a user TF.js model', () => {
   it("trains the factory's model with Flotilla's trainer", async () => {
     const built: { inputShape: readonly number[]; numClasses: number }[] = [];
@@ -184,6 +205,10 @@ describe('simulate refuses what cannot work, in one line', () => {
       /"trainer" is a function.*set workers to 1.*createTrainer/,
     ],
     [{ trainer }, /"trainer" needs "initialParameters"/],
+    [
+      { trainer: () => ({ fit: () => undefined }), initialParameters: softmaxParameters(784, 10) },
+      /"trainer" factory returned no Trainer \(with fit and evaluate\) for server/,
+    ],
     [{ trainer, model: () => tf.sequential() }, /not both/],
     [{ settings: { model: 'cnn' }, model: () => tf.sequential() }, /settings.model "cnn"/],
     [{ settings: { roundz: 3 } }, /roundz/],
@@ -206,6 +231,8 @@ describe('runClient with a user Trainer against a TLS server', () => {
   it('trains with the server until the run is finished', async () => {
     const { train, test } = loadMnist({ seed: 3 });
     const committed: number[] = [];
+    const aggregated: number[] = [];
+    const fedavg = new FedAvg();
     const server = await startServer({
       settings: {
         host: 'localhost',
@@ -222,6 +249,13 @@ describe('runClient with a user Trainer against a TLS server', () => {
         learningRate: 0.05,
       },
       initialParameters: softmaxParameters(784, 10),
+      strategy: {
+        name: 'counting-fedavg',
+        configureFit: (context, proposals) => fedavg.configureFit(context, proposals),
+        beginAggregation: (context) => (aggregated.push(context.round), fedavg.beginAggregation(context)),
+        saveState: () => fedavg.saveState(),
+        loadState: (state) => fedavg.loadState(state),
+      },
       on: { 'round-committed': ({ record }) => committed.push(record.round) },
     });
     try {
@@ -247,12 +281,22 @@ describe('runClient with a user Trainer against a TLS server', () => {
       const result = await server.finished;
       expect(result.status).toBe('completed');
       expect(committed).toEqual([1, 2]);
+      expect(aggregated).toEqual([1, 2]);
       expect(tasks.filter((t) => t.includes(':fit-result:'))).toHaveLength(4);
       expect(result.params.layout.equals(softmaxParameters(784, 10).layout)).toBe(true);
       expect(result.params.data.some((v) => v !== 0)).toBe(true);
     } finally {
       await server.close();
     }
+  });
+
+  it('refuses a model factory whose model clients could not train, before listening', async () => {
+    const refused = startServer({
+      settings: { insecure: true, port: 0, db: join(dir, 'refused.db'), inputSize: 4 },
+      model: ({ inputShape, numClasses }) =>
+        tf.sequential({ layers: [tf.layers.dense({ inputShape: [...inputShape], units: numClasses })] }),
+    });
+    await expect(refused).rejects.toMatchObject({ code: 'MODEL_INVALID' });
   });
 
   it('refuses a CA file that does not exist, by name', async () => {

@@ -4,6 +4,20 @@
  */
 import { FlotillaError } from './errors.js';
 
+/**
+ * An in-memory labelled dataset: row-major float32 features and integer class labels.
+ * @example
+ * ```ts
+ * const data: Dataset = {
+ *   name: 'xor',
+ *   features: Float32Array.of(0, 0, 0, 1, 1, 0, 1, 1),
+ *   labels: Int32Array.of(0, 1, 1, 0),
+ *   featureShape: [2],
+ *   numClasses: 2,
+ *   size: 4,
+ * };
+ * ```
+ */
 export interface Dataset {
   readonly name: string;
   /** Row-major features: `size` rows of `featureSize(featureShape)` values. */
@@ -20,11 +34,25 @@ export interface Dataset {
   readonly featureNames?: readonly string[];
 }
 
+/**
+ * A dataset split into training and test parts.
+ * @example
+ * ```ts
+ * const { train, test }: TrainTestSplit = loadMnist({ seed: 1 });
+ * ```
+ */
 export interface TrainTestSplit {
   readonly train: Dataset;
   readonly test: Dataset;
 }
 
+/**
+ * The number of values per example for a feature shape (the product of its dimensions).
+ * @example
+ * ```ts
+ * console.log(featureSize([28, 28, 1])); // 784
+ * ```
+ */
 export function featureSize(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
@@ -56,7 +84,13 @@ export function validateDataset(ds: Dataset): Dataset {
   return ds;
 }
 
-/** A new dataset holding the given rows (copied, in the given order). */
+/**
+ * A new dataset holding the given rows (copied, in the given order).
+ * @example
+ * ```ts
+ * const firstHundred = subsetDataset(train, Uint32Array.from({ length: 100 }, (_, i) => i));
+ * ```
+ */
 export function subsetDataset(ds: Dataset, indices: ArrayLike<number>, name = ds.name): Dataset {
   const width = featureSize(ds.featureShape);
   const features = new Float32Array(indices.length * width);

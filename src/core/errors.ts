@@ -2,6 +2,10 @@
  * Typed errors. Every error Flotilla raises on purpose carries a stable `code` (for programs) and a message that
  * names what is wrong (for people). `userFacing` errors are caused by input the user controls (a config file, a
  * dataset, a flag) and are printed as one line without a stack trace.
+ * @example
+ * ```ts
+ * const code: ErrorCode = 'CONFIG_INVALID';
+ * ```
  */
 export type ErrorCode =
   | 'INVALID_ARGUMENT'
@@ -87,6 +91,18 @@ const USER_FACING: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'TLS_INVALID',
 ]);
 
+/**
+ * Every error Flotilla raises on purpose: a stable `code` for programs, a message that names what is wrong
+ * for people, and optional `details`.
+ * @example
+ * ```ts
+ * try {
+ *   await simulate({ settings: { rounds: -1 } });
+ * } catch (error) {
+ *   if (isFlotillaError(error, 'CONFIG_INVALID')) console.error(error.message); // names the key and the rule
+ * }
+ * ```
+ */
 export class FlotillaError extends Error {
   readonly code: ErrorCode;
   /** Extra machine-readable context (a key path, a line number, a client id...). */
@@ -105,6 +121,13 @@ export class FlotillaError extends Error {
   }
 }
 
+/**
+ * True when `error` is a FlotillaError (with `code`, when given).
+ * @example
+ * ```ts
+ * if (isFlotillaError(error, 'AUTH_FAILED')) console.error('check the client token');
+ * ```
+ */
 export function isFlotillaError(error: unknown, code?: ErrorCode): error is FlotillaError {
   return error instanceof FlotillaError && (code === undefined || error.code === code);
 }

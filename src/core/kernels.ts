@@ -9,7 +9,15 @@ function sameLayout(a: ParameterSet, b: ParameterSet): void {
   a.layout.assertEquals(b.layout);
 }
 
-/** y <- y + alpha * x */
+/**
+ * y <- y + alpha * x
+ * @example
+ * ```ts
+ * const global = ParameterSet.fromTensors([{ name: 'w', shape: [2], values: Float32Array.of(1, 1) }]);
+ * const step = ParameterSet.fromTensors([{ name: 'w', shape: [2], values: Float32Array.of(2, 4) }]);
+ * axpy(global, 0.5, step); // global.data is now [2, 3]
+ * ```
+ */
 export function axpy(y: ParameterSet, alpha: number, x: ParameterSet): ParameterSet {
   sameLayout(y, x);
   axpyArray(y.data, alpha, x.data);
@@ -25,7 +33,13 @@ export function axpyArray(
   for (let i = 0; i < n; i++) y[i] = y[i]! + alpha * x[i]!;
 }
 
-/** x <- alpha * x */
+/**
+ * x <- alpha * x
+ * @example
+ * ```ts
+ * scale(params, 0.5); // halves every value in place
+ * ```
+ */
 export function scale(x: ParameterSet, alpha: number): ParameterSet {
   const d = x.data;
   for (let i = 0; i < d.length; i++) d[i] = d[i]! * alpha;
@@ -54,11 +68,24 @@ export function add(out: ParameterSet, a: ParameterSet, b: ParameterSet): Parame
   return out;
 }
 
-/** A new set holding a - b. */
+/**
+ * A new set holding a - b.
+ * @example
+ * ```ts
+ * const update = difference(trained, global); // trained - global, a new set
+ * ```
+ */
 export function difference(a: ParameterSet, b: ParameterSet): ParameterSet {
   return subtract(a.zerosLike(), a, b);
 }
 
+/**
+ * The inner product of two sets with the same layout (accumulated in float64).
+ * @example
+ * ```ts
+ * const similarity = dot(a, b) / (l2Norm(a) * l2Norm(b));
+ * ```
+ */
 export function dot(a: ParameterSet, b: ParameterSet): number {
   sameLayout(a, b);
   const ad = a.data;
@@ -75,6 +102,13 @@ export function l2NormSquared(x: ParameterSet): number {
   return sum;
 }
 
+/**
+ * The L2 norm of all values of a set (accumulated in float64).
+ * @example
+ * ```ts
+ * console.log(l2Norm(difference(trained, global))); // how far a client moved
+ * ```
+ */
 export function l2Norm(x: ParameterSet): number {
   return Math.sqrt(l2NormSquared(x));
 }
@@ -82,6 +116,10 @@ export function l2Norm(x: ParameterSet): number {
 /**
  * Scales x in place so that its L2 norm is at most `maxNorm`: x <- x * min(1, maxNorm / ||x||).
  * Returns the factor applied (1 when no clipping happened).
+ * @example
+ * ```ts
+ * const norm = clipByNorm(update, 1); // update now has norm <= 1; norm is the norm before clipping
+ * ```
  */
 export function clipByNorm(x: ParameterSet, maxNorm: number): number {
   if (!(maxNorm > 0)) throw new RangeError(`clip norm must be positive, got ${maxNorm}`);

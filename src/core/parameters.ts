@@ -1,6 +1,13 @@
 import { FlotillaError } from './errors.js';
 
-/** Name and shape of one tensor in a ParameterSet, and where it sits in the flat buffer. */
+/**
+ * Name and shape of one tensor in a ParameterSet, and where it sits in the flat buffer.
+ * @example
+ * ```ts
+ * const spec = ParameterSet.fromTensors([{ name: 'b', shape: [2], values: new Float32Array(2) }]).layout.get('b');
+ * console.log(spec?.offset, spec?.size); // 0 2
+ * ```
+ */
 export interface TensorSpec {
   readonly name: string;
   readonly shape: readonly number[];
@@ -10,7 +17,13 @@ export interface TensorSpec {
   readonly size: number;
 }
 
-/** A named tensor as given to or read from a ParameterSet. */
+/**
+ * A named tensor as given to or read from a ParameterSet.
+ * @example
+ * ```ts
+ * const t: NamedTensor = { name: 'w', shape: [2, 3], values: new Float32Array(6) };
+ * ```
+ */
 export interface NamedTensor {
   readonly name: string;
   readonly shape: readonly number[];
@@ -20,6 +33,11 @@ export interface NamedTensor {
 /**
  * The layout of a model: the ordered names and shapes of its tensors. Two ParameterSets with equal layouts can be
  * combined element by element. Layouts are immutable and cheap to share between many ParameterSets.
+ * @example
+ * ```ts
+ * const layout = new ParameterLayout([{ name: 'w', shape: [784, 10] }, { name: 'b', shape: [10] }]);
+ * console.log(layout.totalSize); // 7850
+ * ```
  */
 export class ParameterLayout {
   readonly specs: readonly TensorSpec[];
@@ -54,10 +72,16 @@ export class ParameterLayout {
     this.totalSize = offset;
   }
 
+  /**
+   * The spec of the tensor called `name`, or undefined.
+   */
   get(name: string): TensorSpec | undefined {
     return this.byName.get(name);
   }
 
+  /**
+   * True when both layouts have the same tensor names and shapes in the same order.
+   */
   equals(other: ParameterLayout): boolean {
     if (this === other) return true;
     if (this.specs.length !== other.specs.length || this.totalSize !== other.totalSize) return false;
@@ -123,6 +147,15 @@ export function firstNonFinite(d: Float32Array): number {
 /**
  * Model parameters as an ordered list of named float32 tensors. All tensors live in one contiguous Float32Array
  * (`data`) so that kernels run over a single flat vector; `tensor(name)` returns a view into it, not a copy.
+ * @example
+ * ```ts
+ * const params = ParameterSet.fromTensors([
+ *   { name: 'w', shape: [2, 2], values: Float32Array.of(1, 2, 3, 4) },
+ *   { name: 'b', shape: [2], values: Float32Array.of(0, 0) },
+ * ]);
+ * params.tensor('b')[1] = 0.5; // a view: writes go to params.data
+ * console.log(params.size, params.data); // 6 Float32Array [1, 2, 3, 4, 0, 0.5]
+ * ```
  */
 export class ParameterSet {
   readonly layout: ParameterLayout;
@@ -156,6 +189,9 @@ export class ParameterSet {
     return set;
   }
 
+  /**
+   * A set of zeros with the given layout.
+   */
   static zeros(layout: ParameterLayout): ParameterSet {
     return new ParameterSet(layout);
   }
@@ -184,10 +220,16 @@ export class ParameterSet {
     }));
   }
 
+  /**
+   * A copy with its own data (and the same, shared layout).
+   */
   clone(): ParameterSet {
     return new ParameterSet(this.layout, this.data.slice());
   }
 
+  /**
+   * A set of zeros with this set's layout.
+   */
   zerosLike(): ParameterSet {
     return new ParameterSet(this.layout);
   }

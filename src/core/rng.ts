@@ -28,6 +28,17 @@ function hashKey(key: string | number): number {
   return h >>> 0;
 }
 
+/**
+ * A seeded, splittable pseudo-random stream (xoshiro128**): the same seed and key path always give the same
+ * numbers. Not for cryptography.
+ * @example
+ * ```ts
+ * const rng = new Rng(42).split('shuffle', 3);
+ * const order = Uint32Array.from({ length: 10 }, (_, i) => i);
+ * rng.shuffleIndices(order);
+ * console.log(rng.nextUint32(), order);
+ * ```
+ */
 export class Rng {
   /** The seed this stream was created from (children derive theirs from it). */
   readonly seed: number;

@@ -4,11 +4,39 @@
  */
 import type { ParameterSet } from './parameters.js';
 
+/**
+ * Named metric values a trainer reports (loss, accuracy, aucRoc, ...).
+ * @example
+ * ```ts
+ * const metrics: MetricValues = { loss: 0.31, accuracy: 0.9 };
+ * ```
+ */
 export type MetricValues = Record<string, number>;
 
+/**
+ * The local optimizer a fit task asks for (setting `optimizer`).
+ * @example
+ * ```ts
+ * const optimizer: OptimizerName = 'sgd';
+ * ```
+ */
 export type OptimizerName = 'sgd' | 'adam';
 
-/** What the server asks a client to do in one fit task. Strategies may add fields in later issues. */
+/**
+ * What the server asks a client to do in one fit task. Strategies may add fields in later issues.
+ * @example
+ * ```ts
+ * const trainer: Trainer = {
+ *   async fit(params, config: FitConfig) {
+ *     const steps = config.localEpochs * Math.ceil(100 / config.batchSize);
+ *     return { params, numExamples: 100, localSteps: steps, metrics: {} };
+ *   },
+ *   async evaluate() {
+ *     return { loss: 0, numExamples: 0, metrics: {} };
+ *   },
+ * };
+ * ```
+ */
 export interface FitConfig {
   readonly round: number;
   /** Seed for this client in this round (shuffling, dropout, noise): derived by the engine from the run seed. */
@@ -91,11 +119,25 @@ export interface SecureAggregationTask {
   readonly clients?: readonly string[];
 }
 
+/**
+ * What the server asks of one evaluate task: the round and the batch size to evaluate with.
+ * @example
+ * ```ts
+ * const out = await trainer.evaluate(params, { round: 3, batchSize: 256 } satisfies EvaluateConfig);
+ * ```
+ */
 export interface EvaluateConfig {
   readonly round: number;
   readonly batchSize: number;
 }
 
+/**
+ * What a trainer returns from `fit`: the trained parameters (same layout), how many examples and steps, metrics.
+ * @example
+ * ```ts
+ * const out: FitOutput = { params: trained, numExamples: 600, localSteps: 30, metrics: { loss: 0.4 } };
+ * ```
+ */
 export interface FitOutput {
   /** The locally trained parameters (same layout as the input). */
   readonly params: ParameterSet;
@@ -105,6 +147,13 @@ export interface FitOutput {
   readonly metrics: MetricValues;
 }
 
+/**
+ * What a trainer returns from `evaluate`: the loss, how many examples, and metrics.
+ * @example
+ * ```ts
+ * const out: EvaluateOutput = { loss: 0.35, numExamples: 200, metrics: { accuracy: 0.88 } };
+ * ```
+ */
 export interface EvaluateOutput {
   readonly loss: number;
   readonly numExamples: number;
@@ -112,7 +161,16 @@ export interface EvaluateOutput {
   readonly metrics: MetricValues;
 }
 
-/** Tensors a fit may receive besides the global parameters (same layout). */
+/**
+ * Tensors a fit may receive besides the global parameters (same layout).
+ * @example
+ * ```ts
+ * async fit(params, config, extras?: FitExtras) {
+ *   if (extras?.gradientCorrection) throw new Error('this trainer does not support SCAFFOLD');
+ *   // ...
+ * }
+ * ```
+ */
 export interface FitExtras {
   /**
    * A constant added to every minibatch gradient before the optimizer step: SCAFFOLD's correction c - c_i
@@ -121,9 +179,30 @@ export interface FitExtras {
   readonly gradientCorrection?: ParameterSet;
 }
 
+/**
+ * The client-side training contract: any code that trains and evaluates a `ParameterSet` on the client's data.
+ * Flotilla's TF.js trainer is one implementation; a user's own is another. `fit` must return parameters with
+ * the layout it was given and finite values; otherwise the client reports the task as failed.
+ * @example
+ * ```ts
+ * const trainer: Trainer = {
+ *   async fit(params, config) {
+ *     const trained = params.clone();
+ *     // ... config.localEpochs epochs of training on the local data, with config.learningRate ...
+ *     return { params: trained, numExamples: 100, localSteps: 10, metrics: { loss: 0.5 } };
+ *   },
+ *   async evaluate(params, config) {
+ *     return { loss: 0.5, numExamples: 50, metrics: { accuracy: 0.8 } };
+ *   },
+ * };
+ * ```
+ */
 export interface Trainer {
   /** A trainer that cannot honour `extras.gradientCorrection` must throw rather than ignore it. */
   fit(params: ParameterSet, config: FitConfig, extras?: FitExtras): Promise<FitOutput>;
+  /**
+   * Evaluates `params` on the client's held-out data (its training data when it holds none out).
+   */
   evaluate(params: ParameterSet, config: EvaluateConfig): Promise<EvaluateOutput>;
   /** Releases resources held by the trainer (tensors, models). Optional. */
   dispose?(): void;

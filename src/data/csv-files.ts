@@ -18,7 +18,13 @@ import {
 } from './tabular.js';
 import type { TabularSchema } from './tabular-schema.js';
 
-/** Loads a CSV file (optionally gzipped) and splits, fits and encodes it; see loadTabularCsv. */
+/**
+ * Loads a CSV file (optionally gzipped) and splits, fits and encodes it; see loadTabularCsv.
+ * @example
+ * ```ts
+ * const { train, test, preprocessing } = await loadTabularCsvFile('patients.csv', schema, { seed: 1 });
+ * ```
+ */
 export async function loadTabularCsvFile(
   path: string,
   schema: TabularSchema,
@@ -27,7 +33,13 @@ export async function loadTabularCsvFile(
   return loadTabularCsv(await readTextFile(path), schema, { source: path, ...options });
 }
 
-/** Encodes a CSV file with preprocessing fitted elsewhere (e.g. another hospital's test file). */
+/**
+ * Encodes a CSV file with preprocessing fitted elsewhere (e.g. another hospital's test file).
+ * @example
+ * ```ts
+ * const { dataset } = await applyTabularCsvFile('other-site.csv', preprocessing);
+ * ```
+ */
 export async function applyTabularCsvFile(
   path: string,
   preprocessing: TabularPreprocessing,
@@ -36,7 +48,13 @@ export async function applyTabularCsvFile(
   return applyTabularCsv(await readTextFile(path), preprocessing, { source: path, ...options });
 }
 
-/** Stroke CSV from a file (`{ path }`, e.g. the Kaggle download) or from text already in memory (`{ text }`). */
+/**
+ * Stroke CSV from a file (`{ path }`, e.g. the Kaggle download) or from text already in memory (`{ text }`).
+ * @example
+ * ```ts
+ * const { train, test } = await loadStrokeCsv({ path: 'healthcare-dataset-stroke-data.csv' }, { seed: 1 });
+ * ```
+ */
 export async function loadStrokeCsv(
   input: { readonly path: string } | { readonly text: string },
   options: TabularLoadOptions,

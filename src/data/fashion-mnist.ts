@@ -24,6 +24,13 @@ export const FASHION_MNIST_CLASSES: readonly string[] = [
   'Ankle boot',
 ];
 
+/**
+ * Where Fashion-MNIST is read from, and how much of it.
+ * @example
+ * ```ts
+ * const { train } = await loadFashionMnist({ trainLimit: 5000 } satisfies FashionMnistOptions);
+ * ```
+ */
 export interface FashionMnistOptions {
   /** Folder holding the IDX files (default: the Debian package's folder). */
   readonly dir?: string;
@@ -46,6 +53,14 @@ async function readIdx(dir: string, base: string) {
   return parseIdx(await maybeGunzip(await readDataFile(path, NOT_FOUND_HINT), path), path);
 }
 
+/**
+ * Fashion-MNIST from its IDX files (Debian's `dataset-fashion-mnist` package by default): the official train and
+ * test splits.
+ * @example
+ * ```ts
+ * const { train, test } = await loadFashionMnist();
+ * ```
+ */
 export async function loadFashionMnist(options: FashionMnistOptions = {}): Promise<TrainTestSplit> {
   const dir = options.dir ?? FASHION_MNIST_DIR;
   const load = async (prefix: string, name: string, limit: number | undefined) => {

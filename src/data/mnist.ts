@@ -23,6 +23,13 @@ interface MnistDigit {
 
 const PIXELS = 28 * 28;
 
+/**
+ * The seed (and test share) of the MNIST split.
+ * @example
+ * ```ts
+ * const { train, test } = loadMnist({ seed: 1, testFraction: 0.2 } satisfies MnistOptions);
+ * ```
+ */
 export interface MnistOptions {
   /** Share of each digit held out for testing (default 0.2: 8,000 train / 2,000 test). */
   readonly testFraction?: number;
@@ -63,7 +70,13 @@ function loadAll(): Dataset {
   return cached;
 }
 
-/** A seeded split of the package's digits, stratified by digit, each part in shuffled order. */
+/**
+ * A seeded split of the package's digits, stratified by digit, each part in shuffled order.
+ * @example
+ * ```ts
+ * const { train, test } = loadMnist({ seed: 1 }); // 8,000 / 2,000 digits, 28x28x1, 10 classes
+ * ```
+ */
 export function loadMnist(options: MnistOptions): TrainTestSplit {
   const all = loadAll();
   const split = stratifiedSplit(

@@ -34,12 +34,26 @@ export interface PartitionSummary {
   readonly maxLabelTv: number;
 }
 
+/**
+ * How data was split among clients: each client's size and label distribution, and a summary of the skew.
+ * @example
+ * ```ts
+ * const report = await simulate({ settings: { partition: 'dirichlet', alpha: 0.3 } });
+ * console.log(report.partitions.summary.meanLabelTv);
+ * ```
+ */
 export interface PartitionDescription {
   readonly clients: ClientPartitionStats[];
   readonly summary: PartitionSummary;
 }
 
-/** Describes a partition; the global distribution is that of all `labels`. Overlapping or bad indices are errors. */
+/**
+ * Describes a partition; the global distribution is that of all `labels`. Overlapping or bad indices are errors.
+ * @example
+ * ```ts
+ * const stats = describePartitions(train.labels, parts, train.numClasses);
+ * ```
+ */
 export function describePartitions(
   labels: Int32Array,
   partitions: readonly ArrayLike<number>[],

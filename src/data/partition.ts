@@ -39,6 +39,13 @@ export interface AttributeOptions {
   readonly clientGroups?: readonly (string | number)[];
 }
 
+/**
+ * Which partitioner splits the data among clients, and its parameters (the `partition` setting).
+ * @example
+ * ```ts
+ * const spec: PartitionSpec = { kind: 'dirichlet', alpha: 0.5, minPartitionSize: 10 };
+ * ```
+ */
 export type PartitionSpec =
   | { readonly kind: 'iid' }
   | ({ readonly kind: 'dirichlet' } & DirichletOptions)
@@ -46,7 +53,14 @@ export type PartitionSpec =
   | ({ readonly kind: 'size-skew' } & SizeSkewOptions)
   | ({ readonly kind: 'attribute' } & AttributeOptions);
 
-/** Runs the partitioner named by `spec.kind` (the form used in configuration files). */
+/**
+ * Runs the partitioner named by `spec.kind` (the form used in configuration files).
+ * @example
+ * ```ts
+ * const parts = partition(train.labels, 10, { kind: 'dirichlet', alpha: 0.5, minPartitionSize: 10 }, new Rng(1));
+ * const clientData = parts.map((rows) => subsetDataset(train, rows));
+ * ```
+ */
 export function partition(
   labels: Int32Array,
   numClients: number,

@@ -14,6 +14,10 @@ export interface IndexSplit {
 /**
  * The test part holds exactly `round(n * testFraction)` rows, apportioned to classes by largest remainder so
  * each class contributes its proportional share.
+ * @example
+ * ```ts
+ * const { train: trainRows, test: testRows } = stratifiedSplit(data.labels, 0.25, new Rng(1));
+ * ```
  */
 export function stratifiedSplit(labels: ArrayLike<number>, testFraction: number, rng: Rng): IndexSplit {
   if (!(testFraction >= 0 && testFraction < 1)) {

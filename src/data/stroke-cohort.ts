@@ -132,6 +132,13 @@ export function strokeLogOdds(p: {
   );
 }
 
+/**
+ * Synthetic stroke patients in the Kaggle file's layout, drawn from a named (or custom) profile with a seed.
+ * @example
+ * ```ts
+ * const records = generateStrokeCohort({ size: 1500, seed: 7, profile: 'young-professionals' });
+ * ```
+ */
 export function generateStrokeCohort(options: StrokeCohortOptions): StrokeRecord[] {
   const { size, seed } = options;
   if (!Number.isSafeInteger(size) || size < 0) {

@@ -48,6 +48,10 @@ export const STROKE_COLUMNS = [
 /**
  * Categories are fixed (not learned) so every hospital encodes the same feature vector even when a category is
  * absent locally; an unknown category is an error because it means a typo or a different file version.
+ * @example
+ * ```ts
+ * const { train, test } = await loadTabularCsvFile('stroke.csv', STROKE_SCHEMA, { seed: 1 });
+ * ```
  */
 export const STROKE_SCHEMA: TabularSchema = {
   columns: [
@@ -86,7 +90,14 @@ export const STROKE_SCHEMA: TabularSchema = {
   positiveLabel: '1',
 };
 
-/** Encodes records as CSV text in the Kaggle file's layout. */
+/**
+ * Encodes records as CSV text in the Kaggle file's layout.
+ * @example
+ * ```ts
+ * const csv = strokeRecordsToCsv(generateStrokeCohort({ size: 2000, seed: 1, profile: 'elderly-urban' }));
+ * const { train, test } = await loadStrokeCsv({ text: csv }, { seed: 1 });
+ * ```
+ */
 export function strokeRecordsToCsv(records: readonly StrokeRecord[]): string {
   return formatCsv(
     STROKE_COLUMNS,

@@ -7,6 +7,13 @@
 import { FlotillaError } from '../core/index.js';
 import type { CsvTable } from './csv.js';
 
+/**
+ * A numeric feature column: standardized, missing values imputed.
+ * @example
+ * ```ts
+ * const age: NumericColumn = { name: 'age', kind: 'numeric' };
+ * ```
+ */
 export interface NumericColumn {
   readonly name: string;
   readonly kind: 'numeric';
@@ -14,6 +21,13 @@ export interface NumericColumn {
   readonly impute?: 'mean' | 'median';
 }
 
+/**
+ * A categorical feature column: one-hot encoded.
+ * @example
+ * ```ts
+ * const smoking: CategoricalColumn = { name: 'smoking_status', kind: 'categorical', categories: ['never', 'formerly', 'smokes'] };
+ * ```
+ */
 export interface CategoricalColumn {
   readonly name: string;
   readonly kind: 'categorical';
@@ -28,14 +42,37 @@ export interface CategoricalColumn {
   readonly unseen?: 'zero' | 'error';
 }
 
-/** A column that is read but not used as a feature (e.g. a patient id). */
+/**
+ * A column that is read but not used as a feature (e.g. a patient id).
+ * @example
+ * ```ts
+ * const id: IgnoredColumn = { name: 'id', kind: 'ignore' };
+ * ```
+ */
 export interface IgnoredColumn {
   readonly name: string;
   readonly kind: 'ignore';
 }
 
+/**
+ * One column of a tabular schema: numeric, categorical, or ignored.
+ * @example
+ * ```ts
+ * const columns: ColumnSpec[] = [{ name: 'id', kind: 'ignore' }, { name: 'age', kind: 'numeric' }];
+ * ```
+ */
 export type ColumnSpec = NumericColumn | CategoricalColumn | IgnoredColumn;
 
+/**
+ * The columns of a CSV file, which one is the label, and how to treat missing values and malformed rows.
+ * @example
+ * ```ts
+ * const schema: TabularSchema = {
+ *   columns: [{ name: 'id', kind: 'ignore' }, { name: 'age', kind: 'numeric' }],
+ *   label: 'outcome',
+ * };
+ * ```
+ */
 export interface TabularSchema {
   /** Every column of the file except the label; a header column absent here (and not the label) is an error. */
   readonly columns: readonly ColumnSpec[];

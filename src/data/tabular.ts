@@ -40,6 +40,15 @@ export interface FittedCategorical {
 
 export type FittedColumn = FittedNumeric | FittedCategorical;
 
+/**
+ * Preprocessing fitted on training rows (means, deviations, imputation values, categories): every party encodes
+ * its rows with the same one.
+ * @example
+ * ```ts
+ * const { preprocessing } = await loadTabularCsvFile('site-a.csv', schema, { seed: 1 });
+ * const { dataset } = await applyTabularCsvFile('site-b.csv', preprocessing);
+ * ```
+ */
 export interface TabularPreprocessing {
   readonly schema: TabularSchema;
   readonly columns: readonly FittedColumn[];
@@ -67,6 +76,13 @@ export interface TabularLoadOptions extends TabularReadOptions {
   readonly testFraction?: number;
 }
 
+/**
+ * A tabular file split into training and test data, with the preprocessing fitted on its training rows.
+ * @example
+ * ```ts
+ * const split: TabularSplit = await loadStrokeCsv({ path: 'stroke.csv' }, { seed: 1 });
+ * ```
+ */
 export interface TabularSplit extends TrainTestSplit {
   readonly preprocessing: TabularPreprocessing;
   /** Rows left out (only with `onMalformedRow: 'skip'`). */

@@ -110,6 +110,14 @@ export interface RunOptions {
   readonly privacyState?: PrivacyCheckpoint;
 }
 
+/**
+ * How a run ended: its status, the final global parameters, and every committed round.
+ * @example
+ * ```ts
+ * const result: RunResult = await server.finished;
+ * console.log(result.status, result.lastRound, result.params.size);
+ * ```
+ */
 export interface RunResult {
   /** 'budget-exhausted': the next round would have exceeded the privacy budget, so it was not started. */
   readonly status: 'completed' | 'aborted' | 'budget-exhausted';

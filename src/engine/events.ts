@@ -10,6 +10,20 @@ import type { FailedAttempt, FederatedEvaluation, RoundRecord } from './history.
 
 export type TaskPhase = 'fit' | 'evaluate' | 'secure-aggregation' | 'homomorphic-aggregation';
 
+/**
+ * The engine's events by name, each with its payload: what `on` listeners receive (`flotilla/sim`,
+ * `flotilla/server`).
+ * @example
+ * ```ts
+ * await simulate({
+ *   on: {
+ *     'round-started': ({ round, selected }) => console.log(`round ${round}: ${selected.length} clients`),
+ *     'client-failed': ({ failure }) => console.warn(failure.clientId, failure.message),
+ *     'privacy-spent': ({ epsilon, delta }) => console.log(`epsilon ${epsilon} at delta ${delta}`),
+ *   },
+ * });
+ * ```
+ */
 export interface EngineEvents {
   'run-started': {
     readonly config: ResolvedEngineConfig;
@@ -72,12 +86,23 @@ export interface EngineEvents {
 
 export type EngineEmitter = TypedEmitter<EngineEvents>;
 
-/** The name of an engine event: 'run-started', 'round-committed', ... */
+/**
+ * The name of an engine event: 'run-started', 'round-committed', ...
+ * @example
+ * ```ts
+ * const name: EngineEventName = 'round-committed';
+ * ```
+ */
 export type EngineEventName = keyof EngineEvents;
 
 /**
  * Listeners by event name, for the library's `on` option: each gets its event's payload. A listener that throws is
  * reported and does not stop the run.
+ * @example
+ * ```ts
+ * const on: EngineListeners = { 'round-committed': ({ record }) => console.log(record.round, record.train.metrics) };
+ * await simulate({ on });
+ * ```
  */
 export type EngineListeners = {
   readonly [E in EngineEventName]?: (payload: EngineEvents[E]) => void;

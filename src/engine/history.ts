@@ -53,6 +53,15 @@ export interface RoundDurations {
   readonly totalMs: number;
 }
 
+/**
+ * What one committed round did: who was selected and took part, who failed, training and evaluation metrics,
+ * durations, traffic and privacy spent.
+ * @example
+ * ```ts
+ * const report = await simulate({ settings: { rounds: 3 } });
+ * for (const r of report.history) console.log(r.round, r.participants.length, r.serverEvaluation?.metrics.accuracy);
+ * ```
+ */
 export interface RoundRecord {
   readonly round: number;
   /** Attempts this round took (1 when the first selection committed). */

@@ -10,6 +10,13 @@ import { registerWasmBatchMatMul } from './batch-matmul-wasm.js';
 import { registerWasmConv2DBackpropFilter } from './conv2d-backprop-filter-wasm.js';
 import { registerWasmConv2DBackpropInput } from './conv2d-backprop-input-wasm.js';
 
+/**
+ * The TF.js backend: wasm (default, faster) or cpu.
+ * @example
+ * ```ts
+ * const active: BackendName = await initBackend('wasm'); // 'cpu' if wasm could not start
+ * ```
+ */
 export type BackendName = 'wasm' | 'cpu';
 
 const pending = new Map<BackendName, Promise<BackendName>>();
@@ -37,6 +44,10 @@ async function activate(preferred: BackendName): Promise<BackendName> {
 /**
  * Makes `preferred` (default wasm) the active backend, falling back to cpu if wasm fails to initialize, and
  * resolves to the backend in use. Repeated and concurrent calls share one initialization.
+ * @example
+ * ```ts
+ * await initBackend(); // before building a TF.js model yourself
+ * ```
  */
 export async function initBackend(preferred: BackendName = 'wasm'): Promise<BackendName> {
   if (preferred !== 'wasm' && preferred !== 'cpu') {

@@ -14,10 +14,31 @@ import { FlotillaError } from '../core/errors.js';
 import { ParameterLayout, ParameterSet } from '../core/parameters.js';
 import { Rng } from '../core/rng.js';
 
+/**
+ * The built-in models: logistic regression, the MLP and CNN of McMahan et al. 2017, and a tabular MLP.
+ * @example
+ * ```ts
+ * const name: ModelName = 'cnn';
+ * ```
+ */
 export type ModelName = 'logreg' | 'mlp' | 'cnn' | 'tabular-mlp';
 
+/**
+ * Every built-in model name.
+ * @example
+ * ```ts
+ * console.log(MODEL_NAMES.join(', ')); // logreg, mlp, cnn, tabular-mlp
+ * ```
+ */
 export const MODEL_NAMES: readonly ModelName[] = ['logreg', 'mlp', 'cnn', 'tabular-mlp'];
 
+/**
+ * The dimensions a built-in model is built for.
+ * @example
+ * ```ts
+ * const dims: ModelDims = { inputShape: [28, 28, 1], numClasses: 10 };
+ * ```
+ */
 export interface ModelDims {
   /** Shape of one example, without the batch dimension, e.g. [28, 28, 1] or [784] or [d]. */
   readonly inputShape: readonly number[];
@@ -27,6 +48,13 @@ export interface ModelDims {
   readonly hidden?: readonly number[];
 }
 
+/**
+ * The dimensions and the seed of the initial weights of a built-in model.
+ * @example
+ * ```ts
+ * const model = createModel('mlp', { inputShape: [28, 28, 1], numClasses: 10, seed: 1 } satisfies ModelOptions);
+ * ```
+ */
 export interface ModelOptions extends ModelDims {
   /** Seed of the initial weights. */
   readonly seed: number;
@@ -125,6 +153,11 @@ function body(name: ModelName, input: tf.SymbolicTensor, hidden: readonly number
  * Builds a zoo model with seeded initial weights. logreg: flatten + dense softmax. mlp: McMahan et al.'s 2NN
  * (784-200-200-10 ReLU for MNIST). cnn: McMahan et al.'s CNN. tabular-mlp: ReLU MLP with one sigmoid output unit.
  * A tfjs backend must be initialized first (`await initBackend()`).
+ * @example
+ * ```ts
+ * await initBackend();
+ * const model = createModel('cnn', { inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
+ * ```
  */
 export function createModel(name: ModelName, options: ModelOptions): tf.LayersModel {
   validate(name, options);
@@ -194,7 +227,13 @@ export function modelLayout(model: tf.LayersModel): ParameterLayout {
   return new ParameterLayout(namedWeights(model));
 }
 
-/** Copies a model's current weights into a new ParameterSet. */
+/**
+ * Copies a model's current weights into a new ParameterSet.
+ * @example
+ * ```ts
+ * const initial = modelToParameters(myModel); // e.g. startServer({ initialParameters: initial })
+ * ```
+ */
 export function modelToParameters(model: tf.LayersModel): ParameterSet {
   const weights = namedWeights(model);
   const params = new ParameterSet(new ParameterLayout(weights));
@@ -202,7 +241,13 @@ export function modelToParameters(model: tf.LayersModel): ParameterSet {
   return params;
 }
 
-/** Overwrites a model's weights; throws SHAPE_MISMATCH unless `params` has exactly the model's layout. */
+/**
+ * Overwrites a model's weights; throws SHAPE_MISMATCH unless `params` has exactly the model's layout.
+ * @example
+ * ```ts
+ * setModelParameters(myModel, (await server.finished).params); // the federated model, ready to predict
+ * ```
+ */
 export function setModelParameters(model: tf.LayersModel, params: ParameterSet): void {
   const weights = namedWeights(model);
   new ParameterLayout(weights).assertEquals(params.layout, 'model weights and given parameters');
@@ -214,7 +259,13 @@ export function setModelParameters(model: tf.LayersModel, params: ParameterSet):
   });
 }
 
-/** The initial parameters of a zoo model for `seed`, without keeping the model. */
+/**
+ * The initial parameters of a zoo model for `seed`, without keeping the model.
+ * @example
+ * ```ts
+ * const params = initialParameters('mlp', { inputShape: [784], numClasses: 10 }, 42);
+ * ```
+ */
 export function initialParameters(name: ModelName, dims: ModelDims, seed: number): ParameterSet {
   const model = createModel(name, { ...dims, seed });
   try {

@@ -13,6 +13,15 @@ import type { ModelName, ModelOptions } from './models.js';
 /** 'multiclass': softmax over numClasses outputs; 'binary': one sigmoid output, labels 0/1. */
 export type TaskKind = 'multiclass' | 'binary';
 
+/**
+ * One TF.js model shared by many trainers: each sets the weights it is given, trains and reads them back, one at a
+ * time, so thousands of simulated clients cost their data, not thousands of models.
+ * @example
+ * ```ts
+ * const shared = new SharedModel(myModel); // its last layer: tf.layers.activation
+ * const trainers = clients.map((c) => new TfjsTrainer(shared, c.train, { test: c.test }));
+ * ```
+ */
 export class SharedModel {
   /** The full model; its output is probabilities. */
   readonly model: tf.LayersModel;
@@ -76,10 +85,16 @@ export class SharedModel {
     return this.trainableVariables.map((v) => names.get(v)!);
   }
 
+  /**
+   * Writes `params` into the model's weights (same layout required).
+   */
   setParameters(params: ParameterSet): void {
     setModelParameters(this.model, params);
   }
 
+  /**
+   * The model's current weights as a new ParameterSet.
+   */
   getParameters(): ParameterSet {
     return modelToParameters(this.model);
   }
@@ -91,6 +106,9 @@ export class SharedModel {
     return result;
   }
 
+  /**
+   * Frees the model's tensors.
+   */
   dispose(): void {
     this.model.dispose();
   }

@@ -92,6 +92,13 @@ function assertFits(model: SharedModel, data: Dataset): void {
   }
 }
 
+/**
+ * Options of {@link TfjsTrainer}: held-out data, and the noise source for DP-SGD.
+ * @example
+ * ```ts
+ * new TfjsTrainer(shared, train, { test } satisfies TfjsTrainerOptions);
+ * ```
+ */
 export interface TfjsTrainerOptions {
   /** Data that `evaluate` uses (a client's held-out split); defaults to the training data. */
   readonly test?: Dataset;
@@ -107,6 +114,15 @@ export interface TfjsTrainerOptions {
   readonly majorityFrom?: ArrayLike<number>;
 }
 
+/**
+ * Flotilla's Trainer for TF.js models: cross-entropy losses, SGD or Adam, FedProx and SCAFFOLD terms, DP-SGD, and
+ * accuracy (plus AUC-ROC, AUC-PR, F1 for binary tasks). `createTfjsTrainer` in `flotilla/ml` builds one around a
+ * user's model.
+ * @example
+ * ```ts
+ * const trainer = new TfjsTrainer(SharedModel.create('mlp', { inputShape: [28, 28, 1], numClasses: 10, seed: 1 }), train);
+ * ```
+ */
 export class TfjsTrainer implements Trainer {
   private readonly test: Dataset;
   private readonly dpNoise: DpNoiseFactory | undefined;

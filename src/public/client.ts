@@ -1,13 +1,21 @@
 /**
  * `flotilla/client`: connect the user's own Trainer to a Flotilla server from a Node program. The same client
  * runtime as `flotilla client` (handshake, tasks, the update pipeline, reconnects with backoff) runs it.
+ *
+ * @module flotilla/client
  */
 import { readFileSync } from 'node:fs';
 import { ClientRuntime, runWithReconnect } from '../client/index.js';
 import { nodeWebSocketFactory } from '../client/node/index.js';
 import { FlotillaError, type ParameterSet, type Trainer } from '../core/index.js';
 
-/** What a client reports as it runs (all optional). */
+/**
+ * What a client reports as it runs (all optional).
+ * @example
+ * ```ts
+ * await runClient({ ...options, on: { task: (t) => console.log(t.type, t.round), disconnect: (d) => console.warn(d.reason) } });
+ * ```
+ */
 export interface ClientListeners {
   /** The server accepted the client (after each reconnect too). */
   readonly welcome?: (event: { readonly sessionId: string }) => void;
@@ -24,7 +32,14 @@ export interface ClientListeners {
   readonly disconnect?: (event: { readonly reason: string; readonly retryInMs: number }) => void;
 }
 
-/** What {@link runClient} runs. */
+/**
+ * What {@link runClient} runs.
+ * @example
+ * ```ts
+ * const options: RunClientOptions = { server: 'wss://coordinator:8443/ws', id: 'alice', token, ca: 'ca.crt', trainer };
+ * await runClient(options);
+ * ```
+ */
 export interface RunClientOptions {
   /** The server's endpoint, e.g. `wss://127.0.0.1:8443/ws`. */
   readonly server: string;

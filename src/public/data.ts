@@ -1,6 +1,8 @@
 /**
  * `flotilla/data`: datasets as the trainers take them (`Dataset`), their loaders, tabular schemas and the
  * partitioners that split data among simulated clients.
+ *
+ * @module flotilla/data
  */
 export { featureSize, subsetDataset, type Dataset, type TrainTestSplit } from '../core/index.js';
 export {
@@ -14,6 +16,7 @@ export {
   loadTabularCsvFile,
   partition,
   stratifiedSplit,
+  strokeRecordsToCsv,
   type CategoricalColumn,
   type ColumnSpec,
   type FashionMnistOptions,

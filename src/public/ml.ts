@@ -1,6 +1,8 @@
 /**
  * `flotilla/ml`: the TF.js side. The model zoo, Flotilla's trainer (losses, DP-SGD, metrics) and the wrapper that
  * lets it train the user's own `tf.LayersModel`.
+ *
+ * @module flotilla/ml
  */
 import type * as tf from '@tensorflow/tfjs';
 import { FlotillaError, type Dataset } from '../core/index.js';
@@ -24,7 +26,13 @@ export {
 } from '../ml/index.js';
 export type { ModelFactory, ModelFactoryInput } from '../sim/custom-clients.js';
 
-/** What {@link createTfjsTrainer} wraps. */
+/**
+ * What {@link createTfjsTrainer} wraps.
+ * @example
+ * ```ts
+ * const trainer = createTfjsTrainer({ model: myModel, train, test } satisfies TfjsTrainerInput);
+ * ```
+ */
 export interface TfjsTrainerInput {
   /**
    * The model: the user's `tf.LayersModel` (its last layer a `tf.layers.activation`, softmax or sigmoid over one

@@ -2,13 +2,15 @@
  * `flotilla/server`: start the coordinator from a program, with the settings of a `flotilla server` config file
  * and, instead of a built-in model, the user's initial parameters or TF.js model factory. It composes what
  * `flotilla server` composes, so a setting means the same here as on the command line.
+ *
+ * @module flotilla/server
  */
 import { serverConfigFromOptions } from '../cli/commands/server.js';
 import { FlotillaError, type ParameterSet } from '../core/index.js';
 import { attachListeners, checkListeners, type EngineListeners, type RunResult } from '../engine/index.js';
-import { initBackend, modelToParameters } from '../ml/index.js';
+import { initBackend } from '../ml/index.js';
 import { startServer as startCoordinator, type ServerLogEvent } from '../server/index.js';
-import type { ModelFactory } from '../sim/custom-clients.js';
+import { userSharedModel, type ModelFactory } from '../sim/custom-clients.js';
 import type { Strategy } from '../strategy/index.js';
 import { readServerSettings, type SettingsInput } from './settings.js';
 
@@ -17,14 +19,24 @@ export type { ServerLogEvent } from '../server/index.js';
 export type { ModelFactory, ModelFactoryInput } from '../sim/custom-clients.js';
 export type { SettingsInput } from './settings.js';
 
-/** What {@link startServer} starts. */
+/**
+ * What {@link startServer} starts.
+ * @example
+ * ```ts
+ * const options: StartServerOptions = { settings: 'server.yaml', model: myModelFactory };
+ * const server = await startServer(options);
+ * ```
+ */
 export interface StartServerOptions {
   /**
    * The keys of a `flotilla server` config file (every run key of `flotilla simulate` plus host, port, db, tlsDir,
    * insecure, ...), validated like a config file; or the path of a YAML or JSON config file.
    */
   readonly settings?: SettingsInput;
-  /** The user's TF.js model factory: a new run starts from its initial weights (input from `inputSize`/dataset). */
+  /**
+   * The user's TF.js model factory: a new run starts from its initial weights (its input from `inputSize`, or the
+   * dataset's). Its last layer must be a `tf.layers.activation`, as for the clients that train it.
+   */
   readonly model?: ModelFactory;
   /** A new run's initial global parameters (the user's own layout): for clients with their own trainers. */
   readonly initialParameters?: ParameterSet;
@@ -36,7 +48,15 @@ export interface StartServerOptions {
   readonly log?: (event: ServerLogEvent) => void;
 }
 
-/** A running coordinator. */
+/**
+ * A running coordinator.
+ * @example
+ * ```ts
+ * const server: FlotillaServer = await startServer({ settings: 'server.yaml' });
+ * console.log(server.url, await server.addClient('alice'));
+ * const { lastRound } = await server.finished;
+ * ```
+ */
 export interface FlotillaServer {
   /** The clients' endpoint, e.g. `wss://127.0.0.1:8443/ws`. */
   readonly url: string;
@@ -61,9 +81,10 @@ async function initialParameters(
   if (options.initialParameters !== undefined) return options.initialParameters;
   if (options.model === undefined) return undefined;
   await initBackend('cpu');
-  const model = await options.model(dims);
+  // Checked as the clients' trainers will check it, so a model they cannot train is refused before the run starts.
+  const model = await userSharedModel(options.model, dims);
   try {
-    return modelToParameters(model);
+    return model.getParameters();
   } finally {
     model.dispose();
   }

@@ -7,7 +7,14 @@ import { configLayer, readConfigFile, readSettings } from '../cli/settings/index
 import { RUN_SCHEMA, type RunSettings } from '../cli/settings/run-settings.js';
 import { SERVER_SCHEMA, type ServerSettings } from '../cli/settings/server-settings.js';
 
-/** Config-file keys (camelCase, as in a config file), or the path of a YAML or JSON config file. */
+/**
+ * Config-file keys (camelCase, as in a config file), or the path of a YAML or JSON config file.
+ * @example
+ * ```ts
+ * await simulate({ settings: { rounds: 20, clients: 50, strategy: 'fedprox', mu: 0.01 } });
+ * await simulate({ settings: 'examples/hospitals/config.yaml' });
+ * ```
+ */
 export type SettingsInput = Readonly<Record<string, unknown>> | string;
 
 /** The run settings of `flotilla simulate`, from an object or a file. */

@@ -2,6 +2,8 @@
  * `flotilla/sim`: run a simulation from a program, with the settings of a config file and the user's own model,
  * trainer, strategy and event listeners. It composes what `flotilla simulate` composes (the settings, the run
  * config, the simulator), so a setting means the same here as on the command line.
+ *
+ * @module flotilla/sim
  */
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -29,7 +31,14 @@ export type {
 } from '../sim/custom-clients.js';
 export type { SettingsInput } from './settings.js';
 
-/** What {@link simulate} runs. Every field is optional: `simulate({})` runs the default MNIST federation. */
+/**
+ * What {@link simulate} runs. Every field is optional: `simulate({})` runs the default MNIST federation.
+ * @example
+ * ```ts
+ * const options: SimulateOptions = { settings: { rounds: 5, dataset: 'fashion-mnist' }, strategy: new FedAvgM() };
+ * const report = await simulate(options);
+ * ```
+ */
 export interface SimulateOptions {
   /**
    * The keys of a `flotilla simulate` config file (rounds, clients, dataset, strategy, dp, ...), validated like a
@@ -58,7 +67,14 @@ export interface SimulateOptions {
   readonly signal?: AbortSignal;
 }
 
-/** What a simulation produced. */
+/**
+ * What a simulation produced.
+ * @example
+ * ```ts
+ * const report: SimulationReport = await simulate({ settings: { rounds: 3 } });
+ * console.log(report.status, report.lastRound, report.history.at(-1)?.serverEvaluation?.metrics.accuracy);
+ * ```
+ */
 export interface SimulationReport {
   /** 'aborted' after `signal`; 'budget-exhausted' when the next round would overspend the privacy budget. */
   readonly status: 'completed' | 'aborted' | 'budget-exhausted';

@@ -31,6 +31,13 @@ async function loadX509(): Promise<X509Module> {
 
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
+/**
+ * What {@link createCertificates} makes: the server's host names, client certificates for mutual TLS, validity.
+ * @example
+ * ```ts
+ * await createCertificates('tls', { hosts: ['localhost', '10.0.0.5'], clients: ['alice'] } satisfies CertsOptions);
+ * ```
+ */
 export interface CertsOptions {
   /** Host names and IP addresses the server is reached at (its subject alternative names). */
   readonly hosts: readonly string[];
@@ -39,6 +46,13 @@ export interface CertsOptions {
   readonly days?: number;
 }
 
+/**
+ * The files {@link createCertificates} wrote, and the client certificates' fingerprints.
+ * @example
+ * ```ts
+ * const { files, clientFingerprints } = await createCertificates('tls', { hosts: ['localhost'], clients: ['alice'] });
+ * ```
+ */
 export interface CertsResult {
   readonly dir: string;
   readonly files: readonly string[];
@@ -82,6 +96,15 @@ async function issue(
   });
 }
 
+/**
+ * Creates a private CA, a server certificate for `hosts` and one certificate per client in `dir` (ca.crt,
+ * server.crt, server.key, CLIENT.crt, CLIENT.key), as `flotilla certs init` does: `tlsDir` for a server.
+ * @example
+ * ```ts
+ * await createCertificates('tls', { hosts: ['localhost'], clients: [] });
+ * const server = await startServer({ settings: { host: 'localhost', tlsDir: 'tls', inputSize: 21 } });
+ * ```
+ */
 export async function createCertificates(dir: string, options: CertsOptions): Promise<CertsResult> {
   await loadX509();
   const days = options.days ?? 825;

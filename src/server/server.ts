@@ -76,6 +76,14 @@ export interface ServerConfig {
   readonly revocationCheckMs?: number;
 }
 
+/**
+ * What a server logs: one JSON-friendly object per event (listening, created or resumed run, clients connected
+ * and refused, waiting, retrying, finished).
+ * @example
+ * ```ts
+ * await startServer({ settings: 'server.yaml', log: (event) => console.error(JSON.stringify(event)) });
+ * ```
+ */
 export type ServerLogEvent =
   | { readonly event: 'listening'; readonly url: string; readonly tls: boolean }
   | { readonly event: 'resumed'; readonly runId: string; readonly fromRound: number }

@@ -8,7 +8,20 @@ import type * as tf from '@tensorflow/tfjs';
 import { FlotillaError, Rng, type Dataset, type Trainer } from '../core/index.js';
 import { SharedModel } from '../ml/index.js';
 
-/** What a model factory is told: the shape of one example, the number of classes, the seed of the initial weights. */
+/**
+ * What a model factory is told: the shape of one example, the number of classes, the seed of the initial weights.
+ * @example
+ * ```ts
+ * const model = ({ inputShape, numClasses, seed }: ModelFactoryInput) =>
+ *   tf.sequential({
+ *     layers: [
+ *       tf.layers.flatten({ inputShape: [...inputShape] }),
+ *       tf.layers.dense({ units: numClasses, kernelInitializer: tf.initializers.glorotUniform({ seed }) }),
+ *       tf.layers.activation({ activation: 'softmax' }),
+ *     ],
+ *   });
+ * ```
+ */
 export interface ModelFactoryInput {
   readonly inputShape: readonly number[];
   readonly numClasses: number;
@@ -18,10 +31,28 @@ export interface ModelFactoryInput {
 /**
  * Builds the user's TF.js model. Its last layer must be a weightless `tf.layers.activation` (softmax over >= 2
  * classes, or sigmoid over 1 unit for a binary task): Flotilla computes its losses from the layer before it.
+ * @example
+ * ```ts
+ * const model: ModelFactory = ({ inputShape, numClasses }) =>
+ *   tf.sequential({
+ *     layers: [
+ *       tf.layers.flatten({ inputShape: [...inputShape] }),
+ *       tf.layers.dense({ units: numClasses }),
+ *       tf.layers.activation({ activation: 'softmax' }),
+ *     ],
+ *   });
+ * await simulate({ model });
+ * ```
  */
 export type ModelFactory = (dims: ModelFactoryInput) => tf.LayersModel | Promise<tf.LayersModel>;
 
-/** What a trainer factory is told about the client it trains for. */
+/**
+ * What a trainer factory is told about the client it trains for.
+ * @example
+ * ```ts
+ * const trainer = ({ id, train, test, seed }: TrainerFactoryInput) => new MyTrainer(train, test, seed);
+ * ```
+ */
 export interface TrainerFactoryInput {
   readonly id: string;
   readonly train: Dataset;
@@ -31,7 +62,14 @@ export interface TrainerFactoryInput {
   readonly seed: number;
 }
 
-/** Builds the Trainer of one client (or of the server's own evaluation, id `server`). */
+/**
+ * Builds the Trainer of one client (or of the server's own evaluation, id `server`).
+ * @example
+ * ```ts
+ * const trainer: TrainerFactory = ({ train, test }) => new MyTrainer(train, test);
+ * await simulate({ trainer, initialParameters: myInitialParameters });
+ * ```
+ */
 export type TrainerFactory = (client: TrainerFactoryInput) => Trainer | Promise<Trainer>;
 
 /** The user's code for a simulation's clients: functions (this thread) or module URLs (any thread). */

@@ -16,11 +16,25 @@ import type {
 } from './strategy.js';
 import { RoundIntake, nonFiniteUpdate } from './intake.js';
 
+/**
+ * Options of {@link FedAvg}.
+ * @example
+ * ```ts
+ * const strategy = new FedAvg({ weighted: false } satisfies FedAvgOptions);
+ * ```
+ */
 export interface FedAvgOptions {
   /** Weight each update by its number of examples (default) or give every client the same weight. */
   readonly weighted?: boolean;
 }
 
+/**
+ * FedAvg (McMahan et al. 2017): the example-weighted (or plain) mean of the clients' updates.
+ * @example
+ * ```ts
+ * const report = await simulate({ settings: { rounds: 5 }, strategy: new FedAvg() });
+ * ```
+ */
 export class FedAvg implements Strategy {
   readonly name: string;
   readonly meanUpdate: { readonly weighted: boolean };

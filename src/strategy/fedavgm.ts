@@ -33,12 +33,26 @@ export const FEDAVGM_PARAMS: readonly ParamSpec[] = [
   { name: 'weighted', type: 'boolean', default: true, description: 'weight updates by number of examples' },
 ];
 
+/**
+ * Options of {@link FedAvgM}.
+ * @example
+ * ```ts
+ * const strategy = new FedAvgM({ serverLearningRate: 1, momentum: 0.9 } satisfies FedAvgMOptions);
+ * ```
+ */
 export interface FedAvgMOptions {
   readonly serverLearningRate?: number;
   readonly momentum?: number;
   readonly weighted?: boolean;
 }
 
+/**
+ * FedAvgM (Hsu et al. 2019): FedAvg with server-side momentum on the mean update.
+ * @example
+ * ```ts
+ * const report = await simulate({ settings: { rounds: 5 }, strategy: new FedAvgM({ momentum: 0.9 }) });
+ * ```
+ */
 export class FedAvgM implements Strategy {
   readonly name = 'fedavgm';
   private readonly learningRate: number;

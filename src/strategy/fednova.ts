@@ -55,11 +55,25 @@ export const FEDNOVA_PARAMS: readonly ParamSpec[] = [
   },
 ];
 
+/**
+ * Options of {@link FedNova}.
+ * @example
+ * ```ts
+ * const strategy = new FedNova({ minLocalEpochs: 1, maxLocalEpochs: 5 } satisfies FedNovaOptions);
+ * ```
+ */
 export interface FedNovaOptions {
   readonly minLocalEpochs?: number;
   readonly maxLocalEpochs?: number;
 }
 
+/**
+ * FedNova (Wang et al. 2020): normalizes each update by its number of local steps before averaging.
+ * @example
+ * ```ts
+ * const report = await simulate({ settings: { rounds: 5 }, strategy: new FedNova() });
+ * ```
+ */
 export class FedNova implements Strategy {
   readonly name = 'fednova';
   readonly requires = FEDNOVA_REQUIRES;

@@ -16,6 +16,13 @@ import { StateReader } from './state.js';
 import { meanUpdateAggregator } from './streaming.js';
 import type { FitAssignment, RoundAggregator, RoundContext, Strategy, StrategyState } from './strategy.js';
 
+/**
+ * The adaptive server optimizer of {@link FedOpt}.
+ * @example
+ * ```ts
+ * const variant: FedOptVariant = 'fedadam';
+ * ```
+ */
 export type FedOptVariant = 'fedadagrad' | 'fedadam' | 'fedyogi';
 
 /**
@@ -84,6 +91,13 @@ export const FEDOPT_PARAMS: Readonly<Record<FedOptVariant, readonly ParamSpec[]>
   fedyogi: [...commonParams('fedyogi'), BETA2],
 };
 
+/**
+ * Options of {@link FedOpt}.
+ * @example
+ * ```ts
+ * const strategy = new FedOpt('fedadam', { serverLearningRate: 0.01 } satisfies FedOptOptions);
+ * ```
+ */
 export interface FedOptOptions {
   readonly serverLearningRate?: number;
   readonly beta1?: number;
@@ -94,6 +108,14 @@ export interface FedOptOptions {
   readonly weighted?: boolean;
 }
 
+/**
+ * FedAdagrad, FedAdam and FedYogi (Reddi et al. 2021): an adaptive optimizer on the server applied to the mean
+ * update as a pseudo-gradient.
+ * @example
+ * ```ts
+ * const report = await simulate({ settings: { rounds: 5 }, strategy: new FedOpt('fedadam', { serverLearningRate: 0.01 }) });
+ * ```
+ */
 export class FedOpt implements Strategy {
   readonly name: FedOptVariant;
   private readonly eta: number;

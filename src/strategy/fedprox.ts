@@ -30,11 +30,25 @@ export const FEDPROX_PARAMS: readonly ParamSpec[] = [
 /** The proximal term is added to every local gradient, which DP-SGD's clipped per-example steps do not carry. */
 export const FEDPROX_REQUIRES: StrategyRequirements = { gradientTerm: 'its proximal term' };
 
+/**
+ * Options of {@link FedProx}.
+ * @example
+ * ```ts
+ * const strategy = new FedProx({ mu: 0.01 } satisfies FedProxOptions);
+ * ```
+ */
 export interface FedProxOptions {
   readonly mu?: number;
   readonly weighted?: boolean;
 }
 
+/**
+ * FedProx (Li et al. 2020): FedAvg whose clients add the proximal term mu/2 ||w - w_global||^2 to their loss.
+ * @example
+ * ```ts
+ * const report = await simulate({ settings: { rounds: 5 }, strategy: new FedProx({ mu: 0.01 }) });
+ * ```
+ */
 export class FedProx implements Strategy {
   readonly name = 'fedprox';
   readonly mu: number;

@@ -21,11 +21,26 @@ export const NORM_BOUNDING_PARAMS: readonly ParamSpec[] = [
   { name: 'weighted', type: 'boolean', default: true, description: 'weight updates by number of examples' },
 ];
 
+/**
+ * Options of {@link NormBounding}.
+ * @example
+ * ```ts
+ * const strategy = new NormBounding({ normBound: 5 } satisfies NormBoundingOptions);
+ * ```
+ */
 export interface NormBoundingOptions {
   readonly normBound: number;
   readonly weighted?: boolean;
 }
 
+/**
+ * Norm bounding (Sun et al. 2019): clips every update to an L2 bound before FedAvg, limiting what one client
+ * can move.
+ * @example
+ * ```ts
+ * const report = await simulate({ settings: { rounds: 5 }, strategy: new NormBounding({ normBound: 5 }) });
+ * ```
+ */
 export class NormBounding implements Strategy {
   readonly name = 'norm-bounding';
   private readonly normBound: number;

@@ -60,10 +60,25 @@ export const QFEDAVG_REQUIRES: StrategyRequirements = {
   localSgd: { momentum: false, uses: 'its Lipschitz estimate L = 1 / learningRate' },
 };
 
+/**
+ * Options of {@link QFedAvg}.
+ * @example
+ * ```ts
+ * const strategy = new QFedAvg({ q: 1 } satisfies QFedAvgOptions);
+ * ```
+ */
 export interface QFedAvgOptions {
   readonly q?: number;
 }
 
+/**
+ * q-FedAvg (Li et al. 2020): weighs clients with higher loss more, for a fairer spread of accuracy (q = 0 is
+ * FedAvg).
+ * @example
+ * ```ts
+ * const report = await simulate({ settings: { rounds: 5 }, strategy: new QFedAvg({ q: 1 }) });
+ * ```
+ */
 export class QFedAvg implements Strategy {
   readonly name = 'qfedavg';
   readonly requires = QFEDAVG_REQUIRES;

@@ -40,6 +40,13 @@ export const FEDAVG_PARAMS: readonly ParamSpec[] = [
   { name: 'weighted', type: 'boolean', default: true, description: 'weight updates by number of examples' },
 ];
 
+/**
+ * The names of the built-in strategies, as the `strategy` setting takes them.
+ * @example
+ * ```ts
+ * console.log(STRATEGY_NAMES.includes('fedavg')); // true
+ * ```
+ */
 export const STRATEGY_NAMES = [
   'fedavg',
   'fedavgm',
@@ -60,6 +67,13 @@ export const STRATEGY_NAMES = [
   'norm-bounding',
 ] as const;
 
+/**
+ * The name of a built-in strategy.
+ * @example
+ * ```ts
+ * const name: StrategyName = 'fedprox';
+ * ```
+ */
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
 export interface StrategyDescription {
@@ -225,7 +239,14 @@ export const STRATEGY_CATALOG: readonly StrategyDescription[] = STRATEGY_NAMES.m
   return description;
 });
 
-/** Builds the named strategy; unknown names and invalid parameters throw CONFIG_INVALID naming the key. */
+/**
+ * Builds the named strategy; unknown names and invalid parameters throw CONFIG_INVALID naming the key.
+ * @example
+ * ```ts
+ * const strategy = createStrategy('fedprox', { mu: 0.01 });
+ * await simulate({ strategy });
+ * ```
+ */
 export function createStrategy(name: string, params: Record<string, unknown> = {}): Strategy {
   const entry = BY_NAME.get(name);
   if (!entry) {

@@ -46,10 +46,24 @@ export const SCAFFOLD_REQUIRES: StrategyRequirements = {
   gradientTerm: 'its control-variate correction',
 };
 
+/**
+ * Options of {@link Scaffold}.
+ * @example
+ * ```ts
+ * const strategy = new Scaffold({ serverLearningRate: 1 } satisfies ScaffoldOptions);
+ * ```
+ */
 export interface ScaffoldOptions {
   readonly serverLearningRate?: number;
 }
 
+/**
+ * SCAFFOLD (Karimireddy et al. 2020): control variates correct each client's drift; clients keep theirs.
+ * @example
+ * ```ts
+ * const report = await simulate({ settings: { rounds: 5 }, strategy: new Scaffold() });
+ * ```
+ */
 export class Scaffold implements Strategy {
   readonly name = 'scaffold';
   readonly statefulClients = true;

@@ -8,9 +8,24 @@ import type { FitConfig, MetricValues, ParameterSet, Rng } from '../core/index.j
 /**
  * Trains the round's global parameters on the server's own data and returns the trained parameters (FLTrust's root
  * dataset). The simulator provides one from its data; a deployment provides one when it holds such data.
+ * @example
+ * ```ts
+ * const serverFit: ServerFit = async (params, round) => (await rootTrainer.fit(params, fitConfig(round))).params;
+ * ```
  */
 export type ServerFit = (params: ParameterSet, round: number) => Promise<ParameterSet>;
 
+/**
+ * What a strategy knows of the round it configures or aggregates: its number, the global parameters it
+ * started from, a seeded random stream reserved for the strategy.
+ * @example
+ * ```ts
+ * beginAggregation(context: RoundContext) {
+ *   console.log(`round ${context.round} from ${context.global.size} parameters`);
+ *   return new FedAvg().beginAggregation(context);
+ * }
+ * ```
+ */
 export interface RoundContext {
   readonly round: number;
   /** The global parameters the round started from (read-only for strategies). */
@@ -23,6 +38,14 @@ export interface RoundContext {
   readonly serverFit?: ServerFit;
 }
 
+/**
+ * One selected client and the fit config it will be sent; `configureFit` may change the config.
+ * @example
+ * ```ts
+ * configureFit: (context, proposals: readonly FitAssignment[]) =>
+ *   proposals.map((p) => ({ ...p, config: { ...p.config, localEpochs: 2 } })),
+ * ```
+ */
 export interface FitAssignment {
   readonly clientId: string;
   readonly config: FitConfig;
@@ -30,7 +53,15 @@ export interface FitAssignment {
   readonly control?: ParameterSet;
 }
 
-/** One client's decoded, validated fit result. */
+/**
+ * One client's decoded, validated fit result.
+ * @example
+ * ```ts
+ * add(result: ClientFitResult) {
+ *   console.log(result.clientId, result.numExamples, l2Norm(result.update));
+ * }
+ * ```
+ */
 export interface ClientFitResult {
   readonly clientId: string;
   readonly numExamples: number;
@@ -42,6 +73,16 @@ export interface ClientFitResult {
   readonly controlDelta?: ParameterSet;
 }
 
+/**
+ * A selected client that did not deliver a valid result this round, and why.
+ * @example
+ * ```ts
+ * finish(failures: readonly ClientFailure[]) {
+ *   for (const f of failures) console.warn(`${f.clientId}: ${f.cause}: ${f.message}`);
+ *   // ...
+ * }
+ * ```
+ */
 export interface ClientFailure {
   readonly clientId: string;
   /** Short machine-readable cause: 'deadline', 'disconnected', 'client-error', 'invalid-result', ... */
@@ -49,6 +90,13 @@ export interface ClientFailure {
   readonly message: string;
 }
 
+/**
+ * What a round's aggregation produces: the new global parameters and metrics about the round.
+ * @example
+ * ```ts
+ * const out: AggregateOutput = { params: next, metrics: { clients: 4 } };
+ * ```
+ */
 export interface AggregateOutput {
   readonly params: ParameterSet;
   readonly metrics: MetricValues;
@@ -68,7 +116,25 @@ export interface SecureSum {
   readonly contributions: readonly Omit<ClientFitResult, 'update' | 'controlDelta'>[];
 }
 
+/**
+ * One round's aggregation: `add` receives each valid client result as it arrives, `finish` returns the new global
+ * parameters. Folding results in as they come keeps the server's memory independent of the number of clients.
+ * @example
+ * ```ts
+ * function meanOfUpdates(context: RoundContext): RoundAggregator {
+ *   const sum = context.global.zerosLike();
+ *   let n = 0;
+ *   return {
+ *     add: (result) => void (axpy(sum, 1, result.update), n++),
+ *     finish: () => ({ params: axpy(context.global.clone(), 1 / Math.max(n, 1), sum), metrics: {} }),
+ *   };
+ * }
+ * ```
+ */
 export interface RoundAggregator {
+  /**
+   * Folds in one client's validated result (its update is trained minus global parameters).
+   */
   add(result: ClientFitResult): void;
   /**
    * Takes a securely summed round instead of individual results. Optional: an aggregator without it is given the
@@ -79,7 +145,13 @@ export interface RoundAggregator {
   finish(failures: readonly ClientFailure[]): AggregateOutput;
 }
 
-/** Serializable strategy state, checkpointed by the engine (FedOpt moments, SCAFFOLD control variates...). */
+/**
+ * Serializable strategy state, checkpointed by the engine (FedOpt moments, SCAFFOLD control variates...).
+ * @example
+ * ```ts
+ * saveState: () => ({ json: { round: this.round }, tensors: { momentum: this.momentum } }) satisfies StrategyState,
+ * ```
+ */
 export interface StrategyState {
   readonly json: unknown;
   readonly tensors: Readonly<Record<string, ParameterSet>>;
@@ -89,6 +161,10 @@ export interface StrategyState {
  * What a strategy's update rule assumes of the run beyond its own parameters, declared so that the engine refuses a
  * run that breaks it before the first round (engine/assumptions.ts, DESIGN principle 9) instead of running it to a
  * model that is silently wrong.
+ * @example
+ * ```ts
+ * readonly requires: StrategyRequirements = { localSgd: { momentum: false, uses: 'its step normalizer' } };
+ * ```
  */
 export interface StrategyRequirements {
   /**
@@ -108,6 +184,26 @@ export interface StrategyRequirements {
   readonly minUpdates?: { readonly count: number; readonly rule: string };
 }
 
+/**
+ * The server-side aggregation contract. The engine selects clients, lets the strategy adjust their fit configs
+ * (`configureFit`), streams their results into the round's aggregator (`beginAggregation`), and checkpoints the
+ * strategy's state (`saveState`/`loadState`) with every committed round so that a restarted server resumes it.
+ * @example
+ * ```ts
+ * class LoggingFedAvg implements Strategy {
+ *   readonly name = 'logging-fedavg';
+ *   private readonly fedavg = new FedAvg();
+ *   configureFit: Strategy['configureFit'] = (context, proposals) => this.fedavg.configureFit(context, proposals);
+ *   beginAggregation(context: RoundContext) {
+ *     console.log(`aggregating round ${context.round}`);
+ *     return this.fedavg.beginAggregation(context);
+ *   }
+ *   saveState = () => this.fedavg.saveState();
+ *   loadState: Strategy['loadState'] = (state) => this.fedavg.loadState(state);
+ * }
+ * await simulate({ strategy: new LoggingFedAvg() });
+ * ```
+ */
 export interface Strategy {
   /** The name used in configs and on the command line, e.g. "fedavg". */
   readonly name: string;
@@ -128,7 +224,16 @@ export interface Strategy {
   configureFit(context: RoundContext, proposals: readonly FitAssignment[]): FitAssignment[];
   /** Asynchronous work before configureFit, once per attempt with the attempt's context (FLTrust's root update). */
   prepareRound?(context: RoundContext): Promise<void>;
+  /**
+   * Starts aggregating one round (one attempt of it): the engine adds each valid result, then finishes it.
+   */
   beginAggregation(context: RoundContext): RoundAggregator;
+  /**
+   * The state to checkpoint with the round being committed (empty for stateless rules).
+   */
   saveState(): StrategyState;
+  /**
+   * Restores a checkpointed state before a resumed run's first round.
+   */
   loadState(state: StrategyState): void;
 }

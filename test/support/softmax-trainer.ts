@@ -12,6 +12,7 @@ import {
   type FitOutput,
   type Trainer,
 } from '../../src/index.js';
+import type { TrainerFactory } from '../../src/public/sim.js';
 
 export function softmaxParameters(features: number, classes: number): ParameterSet {
   return ParameterSet.fromTensors([
@@ -90,3 +91,6 @@ export class SoftmaxTrainer implements Trainer {
     };
   }
 }
+
+/** The module form of the trainer factory, which worker threads import for themselves (`trainer: URL`). */
+export const createTrainer: TrainerFactory = ({ train, test }) => new SoftmaxTrainer(train, test);

@@ -78,10 +78,24 @@ export const BULYAN_PARAMS: readonly ParamSpec[] = [
   },
 ];
 
+/**
+ * Options of {@link Bulyan}.
+ * @example
+ * ```ts
+ * const strategy = new Bulyan({ f: 1 } satisfies BulyanOptions);
+ * ```
+ */
 export interface BulyanOptions {
   readonly f: number;
 }
 
+/**
+ * Bulyan (El Mhamdi et al. 2018): iterated Krum, then a coordinate-wise trimmed mean around the median.
+ * @example
+ * ```ts
+ * const report = await simulate({ settings: { rounds: 5 }, strategy: new Bulyan({ f: 1 }) });
+ * ```
+ */
 export class Bulyan implements Strategy {
   readonly name = 'bulyan';
   readonly requires: StrategyRequirements;

@@ -63,11 +63,25 @@ export const CENTERED_CLIPPING_PARAMS: readonly ParamSpec[] = [
   },
 ];
 
+/**
+ * Options of {@link CenteredClipping}.
+ * @example
+ * ```ts
+ * const strategy = new CenteredClipping({ tau: 1 } satisfies CenteredClippingOptions);
+ * ```
+ */
 export interface CenteredClippingOptions {
   readonly tau: number;
   readonly iterations?: number;
 }
 
+/**
+ * Centered clipping (Karimireddy et al. 2021): clips each update around the previous aggregate.
+ * @example
+ * ```ts
+ * const report = await simulate({ settings: { rounds: 5 }, strategy: new CenteredClipping({ tau: 1 }) });
+ * ```
+ */
 export class CenteredClipping implements Strategy {
   readonly name = 'centered-clipping';
   private readonly tau: number;

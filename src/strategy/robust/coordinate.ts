@@ -74,6 +74,13 @@ export function trimmedMean(updates: readonly Float32Array[], trimFraction: numb
   });
 }
 
+/**
+ * The coordinate-wise median of the updates (Yin et al. 2018).
+ * @example
+ * ```ts
+ * const report = await simulate({ settings: { rounds: 5 }, strategy: new CoordinateMedian() });
+ * ```
+ */
 export class CoordinateMedian implements Strategy {
   readonly name = 'median';
 
@@ -99,10 +106,24 @@ export class CoordinateMedian implements Strategy {
   }
 }
 
+/**
+ * Options of {@link TrimmedMean}: beta, the fraction trimmed at each end.
+ * @example
+ * ```ts
+ * const strategy = new TrimmedMean({ beta: 0.1 } satisfies TrimmedMeanOptions);
+ * ```
+ */
 export interface TrimmedMeanOptions {
   readonly beta?: number;
 }
 
+/**
+ * The coordinate-wise trimmed mean of the updates (Yin et al. 2018).
+ * @example
+ * ```ts
+ * const report = await simulate({ settings: { rounds: 5 }, strategy: new TrimmedMean({ beta: 0.1 }) });
+ * ```
+ */
 export class TrimmedMean implements Strategy {
   readonly name = 'trimmed-mean';
   private readonly beta: number;

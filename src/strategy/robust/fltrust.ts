@@ -38,10 +38,25 @@ export const FLTRUST_PARAMS: readonly ParamSpec[] = [
 /** There is no FLTrust without the server's root update: the engine refuses to start one without a ServerFit. */
 export const FLTRUST_REQUIRES: StrategyRequirements = { serverFit: true };
 
+/**
+ * Options of {@link FLTrust}.
+ * @example
+ * ```ts
+ * const strategy = new FLTrust({ serverLearningRate: 1 } satisfies FLTrustOptions);
+ * ```
+ */
 export interface FLTrustOptions {
   readonly serverLearningRate?: number;
 }
 
+/**
+ * FLTrust (Cao et al. 2021): scores each update by its cosine similarity to the server's own update on its root
+ * data.
+ * @example
+ * ```ts
+ * const report = await simulate({ settings: { rounds: 5 }, strategy: new FLTrust() });
+ * ```
+ */
 export class FLTrust implements Strategy {
   readonly name = 'fltrust';
   readonly requires = FLTRUST_REQUIRES;

@@ -99,6 +99,13 @@ export const MULTI_KRUM_PARAMS: readonly ParamSpec[] = [
   },
 ];
 
+/**
+ * Options of {@link Krum}: f, the number of Byzantine clients to tolerate.
+ * @example
+ * ```ts
+ * const strategy = new Krum({ f: 1 } satisfies KrumOptions);
+ * ```
+ */
 export interface KrumOptions {
   readonly f: number;
 }
@@ -109,6 +116,14 @@ export interface MultiKrumOptions {
   readonly m?: number;
 }
 
+/**
+ * Krum and Multi-Krum (Blanchard et al. 2017): keeps the update(s) closest to their n - f - 2 nearest
+ * neighbours, tolerating f Byzantine clients.
+ * @example
+ * ```ts
+ * const report = await simulate({ settings: { rounds: 5 }, strategy: new Krum({ f: 1 }) });
+ * ```
+ */
 export class Krum implements Strategy {
   readonly name: 'krum' | 'multi-krum';
   readonly requires: StrategyRequirements;
