@@ -30,6 +30,8 @@ export {
   type OptimizerName,
   type TensorSpec,
   type Trainer,
+  type TrainerFeature,
+  missingTrainerFeatures,
 } from './core/index.js';
 export {
   Bulyan,

@@ -172,6 +172,34 @@ describe('ClientRuntime', () => {
     expect(missing.message).toBe('trainer.fit threw: no tensor named "w"');
   });
 
+  it('refuses a task that needs a training feature the trainer does not declare, instead of ignoring it', async () => {
+    const fedProx = (await run(
+      new ClientRuntime(trainer),
+      fitTask(model(0, 0), { proximalMu: 0.1 }),
+    )) as TaskFailedMessage;
+    expect(fedProx.type).toBe('task-failed');
+    expect(fedProx.code).toBe('TRAINER_UNSUPPORTED');
+    expect(fedProx.message).toMatch(/"proximal-term": FedProx's proximal term \(config\.proximalMu/);
+    const dpSgd = (await run(
+      new ClientRuntime(trainer),
+      fitTask(model(0, 0), { exampleClipNorm: 1, exampleNoiseMultiplier: 1 }),
+    )) as TaskFailedMessage;
+    expect(dpSgd.code).toBe('TRAINER_UNSUPPORTED');
+    expect(dpSgd.message).toMatch(/"dp-sgd": per-example clipping/);
+    // mu = 0 asks nothing of the trainer; a trainer that declares the feature runs the task.
+    expect((await run(new ClientRuntime(trainer), fitTask(model(0, 0), { proximalMu: 0 }))).type).toBe(
+      'fit-result',
+    );
+    const declaring: Trainer = {
+      features: ['proximal-term'],
+      fit: (p, c) => trainer.fit(p, c),
+      evaluate: (p, c) => trainer.evaluate(p, c),
+    };
+    expect((await run(new ClientRuntime(declaring), fitTask(model(0, 0), { proximalMu: 0.1 }))).type).toBe(
+      'fit-result',
+    );
+  });
+
   it('reports diverged training (non-finite parameters) as task-failed', async () => {
     const reply = (await run(
       new ClientRuntime(trainer),

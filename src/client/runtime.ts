@@ -4,7 +4,14 @@
  * global parameters, its output must keep the model's layout and be finite, and the client sends its update
  * (trained - global), never its raw parameters. Browser-safe: no platform imports.
  */
-import { FlotillaError, ParameterSet, difference, isFlotillaError, type Trainer } from '../core/index.js';
+import {
+  FlotillaError,
+  ParameterSet,
+  difference,
+  isFlotillaError,
+  missingTrainerFeatures,
+  type Trainer,
+} from '../core/index.js';
 import type { PrivacyBudget, he } from '../privacy/index.js';
 import {
   DEFAULT_DECODE_LIMITS,
@@ -119,6 +126,13 @@ export class ClientRuntime {
     const control = task.control;
     if (control) task.params.layout.assertEquals(control.layout, 'the global model and the control variate');
     const extras = control ? this.controlVariate.extras(control) : undefined;
+    const missing = missingTrainerFeatures(this.trainer, task.config, extras);
+    if (missing.length > 0) {
+      throw new FlotillaError(
+        'TRAINER_UNSUPPORTED',
+        `the task needs what this trainer does not declare in trainer.features: ${missing.join('; ')}`,
+      );
+    }
     const out = await runTrainer('fit', () => this.trainer.fit(task.params.clone(), task.config, extras));
     if (!(out?.params instanceof ParameterSet)) {
       throw new FlotillaError('CLIENT_FAILED', 'trainer.fit returned no ParameterSet');

@@ -27,6 +27,8 @@ export type ErrorCode =
   /** A round waited longer than its client wait timeout for enough clients to connect. */
   | 'CLIENT_WAIT_TIMEOUT'
   | 'CLIENT_FAILED'
+  /** A fit task needs a part of training only the trainer can do (FedProx's term, DP-SGD...) and it does not declare it. */
+  | 'TRAINER_UNSUPPORTED'
   | 'WORKER_FAILED'
   | 'TIMEOUT'
   | 'PRIVACY_UNATTAINABLE'
@@ -78,6 +80,7 @@ const USER_FACING: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'DATA_INVALID',
   'DATA_NOT_FOUND',
   'MODEL_INVALID',
+  'TRAINER_UNSUPPORTED',
   'STATE_INVALID',
   'PRIVACY_UNATTAINABLE',
   'STORAGE_NOT_FOUND',

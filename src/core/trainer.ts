@@ -198,7 +198,13 @@ export interface FitExtras {
  * ```
  */
 export interface Trainer {
-  /** A trainer that cannot honour `extras.gradientCorrection` must throw rather than ignore it. */
+  /**
+   * The parts of a fit task this trainer implements among those only training code can (see {@link TrainerFeature}).
+   * A task that needs one it does not list fails on the client with TRAINER_UNSUPPORTED rather than train without
+   * it: a trainer that ignored FedProx's term or DP-SGD's clipping would produce a silently wrong result.
+   */
+  readonly features?: readonly TrainerFeature[];
+  /** Called only with the `extras` of features the trainer declares (SCAFFOLD's `gradientCorrection`). */
   fit(params: ParameterSet, config: FitConfig, extras?: FitExtras): Promise<FitOutput>;
   /**
    * Evaluates `params` on the client's held-out data (its training data when it holds none out).
@@ -206,4 +212,50 @@ export interface Trainer {
   evaluate(params: ParameterSet, config: EvaluateConfig): Promise<EvaluateOutput>;
   /** Releases resources held by the trainer (tensors, models). Optional. */
   dispose?(): void;
+}
+
+/**
+ * Parts of a fit task that only the training loop itself can honour, so a trainer must declare them (`features`):
+ * - `proximal-term`: FedProx's `config.proximalMu` (strategy fedprox);
+ * - `gradient-correction`: SCAFFOLD's `extras.gradientCorrection` (strategy scaffold);
+ * - `dp-sgd`: per-example clipping and noise, `config.exampleClipNorm` (dp: dp-sgd);
+ * - `initial-loss`: `metrics.initialLoss` when `config.reportInitialLoss` (strategy qfedavg).
+ * Everything else a task asks (update clipping, local and distributed noise, masking, encryption) the client
+ * runtime does around any trainer.
+ * @example
+ * ```ts
+ * const trainer: Trainer = { features: ['proximal-term'], fit: myFit, evaluate: myEvaluate };
+ * ```
+ */
+export type TrainerFeature = 'proximal-term' | 'gradient-correction' | 'dp-sgd' | 'initial-loss';
+
+/** What each feature is asked for by, for the refusal's message. */
+const FEATURE_SOURCES: Readonly<Record<TrainerFeature, string>> = {
+  'proximal-term': "FedProx's proximal term (config.proximalMu, strategy fedprox)",
+  'gradient-correction': "SCAFFOLD's gradient correction (extras.gradientCorrection, strategy scaffold)",
+  'dp-sgd':
+    'per-example clipping and noise (config.exampleClipNorm, dp: dp-sgd; dp-fedavg clips without the trainer)',
+  'initial-loss': 'the loss before training (config.reportInitialLoss, strategy qfedavg)',
+};
+
+/**
+ * The features a fit task needs that `trainer` does not declare, each with what asks for it; empty when it can run.
+ * @example
+ * ```ts
+ * const missing = missingTrainerFeatures(trainer, config, extras);
+ * if (missing.length > 0) console.error(missing.join('; '));
+ * ```
+ */
+export function missingTrainerFeatures(
+  trainer: Pick<Trainer, 'features'>,
+  config: FitConfig,
+  extras?: FitExtras,
+): string[] {
+  const needed: TrainerFeature[] = [];
+  if ((config.proximalMu ?? 0) > 0) needed.push('proximal-term');
+  if (extras?.gradientCorrection !== undefined) needed.push('gradient-correction');
+  if (config.exampleClipNorm !== undefined) needed.push('dp-sgd');
+  if (config.reportInitialLoss === true) needed.push('initial-loss');
+  const declared = new Set(trainer.features ?? []);
+  return needed.filter((f) => !declared.has(f)).map((f) => `"${f}": ${FEATURE_SOURCES[f]}`);
 }

@@ -4,7 +4,15 @@
  * by the default bounds, and the run commits what the honest clients alone would have produced.
  */
 import { describe, expect, it } from 'vitest';
-import { ParameterSet, Rng, l2Norm, type FitConfig, type FitOutput, type Trainer } from '../core/index.js';
+import {
+  ParameterSet,
+  Rng,
+  l2Norm,
+  type FitConfig,
+  type FitExtras,
+  type FitOutput,
+  type Trainer,
+} from '../core/index.js';
 import { INITIAL_LOSS_METRIC } from '../strategy/qfedavg.js';
 import { STRATEGY_NAMES, createStrategy } from '../strategy/registry.js';
 import { FedAvg } from '../strategy/fedavg.js';
@@ -27,6 +35,8 @@ const LAYOUT = teacherParams(INIT).layout;
  */
 function attacker(value: number, numExamples: number): Trainer {
   return {
+    // An attacker claims whatever gets its update accepted.
+    features: ['proximal-term', 'gradient-correction', 'dp-sgd', 'initial-loss'],
     fit: async (global: ParameterSet): Promise<FitOutput> => ({
       params: new ParameterSet(global.layout, new Float32Array(global.size).fill(value)),
       numExamples,
@@ -46,9 +56,10 @@ function honestTrainer(id: string, stream = 'client'): Trainer {
   );
   const trainer = new SoftmaxTrainer(data);
   return {
-    fit: async (global: ParameterSet, config: FitConfig) => {
+    features: [...(trainer.features ?? []), 'initial-loss'],
+    fit: async (global: ParameterSet, config: FitConfig, extras?: FitExtras) => {
       const before = await trainer.evaluate(global, { round: config.round, batchSize: config.batchSize });
-      const out = await trainer.fit(global, config);
+      const out = await trainer.fit(global, config, extras);
       return { ...out, metrics: { ...out.metrics, [INITIAL_LOSS_METRIC]: before.loss } };
     },
     evaluate: (params, config) => trainer.evaluate(params, config),

@@ -17,6 +17,7 @@ import type {
   MetricValues,
   OptimizerName,
   Trainer,
+  TrainerFeature,
 } from '../core/trainer.js';
 import { trainDpSgd, type DpNoiseFactory } from './dp-sgd.js';
 import {
@@ -124,6 +125,13 @@ export interface TfjsTrainerOptions {
  * ```
  */
 export class TfjsTrainer implements Trainer {
+  /** It implements every part of a fit task that needs the training loop. */
+  readonly features: readonly TrainerFeature[] = [
+    'proximal-term',
+    'gradient-correction',
+    'dp-sgd',
+    'initial-loss',
+  ];
   private readonly test: Dataset;
   private readonly dpNoise: DpNoiseFactory | undefined;
   private readonly majority: number;

@@ -28,6 +28,7 @@ const layout = ParameterSet.fromTensors([{ name: 'w', shape: [2], values: new Fl
 
 /** Plain SGD on ||w - b||^2 / 2 with the runtime's gradient correction, K steps per fit. */
 class QuadraticTrainer implements Trainer {
+  readonly features = ['gradient-correction'] as const;
   constructor(private readonly b: readonly number[]) {}
 
   async fit(params: ParameterSet, config: FitConfig, extras?: FitExtras): Promise<FitOutput> {

@@ -11,8 +11,10 @@ import {
   type EvaluateConfig,
   type EvaluateOutput,
   type FitConfig,
+  type FitExtras,
   type FitOutput,
   type Trainer,
+  type TrainerFeature,
 } from '../../core/index.js';
 
 /**
@@ -85,13 +87,15 @@ function argmax(values: Float64Array): number {
 }
 
 export class SoftmaxTrainer implements Trainer {
+  readonly features: readonly TrainerFeature[] = ['proximal-term', 'gradient-correction'];
+
   constructor(
     private readonly data: ClientData,
     private readonly fault?: Fault,
     private readonly slowMs = 0,
   ) {}
 
-  async fit(global: ParameterSet, config: FitConfig): Promise<FitOutput> {
+  async fit(global: ParameterSet, config: FitConfig, extras?: FitExtras): Promise<FitOutput> {
     if (this.fault === 'throw') throw new FlotillaError('CLIENT_FAILED', 'injected trainer failure');
     if (this.fault === 'crash-thread') {
       setTimeout(() => {
@@ -134,8 +138,13 @@ export class SoftmaxTrainer implements Trainer {
         }
         const p = params.data;
         const scale = 1 / (end - start);
+        // FedProx adds the gradient of mu/2 ||w - global||^2; SCAFFOLD adds its constant correction c - c_i.
+        const mu = config.proximalMu ?? 0;
+        const start0 = global.data;
+        const correction = extras?.gradientCorrection?.data;
         for (let n = 0; n < p.length; n++) {
-          velocity[n] = config.momentum * velocity[n]! + grad[n]! * scale;
+          const g = grad[n]! * scale + mu * (p[n]! - start0[n]!) + (correction?.[n] ?? 0);
+          velocity[n] = config.momentum * velocity[n]! + g;
           p[n] = p[n]! - config.learningRate * velocity[n]!;
         }
         steps++;
