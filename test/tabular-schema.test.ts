@@ -4,7 +4,7 @@
  * example is read from the README itself, so the documentation and this test cannot drift apart.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,22 +14,14 @@ import { z } from 'zod';
 import { FlotillaError } from '../src/core/index.js';
 import { generateStrokeCohort, loadTabularCsv, strokeRecordsToCsv } from '../src/data/index.js';
 import { loadTabularSchemaFile } from '../src/sim/tabular-schema-file.js';
+import { documentedTabularSchema } from './support/readme.js';
 
 const run = promisify(execFile);
 const CLI = new URL('./support/cli.ts', import.meta.url).pathname;
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-
-/** The first yaml block of the README's column schema section. */
-function documentedSchema(): string {
-  const section = readme.split('### Tabular data: the column schema')[1]!.split('\n### ')[0]!;
-  const block = /```yaml\n([\s\S]*?)```/.exec(section);
-  if (!block) throw new Error('README: the column schema section has no yaml example');
-  return block[1]!;
-}
 
 let dir: string;
 let validator: z.ZodType;
-const documented = parseYaml(documentedSchema()) as Record<string, unknown>;
+const documented = parseYaml(documentedTabularSchema()) as Record<string, unknown>;
 
 function writeSchema(name: string, value: unknown): string {
   const path = join(dir, name);
@@ -48,7 +40,7 @@ beforeAll(async () => {
 describe('the documented column schema', () => {
   it('is accepted by the loader and by the published JSON Schema', () => {
     const path = join(dir, 'schema.yaml');
-    writeFileSync(path, documentedSchema());
+    writeFileSync(path, documentedTabularSchema());
     const schema = loadTabularSchemaFile(path);
     expect(schema.label).toBe('stroke');
     expect(new Set(schema.columns.map((c) => c.kind))).toEqual(new Set(['numeric', 'categorical', 'ignore']));
@@ -57,7 +49,7 @@ describe('the documented column schema', () => {
 
   it('encodes stroke data in the Kaggle layout to the 23 inputs the README counts', () => {
     const path = join(dir, 'schema.yaml');
-    writeFileSync(path, documentedSchema());
+    writeFileSync(path, documentedTabularSchema());
     const csv = strokeRecordsToCsv(generateStrokeCohort({ size: 2000, seed: 1 }));
     const split = loadTabularCsv(csv, loadTabularSchemaFile(path), { seed: 1 });
     expect(split.train.featureShape).toEqual([23]);
@@ -67,7 +59,7 @@ describe('the documented column schema', () => {
 
   it('stops on a malformed row with the line the README shows', () => {
     const path = join(dir, 'schema.yaml');
-    writeFileSync(path, documentedSchema());
+    writeFileSync(path, documentedTabularSchema());
     const lines = strokeRecordsToCsv(generateStrokeCohort({ size: 40, seed: 2 })).split('\n');
     const fields = lines[17]!.split(',');
     fields[2] = 'abc';
