@@ -123,8 +123,11 @@ async function measure(example: ReadmeExample, name: string): Promise<Measured> 
   if (command === 'federation') {
     await flotilla(example.args);
     const db = join(flag(example.args, '--dir') ?? '.flotilla/federation', 'server.db');
-    const runs = JSON.parse(await flotilla(['runs', 'list', '--db', db, '--json'])) as { runId: string }[];
-    const shown = JSON.parse(await flotilla(['runs', 'show', runs.at(-1)!.runId, '--db', db, '--json'])) as {
+    const { runs } = JSON.parse(await flotilla(['runs', 'list', '--db', db, '--json'])) as {
+      runs: { runId: string }[];
+    };
+    expect(runs).toHaveLength(1);
+    const shown = JSON.parse(await flotilla(['runs', 'show', runs[0]!.runId, '--db', db, '--json'])) as {
       rounds: { record: { federatedEvaluation: { metrics: Record<string, number> } } }[];
     };
     return { metrics: shown.rounds.at(-1)!.record.federatedEvaluation.metrics };
