@@ -9,11 +9,11 @@
  * deployment tests (test/deployment*.test.ts, test/federation.test.ts, test/admin.test.ts).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateStrokeCohort, strokeRecordsToCsv } from '../src/data/index.js';
 import { documentedTabularSchema, readmeExamples, type ReadmeExample } from './support/readme.js';
 
@@ -38,18 +38,22 @@ const runnable = examples.filter((e) => !DEPLOYMENT.has(e.args[0]!));
 
 let dir: string;
 
-/** Lets at most `limit` callers run at once; the others wait their turn in arrival order. */
+/**
+ * Lets at most `limit` callers run at once; the others wait their turn in arrival order. A finishing caller hands
+ * its slot straight to the next one, so no newcomer can slip in between.
+ */
 function limiter(limit: number): <T>(work: () => Promise<T>) => Promise<T> {
   let running = 0;
   const waiting: (() => void)[] = [];
   return async (work) => {
-    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    running++;
+    if (running < limit) running++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
     try {
       return await work();
     } finally {
-      running--;
-      waiting.shift()?.();
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
     }
   };
 }
@@ -62,6 +66,8 @@ beforeAll(() => {
   writeFileSync(join(dir, 'data.csv'), strokeRecordsToCsv(generateStrokeCohort({ size: 2000, seed: 1 })));
   writeFileSync(join(dir, 'schema.yaml'), documentedTabularSchema());
 });
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function flotilla(args: readonly string[]): Promise<string> {
   try {
