@@ -4,11 +4,11 @@
  * example is read from the README itself, so the documentation and this test cannot drift apart.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { FlotillaError } from '../src/core/index.js';
@@ -36,6 +36,8 @@ beforeAll(async () => {
   expect(published.title).toMatch(/tabular column schema/);
   validator = z.fromJSONSchema(published);
 });
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the documented column schema', () => {
   it('is accepted by the loader and by the published JSON Schema', () => {
