@@ -4,6 +4,7 @@ import {
   anything,
   arr,
   bool,
+  described,
   describeValue,
   int,
   literal,
@@ -14,7 +15,10 @@ import {
   parse,
   record,
   str,
+  tagged,
+  jsonSchemaOf,
   type Infer,
+  type Schema,
 } from './validate.js';
 
 /** The FlotillaError a call throws (fails the test when it does not throw one). */
@@ -140,5 +144,72 @@ describe('validate', () => {
     expect(describeValue('x'.repeat(100))).toBe(`"${'x'.repeat(40)}..."`);
     expect(describeValue(undefined)).toBe('nothing');
     expect(describeValue({})).toBe('an object');
+  });
+});
+
+describe('JSON Schema of a schema', () => {
+  it('says what each builder checks', () => {
+    const schema = obj({
+      name: described(str({ minLength: 1, maxLength: 8, pattern: /^[a-z]+$/ }), 'a lower-case name'),
+      count: optional(int({ min: 1, below: 10 })),
+      share: num({ above: 0, max: 1 }),
+      on: bool(),
+      mode: oneOf(['a', 'b'] as const),
+      tags: arr(literal('x'), { minLength: 1, maxLength: 3 }),
+      extra: record(anything(), { key: str({ minLength: 1 }), maxKeys: 4 }),
+    });
+    expect(jsonSchemaOf(schema, 'test')).toEqual({
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      title: 'test',
+      type: 'object',
+      properties: {
+        name: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 8,
+          pattern: '^[a-z]+$',
+          description: 'a lower-case name',
+        },
+        count: { type: 'integer', minimum: 1, exclusiveMaximum: 10 },
+        share: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+        on: { type: 'boolean' },
+        mode: { enum: ['a', 'b'] },
+        tags: { type: 'array', items: { const: 'x' }, minItems: 1, maxItems: 3 },
+        extra: {
+          type: 'object',
+          additionalProperties: {},
+          propertyNames: { type: 'string', minLength: 1 },
+          maxProperties: 4,
+        },
+      },
+      required: ['name', 'share', 'on', 'mode', 'tags', 'extra'],
+      additionalProperties: false,
+    });
+  });
+
+  it('refuses to publish a schema with a check it cannot describe', () => {
+    const custom: Schema<string> = { expected: 'a custom value', check: (value) => String(value) };
+    expect(errorOf(() => jsonSchemaOf(obj({ a: custom }), 'test')).code).toBe('INVALID_ARGUMENT');
+    expect(errorOf(() => jsonSchemaOf(str({ pattern: /^a$/i }), 'test')).message).toMatch(/no JSON Schema/);
+  });
+
+  it('checks a tagged object against the variant its tag names', () => {
+    const shape = tagged('kind', {
+      circle: obj({ kind: literal('circle'), r: num() }),
+      square: obj({ kind: literal('square'), side: num() }),
+    });
+    expect(parse(shape, { kind: 'square', side: 2 }, 'shape')).toEqual({ kind: 'square', side: 2 });
+    expect(errorOf(() => parse(shape, { kind: 'circle', side: 2 }, 'shape')).message).toBe(
+      'shape.side: unknown key (expected one of: kind, r)',
+    );
+    expect(errorOf(() => parse(shape, { kind: 'hexagon' }, 'shape')).message).toBe(
+      'shape.kind: expected one of "circle", "square", got "hexagon"',
+    );
+    expect(errorOf(() => parse(shape, 3, 'shape')).message).toMatch(
+      /^shape: expected an object whose "kind"/,
+    );
+    expect(shape.json).toEqual({
+      oneOf: [expect.objectContaining({ required: ['kind', 'r'] }), expect.anything()],
+    });
   });
 });

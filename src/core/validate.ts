@@ -6,6 +6,9 @@
  * Object schemas are strict: an unknown key is an error that names the key, because a misspelt config key that is
  * silently ignored is worse than a refusal. Outputs are fresh values holding only the declared keys, so callers never
  * see extra properties of the input.
+ *
+ * Every builder also describes itself as JSON Schema (`json`), so a file format checked here can be published
+ * (`jsonSchemaOf`) from the very definition that checks it.
  */
 import { FlotillaError, type ErrorCode } from './errors.js';
 
@@ -14,7 +17,12 @@ export interface Schema<T> {
   /** What the schema accepts, in words ("an integer >= 1"), used in error messages. */
   readonly expected: string;
   check(value: unknown, path: string): T;
+  /** What the schema accepts as JSON Schema; absent for hand-written checks it cannot describe. */
+  readonly json?: JsonSchema;
 }
+
+/** A JSON Schema (draft 2020-12) node. */
+export type JsonSchema = Readonly<Record<string, unknown>>;
 
 /** Marks an object key that may be absent; see `optional`. */
 export interface OptionalSchema<T> extends Schema<T | undefined> {
@@ -93,8 +101,19 @@ export function str(options: StrOptions = {}): Schema<string> {
   else if (maxLength < Infinity) parts.push(`of at most ${maxLength} characters`);
   if (pattern) parts.push(`matching ${patternName ?? String(pattern)}`);
   const expected = ['a string', ...parts].join(' ');
+  // A pattern with flags (say /i) has no JSON Schema equivalent, so such a schema does not claim one.
+  const json =
+    pattern && pattern.flags !== ''
+      ? undefined
+      : {
+          type: 'string',
+          ...(minLength > 0 ? { minLength } : {}),
+          ...(maxLength < Infinity ? { maxLength } : {}),
+          ...(pattern ? { pattern: pattern.source } : {}),
+        };
   return {
     expected,
+    json,
     check(value, path) {
       if (typeof value !== 'string') fail(path, expected, value);
       if (value.length < minLength || value.length > maxLength || (pattern && !pattern.test(value))) {
@@ -130,8 +149,16 @@ export function num(options: NumOptions = {}): Schema<number> {
   else if (max !== undefined) bounds = ` <= ${max}`;
   else if (below !== undefined) bounds = ` < ${below}`;
   const expected = `${integer ? 'an integer' : 'a finite number'}${bounds}`;
+  const json = {
+    type: integer ? 'integer' : 'number',
+    ...(min !== undefined ? { minimum: min } : {}),
+    ...(max !== undefined ? { maximum: max } : {}),
+    ...(above !== undefined ? { exclusiveMinimum: above } : {}),
+    ...(below !== undefined ? { exclusiveMaximum: below } : {}),
+  };
   return {
     expected,
+    json,
     check(value, path) {
       if (typeof value !== 'number' || !Number.isFinite(value)) fail(path, expected, value);
       if (integer && !Number.isSafeInteger(value)) fail(path, expected, value);
@@ -153,6 +180,7 @@ export function bool(): Schema<boolean> {
   const expected = 'true or false';
   return {
     expected,
+    json: { type: 'boolean' },
     check(value, path) {
       if (typeof value !== 'boolean') fail(path, expected, value);
       return value;
@@ -170,6 +198,7 @@ export function oneOf<const T extends readonly Primitive[]>(values: T): Schema<T
       : `one of ${values.map((v) => JSON.stringify(v)).join(', ')}`;
   return {
     expected,
+    json: values.length === 1 ? { const: values[0] } : { enum: [...values] },
     check(value, path) {
       if (!values.includes(value as Primitive)) fail(path, expected, value);
       return value as T[number];
@@ -184,7 +213,7 @@ export function literal<const T extends readonly Primitive[]>(...values: T): Sch
 
 /** Any value, unchecked: for a part of a document that a second, more specific schema checks later. */
 export function anything(): Schema<unknown> {
-  return { expected: 'anything', check: (value) => value };
+  return { expected: 'anything', json: {}, check: (value) => value };
 }
 
 export interface ArrOptions {
@@ -204,6 +233,12 @@ export function arr<T>(item: Schema<T>, options: ArrOptions = {}): Schema<T[]> {
   const expected = `an array${range} of ${item.expected}`;
   return {
     expected,
+    json: item.json && {
+      type: 'array',
+      items: item.json,
+      ...(minLength > 0 ? { minItems: minLength } : {}),
+      ...(maxLength < Infinity ? { maxItems: maxLength } : {}),
+    },
     check(value, path) {
       if (!Array.isArray(value)) fail(path, expected, value);
       if (value.length < minLength || value.length > maxLength) fail(path, expected, value);
@@ -219,6 +254,7 @@ export function optional<T>(schema: Schema<T>): OptionalSchema<T> {
   return {
     isOptional: true,
     expected: `${schema.expected} (optional)`,
+    json: schema.json,
     check: (value, path) => (value === undefined ? undefined : schema.check(value, path)),
   };
 }
@@ -251,6 +287,7 @@ export function obj<S extends Shape>(shape: S, options: ObjOptions = {}): Schema
   const expected = 'an object';
   return {
     expected,
+    json: objectJson(shape, options),
     check(value, path) {
       if (!isPlainObject(value)) fail(path, expected, value);
       if (!options.allowUnknownKeys) {
@@ -278,6 +315,22 @@ export function obj<S extends Shape>(shape: S, options: ObjOptions = {}): Schema
   };
 }
 
+/** The JSON Schema of an object shape, or undefined when one of its values has none. */
+function objectJson(shape: Shape, options: ObjOptions): JsonSchema | undefined {
+  const properties: Record<string, JsonSchema> = {};
+  for (const [key, schema] of Object.entries(shape)) {
+    if (!schema.json) return undefined;
+    properties[key] = schema.json;
+  }
+  const required = Object.keys(shape).filter((key) => !('isOptional' in shape[key]!));
+  return {
+    type: 'object',
+    properties,
+    ...(required.length > 0 ? { required } : {}),
+    ...(options.allowUnknownKeys ? {} : { additionalProperties: false }),
+  };
+}
+
 function parseKey(schema: Schema<string>, key: string, at: string): void {
   try {
     schema.check(key, at);
@@ -297,8 +350,17 @@ export interface RecordOptions {
 export function record<T>(value: Schema<T>, options: RecordOptions = {}): Schema<Record<string, T>> {
   const { key: keySchema, maxKeys = Infinity } = options;
   const expected = `an object${maxKeys < Infinity ? ` of at most ${maxKeys} keys` : ''} mapping to ${value.expected}`;
+  const described = value.json && (keySchema === undefined || keySchema.json);
   return {
     expected,
+    json: described
+      ? {
+          type: 'object',
+          additionalProperties: value.json,
+          ...(keySchema ? { propertyNames: keySchema.json } : {}),
+          ...(maxKeys < Infinity ? { maxProperties: maxKeys } : {}),
+        }
+      : undefined,
     check(input, path) {
       if (!isPlainObject(input)) fail(path, expected, input);
       const keys = Object.keys(input);
@@ -315,4 +377,43 @@ export function record<T>(value: Schema<T>, options: RecordOptions = {}): Schema
       );
     },
   };
+}
+
+/**
+ * The same schema with a human description in its JSON Schema (what a published format says about a key); the
+ * check is unchanged, and an optional schema stays optional.
+ */
+export function described<S extends Schema<unknown>>(schema: S, description: string): S {
+  return { ...schema, json: schema.json && { ...schema.json, description } };
+}
+
+/**
+ * Objects told apart by one key (`kind`, say), each with its own shape: a value is checked against the variant its
+ * tag names, so errors speak of that variant's keys (`impute` is unknown to a categorical column).
+ */
+export function tagged<const K extends string, V extends Readonly<Record<string, Schema<unknown>>>>(
+  tag: K,
+  variants: V,
+): Schema<Infer<V[keyof V]>> {
+  const tags = Object.keys(variants);
+  const tagSchema = oneOf(tags);
+  const expected = `an object whose "${tag}" is ${tagSchema.expected}`;
+  const jsons = Object.values(variants).map((variant) => variant.json);
+  return {
+    expected,
+    json: jsons.every((json) => json !== undefined) ? { oneOf: jsons } : undefined,
+    check(value, path) {
+      if (!isPlainObject(value)) fail(path, expected, value);
+      const name = tagSchema.check(value[tag], keyPath(path, tag));
+      return variants[name]!.check(value, path) as Infer<V[keyof V]>;
+    },
+  };
+}
+
+/** The JSON Schema (draft 2020-12) of a file format defined with these builders, with a title. */
+export function jsonSchemaOf(schema: Schema<unknown>, title: string): JsonSchema {
+  if (!schema.json) {
+    throw new FlotillaError('INVALID_ARGUMENT', `${title}: a part of its schema has no JSON Schema form`);
+  }
+  return { $schema: 'https://json-schema.org/draft/2020-12/schema', title, ...schema.json };
 }

@@ -56,7 +56,7 @@ export {
   writeStrokeCsv,
   writeTabularPreprocessingFile,
 } from './csv-files.js';
-export { parseTabularPreprocessing, tabularSchemaSpec } from './tabular-json.js';
+export { parseTabularPreprocessing, tabularSchemaJsonSchema, tabularSchemaSpec } from './tabular-json.js';
 export {
   GENDERS,
   RESIDENCE_TYPES,

@@ -12,27 +12,75 @@ import {
   parse,
   str,
   literal,
+  described,
+  jsonSchemaOf,
+  tagged,
+  type JsonSchema,
   type Schema,
 } from '../core/index.js';
 import type { TabularPreprocessing } from './tabular.js';
 import { featureColumns, type TabularSchema } from './tabular-schema.js';
 
-const columnSpec = obj({
-  name: str({ minLength: 1 }),
-  kind: oneOf(['numeric', 'categorical', 'ignore'] as const),
-  impute: optional(oneOf(['mean', 'median'] as const)),
-  categories: optional(arr(str())),
-  missing: optional(oneOf(['category', 'mode'] as const)),
-  unseen: optional(oneOf(['zero', 'error'] as const)),
+const columnName = described(
+  str({ minLength: 1 }),
+  'the column as named in the CSV header (each column once)',
+);
+
+const columnSpec = tagged('kind', {
+  numeric: obj({
+    name: columnName,
+    kind: described(literal('numeric'), "a number; standardized with the training rows' mean and deviation"),
+    impute: described(
+      optional(oneOf(['mean', 'median'] as const)),
+      'fill for missing values, from the training rows (default median)',
+    ),
+  }),
+  categorical: obj({
+    name: columnName,
+    kind: described(literal('categorical'), 'a category; one-hot encoded'),
+    categories: described(
+      optional(arr(str())),
+      'the categories in one-hot order (default: learned from the training rows, sorted)',
+    ),
+    missing: described(
+      optional(oneOf(['category', 'mode'] as const)),
+      'missing values: an extra one-hot column NAME=<missing> (category, default) or the most frequent category (mode)',
+    ),
+    unseen: described(
+      optional(oneOf(['zero', 'error'] as const)),
+      'a value outside the categories: all zeros (zero, default) or a malformed row (error)',
+    ),
+  }),
+  ignore: obj({
+    name: columnName,
+    kind: described(literal('ignore'), 'read but not a feature (an id, a free-text note)'),
+  }),
 });
 
 export const tabularSchemaSpec = obj({
-  columns: arr(columnSpec, { minLength: 1 }),
-  label: str({ minLength: 1 }),
-  classes: optional(arr(str())),
-  positiveLabel: optional(str()),
-  missingValues: optional(arr(str())),
+  columns: described(
+    arr(columnSpec, { minLength: 1 }),
+    'every column of the CSV except the label, each numeric, categorical or ignore',
+  ),
+  label: described(str({ minLength: 1 }), 'the label column'),
+  classes: described(
+    optional(arr(str())),
+    'label values in class-index order; other labels are malformed rows (default: the values in the file, sorted)',
+  ),
+  positiveLabel: described(
+    optional(str()),
+    'binary tasks: the label value that is class 1 (the other one is class 0)',
+  ),
+  missingValues: described(
+    optional(arr(str())),
+    'field values (trimmed) that mean missing (default "", NA, N/A, ?)',
+  ),
 });
+
+/** The published JSON Schema of `--schema` files (`flotilla config schema tabular`), from the spec that checks them. */
+export function tabularSchemaJsonSchema(): JsonSchema {
+  return jsonSchemaOf(tabularSchemaSpec, 'Flotilla tabular column schema (--schema)');
+}
 
 const stringOrNull: Schema<string | null> = {
   expected: 'a string or null',

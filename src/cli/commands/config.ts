@@ -1,9 +1,11 @@
 /**
  * `flotilla config schema [COMMAND]`: prints the published JSON Schema of a config file, generated from the same zod
  * definitions that check config files and flags. The run settings are shared, so a file valid for `simulate` is valid
- * for `server` and `federation` too; `server` adds its own keys (host, port, TLS...).
+ * for `server` and `federation` too; `server` adds its own keys (host, port, TLS...). `tabular` is the column schema
+ * file of a csv dataset (`--schema`), generated from the spec its loader checks it with.
  */
 import type { z } from 'zod';
+import { tabularSchemaJsonSchema } from '../../data/index.js';
 import { usageError, type Command } from '../command.js';
 import { settingsJsonSchema } from '../settings/index.js';
 import { RUN_SCHEMA } from '../settings/run-settings.js';
@@ -18,21 +20,24 @@ export const CONFIG_SCHEMAS: Readonly<Record<string, { schema: z.ZodObject; titl
 
 export const configCommand: Command = {
   name: 'config',
-  summary: 'print the JSON Schema of config files (flotilla config schema [simulate|server|federation])',
+  summary:
+    'print the JSON Schema of config files (flotilla config schema [simulate|server|federation|tabular])',
   help: () =>
     [
-      'Usage: flotilla config schema [simulate|server|federation]',
+      'Usage: flotilla config schema [simulate|server|federation|tabular]',
       '',
       'Prints the JSON Schema (draft 2020-12) that config files of the command follow (default simulate). One run',
-      'config serves simulate, server and federation alike; the server schema adds the server-only keys.',
+      'config serves simulate, server and federation alike; the server schema adds the server-only keys. tabular is',
+      'the column schema file of a csv dataset (--schema).',
     ].join('\n'),
   async run(args) {
     const [sub, name = 'simulate', ...extra] = args;
     const entry = CONFIG_SCHEMAS[name];
-    if (sub !== 'schema' || !entry || extra.length > 0) {
-      throw usageError('usage: flotilla config schema [simulate|server|federation]');
+    if (sub !== 'schema' || !(entry || name === 'tabular') || extra.length > 0) {
+      throw usageError('usage: flotilla config schema [simulate|server|federation|tabular]');
     }
-    process.stdout.write(`${JSON.stringify(settingsJsonSchema(entry.schema, entry.title), null, 2)}\n`);
+    const json = entry ? settingsJsonSchema(entry.schema, entry.title) : tabularSchemaJsonSchema();
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
     return 0;
   },
 };

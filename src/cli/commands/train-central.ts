@@ -5,6 +5,7 @@
  * after every epoch.
  */
 import { writeFileSync } from 'node:fs';
+import type { Dataset } from '../../core/index.js';
 import { trainCentral, type CentralEpoch } from '../../ml/index.js';
 import { equivalentEpochs, pooledSummary } from '../../sim/report.js';
 import { pooledTraining } from '../../sim/scenario.js';
@@ -81,7 +82,7 @@ export const trainCentralCommand: Command = {
     if (config.output) {
       writeFileSync(
         config.output,
-        `${JSON.stringify({ command: 'train-central', options, epochs: result.history }, null, 2)}\n`,
+        `${JSON.stringify({ command: 'train-central', options, labelCounts: labelCounts(train), epochs: result.history }, null, 2)}\n`,
       );
       process.stdout.write(`History written to ${config.output}\n`);
     }
@@ -89,3 +90,10 @@ export const trainCentralCommand: Command = {
     return 0;
   },
 };
+
+/** Examples per class in the pooled training data: what a trivial majority-class predictor is measured against. */
+function labelCounts(data: Dataset): number[] {
+  const counts = new Array<number>(data.numClasses).fill(0);
+  for (const label of data.labels) counts[label]! += 1;
+  return counts;
+}
