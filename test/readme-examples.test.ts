@@ -30,8 +30,21 @@ const EXAMPLE_TIMEOUT_MS = 600_000;
 /** Examples run two at a time (the project's reference machine has 2 cores); more would only queue for them. */
 const PARALLEL = 2;
 
-/** Subcommands that are steps of a deployment: they need a server, and the deployment tests run them. */
-const DEPLOYMENT = new Set(['server', 'client', 'certs', 'clients', 'status', 'runs', 'he', 'identity']);
+/**
+ * Subcommands run by other tests: the steps of a deployment need a server (the deployment tests run them), and
+ * `new` writes a project whose `npm start` test/new-project.test.ts runs and checks against the majority class.
+ */
+const DEPLOYMENT = new Set([
+  'server',
+  'client',
+  'certs',
+  'clients',
+  'status',
+  'runs',
+  'he',
+  'identity',
+  'new',
+]);
 
 const examples = readmeExamples();
 const runnable = examples.filter((e) => !DEPLOYMENT.has(e.args[0]!));
