@@ -106,6 +106,15 @@ describe('simulate with a user Trainer', () => {
       /; first: client-\d+: .*the global model and the trained parameters differ at tensor 0/,
     );
   });
+
+  it('stops FedProx on a trainer that does not declare the proximal term, naming it', async () => {
+    const fedProx = simulate({
+      settings: { ...SMALL, rounds: 1, maxRetries: 0, strategy: 'fedprox' },
+      trainer: ({ train, test }) => new SoftmaxTrainer(train, test),
+      initialParameters: softmaxParameters(784, 10),
+    });
+    await expect(fedProx).rejects.toThrow(/; first: client-\d+: .*"proximal-term": FedProx's proximal term/);
+  });
 });
 
 describe('simulate with a trainer module in worker threads', () => {
