@@ -14,6 +14,7 @@
  */
 import { FlotillaError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
+import { assertSameLength } from './metrics.js';
 
 export interface BootstrapOptions {
   /** Number of resamples (default 1000). */
@@ -195,15 +196,6 @@ function countPositives(labels: ArrayLike<number>): number {
   return positives;
 }
 
-function assertSameLength(scores: ArrayLike<number>, labels: ArrayLike<number>, what: string): void {
-  if (scores.length !== labels.length) {
-    throw new FlotillaError(
-      'INVALID_ARGUMENT',
-      `${what}: ${scores.length} scores but ${labels.length} labels`,
-    );
-  }
-}
-
 /**
  * AUC-ROC and AUC-PR of `scores` (probabilities of class 1) with percentile-bootstrap intervals. Without both
  * classes, or with a NaN score, the estimates and intervals are NaN (as in metrics.ts).
@@ -213,7 +205,7 @@ export function bootstrapAuc(
   labels: ArrayLike<number>,
   options: BootstrapOptions = {},
 ): AucIntervals {
-  assertSameLength(scores, labels, 'bootstrapAuc');
+  assertSameLength(scores, labels, 'bootstrapAuc', 'scores');
   const { resamples, level, seed } = settings(options);
   const positives = countPositives(labels);
   const negatives = labels.length - positives;
@@ -260,8 +252,8 @@ export function pairedAucDifference(
   labels: ArrayLike<number>,
   options: BootstrapOptions = {},
 ): AucDifference {
-  assertSameLength(scoresA, labels, 'pairedAucDifference (model A)');
-  assertSameLength(scoresB, labels, 'pairedAucDifference (model B)');
+  assertSameLength(scoresA, labels, 'pairedAucDifference (model A)', 'scores');
+  assertSameLength(scoresB, labels, 'pairedAucDifference (model B)', 'scores');
   const { resamples, level, seed } = settings(options);
   const positives = countPositives(labels);
   const a = rank(scoresA);

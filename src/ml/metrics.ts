@@ -27,9 +27,15 @@ export interface BinaryMetrics {
   readonly aucPr: number;
 }
 
-function assertSameLength(a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {
+/** Throws INVALID_ARGUMENT unless there is one label per prediction (or score, as `noun` says). */
+export function assertSameLength(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  what: string,
+  noun = 'predictions',
+): void {
   if (a.length !== b.length) {
-    throw new FlotillaError('INVALID_ARGUMENT', `${what}: ${a.length} predictions but ${b.length} labels`);
+    throw new FlotillaError('INVALID_ARGUMENT', `${what}: ${a.length} ${noun} but ${b.length} labels`);
   }
 }
 
