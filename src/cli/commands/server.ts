@@ -208,14 +208,22 @@ export const serverCommand: Command = {
         'WARNING: --insecure: serving plain ws:// without TLS. Tokens and models cross the network in clear text.\n',
       );
     }
+    // The handlers go in before the server starts: its log says "waiting" from inside startServer, and a
+    // signal sent on that line must stop it cleanly rather than kill the process with the default action.
+    let stopRequested = false;
+    let stop = () => {
+      stopRequested = true;
+    };
+    const onSignal = () => stop();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     const server = await startServer(config, {
       log: logLine,
       // A log line per committed round with an ETA: a long run's log never goes silent between connections.
       subscribe: (events) => attachRoundLog(events, logLine),
     });
-    const stop = () => void server.close();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    stop = () => void server.close();
+    if (stopRequested) stop();
     try {
       const result = await server.finished;
       process.stdout.write(`${JSON.stringify({ status: result.status, lastRound: result.lastRound })}\n`);
