@@ -42,6 +42,9 @@ export default defineConfig({
             'src/client/**/*.test.ts',
           ],
           exclude: NODE_ONLY,
+          // After the node project, not beside it: Chromium next to two forks would overload a 2-core machine and
+          // stretch the end-to-end tests' rounds.
+          sequence: { groupOrder: 1 },
           browser: {
             enabled: true,
             provider: 'playwright',
