@@ -21,6 +21,26 @@ const NODE_BUILTINS = builtinModules.filter((name) => !name.startsWith('_'));
 const NODE_ONLY_PACKAGES = ['ws', 'better-sqlite3', 'fastify', 'fastify/*', '@fastify/*', 'pg', 'pg/*'];
 const SEAL = ['node-seal', 'node-seal/*'];
 const TFJS = ['@tensorflow/*'];
+/** The layers above the isomorphic ones (DESIGN "Layout"), and the client's Node platform code. */
+const NODE_SIDE_LAYERS = [
+  ...[
+    'engine',
+    'transport',
+    'storage',
+    'server',
+    'sim',
+    'federation',
+    'cli',
+    'telemetry',
+    'ml',
+    'data',
+    'vertical',
+    'public',
+  ].map((layer) => `**/${layer}/*`),
+  '**/client/node/*',
+  './node/*',
+  '../node/*',
+];
 
 function restrictedImports({ allowSeal }) {
   return [
@@ -35,6 +55,11 @@ function restrictedImports({ allowSeal }) {
         { group: ['node:*'], message: 'isomorphic code runs in browsers: no node: modules.' },
         { group: NODE_ONLY_PACKAGES, message: 'a Node-only package: isomorphic code runs in browsers.' },
         { group: TFJS, message: 'TF.js lives only in ml/: isomorphic code works on ParameterSet.' },
+        {
+          group: NODE_SIDE_LAYERS,
+          message:
+            'isomorphic code imports only core, protocol, strategy, privacy, compression and client (DESIGN).',
+        },
         ...(allowSeal
           ? []
           : [

@@ -32,6 +32,22 @@ describe('the isomorphic lint rule', () => {
   });
 
   it.each([
+    ['src/client/fixture.ts', './node/socket.js'],
+    ['src/client/web/fixture.ts', '../node/socket.js'],
+    ['src/client/fixture.ts', '../engine/index.js'],
+    ['src/privacy/dp/fixture.ts', '../../storage/index.js'],
+    ['src/core/fixture.ts', '../ml/index.js'],
+  ])('refuses in %s an import of %s (a Node-side layer)', async (path, specifier) => {
+    const code = `import { x } from '${specifier}';\nexport const y = x;\n`;
+    expect(await ruleErrors(code, path)).toEqual(['no-restricted-imports']);
+  });
+
+  it('lets the isomorphic layers import each other', async () => {
+    const code = `import { a } from '../core/index.js';\nimport { b } from '../privacy/dp/index.js';\nimport { c } from './runtime.js';\nexport const y = [a, b, c];\n`;
+    expect(await ruleErrors(code, 'src/client/fixture.ts')).toEqual([]);
+  });
+
+  it.each([
     ['process', `export const argv = process.argv;\n`],
     ['Buffer', `export const b = Buffer.from('x');\n`],
     ['require', `export const r = typeof require;\n`],
