@@ -42,7 +42,21 @@ const NODE_SIDE_LAYERS = [
   '../node/*',
 ];
 
-function restrictedImports({ allowSeal }) {
+/**
+ * What the client runtime must not load: the privacy barrels and the server-side modules behind them (the SecAgg+
+ * server and simulation harness, the CKKS aggregator and node-seal's loader). It imports the narrow client modules.
+ */
+const SERVER_SIDE_PRIVACY = [
+  '**/privacy/index.js',
+  '**/privacy/secagg/index.js',
+  '**/privacy/secagg/server.js',
+  '**/privacy/secagg/simulate.js',
+  '**/privacy/he/index.js',
+  '**/privacy/he/aggregator.js',
+  '**/privacy/he/seal.js',
+];
+
+function restrictedImports({ allowSeal = false, client = false } = {}) {
   return [
     'error',
     {
@@ -60,6 +74,15 @@ function restrictedImports({ allowSeal }) {
           message:
             'isomorphic code imports only core, protocol, strategy, privacy, compression and client (DESIGN).',
         },
+        ...(client
+          ? [
+              {
+                group: SERVER_SIDE_PRIVACY,
+                message:
+                  'client code imports the narrow privacy modules it needs, not barrels or server code.',
+              },
+            ]
+          : []),
         ...(allowSeal
           ? []
           : [
@@ -124,10 +147,15 @@ export default tseslint.config(
     files: ISOMORPHIC,
     ignores: NOT_ISOMORPHIC,
     rules: {
-      'no-restricted-imports': restrictedImports({ allowSeal: false }),
+      'no-restricted-imports': restrictedImports(),
       'no-restricted-syntax': restrictedDynamicImports({ allowSeal: false }),
       'no-restricted-globals': ['error', ...NODE_GLOBALS],
     },
+  },
+  {
+    files: ['src/client/**'],
+    ignores: NOT_ISOMORPHIC,
+    rules: { 'no-restricted-imports': restrictedImports({ client: true }) },
   },
   {
     files: ['src/privacy/he/**'],
