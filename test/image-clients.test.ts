@@ -92,5 +92,12 @@ describe('Node clients on IDX image files', () => {
     expect(client.output.trim()).toBe(
       `flotilla client: error: ${a.images} holds 20 images but ${b.labels} holds 10 labels`,
     );
+    const untested = start([
+      'client',
+      ...['--server', 'wss://127.0.0.1:9/ws', '--id', 'lab', '--token-file', bad],
+      ...['--data', a.images, '--labels', a.labels, '--test-data', b.images],
+    ]);
+    expect(await untested.exited).not.toBe(0);
+    expect(untested.output.trim()).toContain('--test-data images need their --test-labels');
   }, 60_000);
 });
