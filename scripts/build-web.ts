@@ -36,9 +36,8 @@ const result = await build({
   sourcemap: 'external',
   // Our own sources, not dist/: the same condition the tests and tsx use.
   conditions: ['flotilla-source'],
-  // The wasm backend's Emscripten glue mentions Node modules on code paths a browser never takes.
-  external: ['fs', 'path', 'worker_threads', 'perf_hooks', 'os', 'crypto'],
-  legalComments: 'linked',
+  // The licence notices of the bundled packages go to worker.js.LEGAL.txt (served with the page).
+  legalComments: 'external',
   metafile: true,
   logLevel: 'warning',
 });

@@ -94,6 +94,7 @@ const ASSETS: ReadonlyMap<string, string> = new Map([
   ['style.css', 'text/css; charset=utf-8'],
   ['page.js.map', 'application/json'],
   ['worker.js.map', 'application/json'],
+  ['worker.js.LEGAL.txt', 'text/plain; charset=utf-8'],
   ['wasm/tfjs-backend-wasm.wasm', WASM],
   ['wasm/tfjs-backend-wasm-simd.wasm', WASM],
   ['wasm/tfjs-backend-wasm-threaded-simd.wasm', WASM],
