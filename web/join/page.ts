@@ -151,7 +151,10 @@ async function main(): Promise<void> {
       case 'progress':
         return void text('progress', `epoch ${m.epoch} of ${m.epochs}`);
       case 'metrics':
-        metrics[m.kind] = { round: m.round, ...m.values };
+        metrics[m.kind] = {
+          round: m.round,
+          ...Object.fromEntries(Object.entries(m.values).map(([k, v]) => [k, Number(v.toPrecision(4))])),
+        };
         return void text('metrics', JSON.stringify(metrics, null, 1));
       case 'privacy':
         return void text('privacy', `ε = ${m.epsilon.toFixed(3)} spent by this browser (δ = ${m.delta})`);
