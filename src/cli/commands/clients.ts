@@ -1,9 +1,12 @@
 /**
  * `flotilla clients add|revoke|list` against the server's database. `add` prints the token once; only its salted
- * hash is stored. A revocation reaches a running server within its revocation check interval (default 1 s).
+ * hash is stored. `add --link` prints a one-time enrolment link for the participant page instead (for a new client
+ * or an existing one): whoever opens it first gets the client's new token. A revocation reaches a running server
+ * within its revocation check interval (default 1 s).
  */
 import { checkClientId } from '../../core/index.js';
 import { clientCertificateFingerprint } from '../../server/tls.js';
+import type { Storage } from '../../storage/index.js';
 import { SqliteStorage } from '../../storage/sqlite/index.js';
 import { z } from 'zod';
 import { usageError, type Command } from '../command.js';
@@ -23,9 +26,66 @@ const CLIENTS_COMMAND = commandSettings(
       description:
         'add: the client certificate (PEM file, or its SHA-256 fingerprint); required to connect under mutual TLS',
     }),
+    link: z.boolean().default(false).meta({
+      description:
+        "add: print a one-time enrolment link for the participant page instead of the token (also for an existing client: a new link replaces its unused one, and opening it replaces the client's token)",
+    }),
+    url: text()
+      .optional()
+      .meta({ description: "add --link: the server's address as participants reach it, https://HOST:PORT" }),
+    linkTtl: z.number().gt(0).default(24).meta({
+      description: 'add --link: how long the link works',
+      unit: 'hours',
+    }),
     json: z.boolean().default(false).meta({ description: 'print JSON' }),
   }),
 );
+
+/** The page's address on the server `url` names: only its origin counts. */
+function joinUrl(url: string | undefined): URL {
+  if (url === undefined)
+    throw usageError('--link needs --url https://HOST:PORT (the server as participants reach it)');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw usageError(
+      `--url "${url}" is not a URL; give the server's address, e.g. https://fl.example.org:8443`,
+    );
+  }
+  // http:// only serves a server run with --insecure; browsers allow its crypto on loopback addresses only.
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw usageError(`--url "${url}" must start with https:// (the participant page is served over HTTPS)`);
+  }
+  return new URL('/join', parsed.origin);
+}
+
+/** `add NAME --link`: registers NAME unless it exists, then issues its link (the code rides in the fragment). */
+async function addLink(
+  storage: Storage,
+  name: string,
+  v: { readonly url?: string; readonly linkTtl: number; readonly cert?: string },
+) {
+  const page = joinUrl(v.url);
+  const existing = await storage.getClient(name);
+  if (existing && v.cert !== undefined) {
+    throw usageError(`client ${name} already exists; --cert only applies when it is first added`);
+  }
+  if (!existing) {
+    await storage.addClient(
+      name,
+      v.cert ? { certificateFingerprint: clientCertificateFingerprint(v.cert) } : {},
+    );
+  }
+  const enrolment = await storage.createEnrolment(name, Math.round(v.linkTtl * 3_600_000));
+  page.hash = `enrol=${enrolment.code}`;
+  return {
+    client: name,
+    created: !existing,
+    link: page.href,
+    expiresAt: new Date(enrolment.expiresAt).toISOString(),
+  };
+}
 
 export function dbPathFrom(db: string | undefined, config: string | undefined): string {
   if (db !== undefined) return db;
@@ -39,6 +99,7 @@ export const clientsCommand: Command = {
   help: () =>
     [
       'Usage: flotilla clients add NAME | revoke NAME | list  (--db PATH | --config FILE)',
+      '       flotilla clients add NAME --link --url https://HOST:PORT [--link-ttl HOURS]',
       '',
       CLIENTS_COMMAND.help(),
     ].join('\n'),
@@ -59,7 +120,14 @@ export const clientsCommand: Command = {
     const print = (value: unknown, text: string) =>
       process.stdout.write(v.json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
     try {
-      if (sub === 'add') {
+      if (sub === 'add' && v.link) {
+        const added = await addLink(storage, name!, v);
+        print(
+          added,
+          `${added.created ? 'added' : 'new link for'} client ${name}; its one-time enrolment link (shown once, works until ${added.expiresAt}; whoever opens it first gets the client's token):\n${added.link}`,
+        );
+      } else if (sub === 'add') {
+        if (v.url !== undefined) throw usageError('--url goes with --link');
         const added = await storage.addClient(
           name!,
           v.cert ? { certificateFingerprint: clientCertificateFingerprint(v.cert) } : {},
