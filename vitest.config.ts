@@ -10,6 +10,9 @@ const NODE_ONLY = [
   'src/client/node/**',
 ];
 
+/** Tests of browser platform code that Node lacks (IndexedDB): they run in the "browser" project only. */
+const BROWSER_ONLY = ['src/client/web/**'];
+
 export default defineConfig({
   test: {
     testTimeout: 120_000,
@@ -25,6 +28,7 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: BROWSER_ONLY,
         },
       },
       {
