@@ -1,6 +1,6 @@
 /**
- * Real Chromium for end-to-end tests and browser benchmarks: Debian's /usr/bin/chromium driven by playwright-core
- * (never a downloaded browser). One browser per test file; each participant page gets its own context, so pages
+ * Real Chromium for end-to-end tests: Debian's /usr/bin/chromium driven by playwright-core (never a downloaded
+ * browser; bench/browser/chromium.ts has the launcher and its flags). One browser per test file; each participant page gets its own context, so pages
  * share no sessionStorage or IndexedDB unless a test reuses a context on purpose (a reload keeps its context).
  *
  * A test CA is trusted by pinning the server certificate's public key (`--ignore-certificate-errors-spki-list`),
@@ -10,10 +10,8 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
-
-export const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { launchChromium as launch } from '../../bench/browser/chromium.js';
 
 /** Where tests write screenshots; git-ignored. */
 export const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url).pathname;
@@ -34,9 +32,9 @@ export interface LaunchOptions {
 
 export async function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
   const hashes = await Promise.all((options.trustCertificates ?? []).map(spkiHash));
-  const args = [...FLAGS, ...(options.args ?? [])];
+  const args = [...(options.args ?? [])];
   if (hashes.length > 0) args.push(`--ignore-certificate-errors-spki-list=${hashes.join(',')}`);
-  return chromium.launch({ executablePath: CHROMIUM, args });
+  return launch(args);
 }
 
 /** One request or WebSocket frame a page (or its workers) sent. */
