@@ -1,5 +1,85 @@
+import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+
+/**
+ * The isomorphic folders (DESIGN principle 3) run unchanged in Node and in browsers: they may use no Node built-in,
+ * no Node-only package, no Node global. Platform needs go through interfaces implemented in client/node and
+ * client/web. node-seal (CKKS) loads in browsers but only privacy/he may load it, so that a client never carries it
+ * unless its run uses homomorphic aggregation; TF.js stays in ml/ (DESIGN principle 1).
+ */
+const ISOMORPHIC = [
+  'src/core/**',
+  'src/protocol/**',
+  'src/strategy/**',
+  'src/privacy/**',
+  'src/compression/**',
+  'src/client/**',
+];
+const NOT_ISOMORPHIC = ['src/client/node/**', '**/*.test.ts'];
+const NODE_BUILTINS = builtinModules.filter((name) => !name.startsWith('_'));
+const NODE_ONLY_PACKAGES = ['ws', 'better-sqlite3', 'fastify', 'fastify/*', '@fastify/*', 'pg', 'pg/*'];
+const SEAL = ['node-seal', 'node-seal/*'];
+const TFJS = ['@tensorflow/*'];
+
+function restrictedImports({ allowSeal }) {
+  return [
+    'error',
+    {
+      paths: NODE_BUILTINS.map((name) => ({
+        name,
+        message:
+          'isomorphic code runs in browsers: use a platform interface (client/node, client/web) instead.',
+      })),
+      patterns: [
+        { group: ['node:*'], message: 'isomorphic code runs in browsers: no node: modules.' },
+        { group: NODE_ONLY_PACKAGES, message: 'a Node-only package: isomorphic code runs in browsers.' },
+        { group: TFJS, message: 'TF.js lives only in ml/: isomorphic code works on ParameterSet.' },
+        ...(allowSeal
+          ? []
+          : [
+              {
+                group: SEAL,
+                message: 'node-seal (CKKS) loads only in privacy/he, so a client carries it only when used.',
+              },
+            ]),
+      ],
+    },
+  ];
+}
+
+/** no-restricted-imports does not see import(): the same names, as a literal dynamic import, are refused here. */
+function restrictedDynamicImports({ allowSeal }) {
+  const names = [
+    ...NODE_BUILTINS,
+    'ws',
+    'better-sqlite3',
+    'fastify',
+    'pg',
+    ...(allowSeal ? [] : ['node-seal']),
+  ];
+  const escaped = names.map((n) => n.replace(/[/.]/g, '\\$&')).join('|');
+  return [
+    'error',
+    {
+      selector: `ImportExpression > Literal[value=/^(node:|@fastify\\/|@tensorflow\\/|(${escaped})(\\/|$))/]`,
+      message:
+        'isomorphic code runs in browsers: no dynamic import of a Node built-in or a Node-only package.',
+    },
+  ];
+}
+
+const NODE_GLOBALS = [
+  'process',
+  'Buffer',
+  '__dirname',
+  '__filename',
+  'require',
+  'module',
+  'global',
+  'setImmediate',
+  'clearImmediate',
+].map((name) => ({ name, message: `"${name}" is a Node global: isomorphic code runs in browsers.` }));
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', '.flotilla/', 'web/vendor/', 'docs/api/'] },
@@ -14,5 +94,22 @@ export default tseslint.config(
   {
     files: ['bin/**/*.js', 'templates/**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
+    files: ISOMORPHIC,
+    ignores: NOT_ISOMORPHIC,
+    rules: {
+      'no-restricted-imports': restrictedImports({ allowSeal: false }),
+      'no-restricted-syntax': restrictedDynamicImports({ allowSeal: false }),
+      'no-restricted-globals': ['error', ...NODE_GLOBALS],
+    },
+  },
+  {
+    files: ['src/privacy/he/**'],
+    ignores: NOT_ISOMORPHIC,
+    rules: {
+      'no-restricted-imports': restrictedImports({ allowSeal: true }),
+      'no-restricted-syntax': restrictedDynamicImports({ allowSeal: true }),
+    },
   },
 );

@@ -49,6 +49,7 @@ describe('API reference', () => {
     const modules = project.children ?? [];
     expect(modules.map((m) => m.name).sort()).toEqual([
       'flotilla',
+      'flotilla/browser',
       'flotilla/client',
       'flotilla/data',
       'flotilla/ml',

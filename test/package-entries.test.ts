@@ -48,7 +48,15 @@ describe('package entry points', () => {
   const subpaths = Object.entries(pkg.exports).filter(([key]) => key !== './package.json');
 
   it('offers the documented subpaths', () => {
-    expect(subpaths.map(([key]) => key)).toEqual(['.', './sim', './server', './client', './ml', './data']);
+    expect(subpaths.map(([key]) => key)).toEqual([
+      '.',
+      './sim',
+      './server',
+      './client',
+      './ml',
+      './data',
+      './browser',
+    ]);
   });
 
   it.each(subpaths)('%s maps source, types and build output of one module', (_key, target) => {
@@ -68,8 +76,8 @@ describe('package entry points', () => {
     expect(`./${pkg.types}`).toBe(dot['types']);
   });
 
-  it('keeps the root entry browser-safe', () => {
-    const externals = reachableExternals('src/index.ts');
+  it.each(['src/index.ts', 'src/public/browser.ts'])('keeps %s browser-safe', (entry) => {
+    const externals = reachableExternals(entry);
     const nodeOnly = [...externals].filter(
       ([spec]) =>
         spec.startsWith('node:') ||

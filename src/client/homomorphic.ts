@@ -10,10 +10,13 @@ import {
   type HomomorphicTask,
   type ParameterSet,
 } from '../core/index.js';
-import { he } from '../privacy/index.js';
+// The narrow modules, not the he barrel: they take the SEAL instance from the keys, so node-seal itself stays out of
+// the client's module graph (the caller that loaded the keys already loaded it).
+import { decryptAggregate, encryptUpdate } from '../privacy/he/client.js';
+import type { HeKeys } from '../privacy/he/keys.js';
 
 export class HomomorphicClient {
-  constructor(private readonly keys: he.HeKeys) {}
+  constructor(private readonly keys: HeKeys) {}
 
   /** The ciphertexts of weight x update, the weight being 1 or the example count as the task says. */
   encrypt(task: HomomorphicTask, update: ParameterSet, numExamples: number): Uint8Array {
@@ -23,12 +26,12 @@ export class HomomorphicClient {
         "the round's CKKS parameters differ from this client's key file: it holds a key for other parameters",
       );
     }
-    return he.encryptUpdate(this.keys, update.data, task.unitWeights ? 1 : numExamples);
+    return encryptUpdate(this.keys, update.data, task.unitWeights ? 1 : numExamples);
   }
 
   /** Decrypts the server's encrypted sum of `dimension` values into little-endian float64 bytes. */
   decrypt(payload: Uint8Array, dimension: number): Uint8Array {
-    const sum = he.decryptAggregate(this.keys, payload, dimension);
+    const sum = decryptAggregate(this.keys, payload, dimension);
     const out = new Uint8Array(8 * dimension);
     const view = new DataView(out.buffer);
     for (let i = 0; i < dimension; i++) view.setFloat64(8 * i, sum[i]!, true);

@@ -8,18 +8,17 @@
  * (privacy/dp/client-cost.ts).
  */
 import { FlotillaError, Rng, type FitConfig, type FitOutput, type ParameterSet } from '../core/index.js';
+import { PrivacyAccountant, type PrivacyBudget } from '../privacy/accountant/index.js';
 import {
   CLIENT_EPSILON_METRIC,
   CLIPPED_METRIC,
   LocalGaussianNoise,
-  PrivacyAccountant,
   SecureNoise,
   SeededNoise,
   clientReleaseCost,
   clipUpdate,
   type NoiseSource,
-  type PrivacyBudget,
-} from '../privacy/index.js';
+} from '../privacy/dp/index.js';
 
 /**
  * How much secure aggregation's stochastic rounding can lengthen a clipped update before the server adds central

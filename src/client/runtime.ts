@@ -12,7 +12,8 @@ import {
   missingTrainerFeatures,
   type Trainer,
 } from '../core/index.js';
-import type { PrivacyBudget, he } from '../privacy/index.js';
+import type { PrivacyBudget } from '../privacy/accountant/index.js';
+import type { HeKeys } from '../privacy/he/keys.js';
 import {
   DEFAULT_DECODE_LIMITS,
   MAX_FAILURE_MESSAGE_LENGTH,
@@ -47,7 +48,7 @@ export interface ClientRuntimeOptions {
    */
   readonly ledger?: PrivacyLedgerStore;
   /** The CKKS key the federation's clients share, for homomorphic aggregation (loaded from its key file). */
-  readonly homomorphicKeys?: he.HeKeys;
+  readonly homomorphicKeys?: HeKeys;
   /** Sign this client's SecAgg+ keys and verify its neighbours' against a roster (and refuse unsigned rounds). */
   readonly identity?: ClientIdentity;
 }

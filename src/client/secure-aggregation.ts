@@ -9,17 +9,19 @@
  * differ, since a low threshold or a small group would let the server recover one client's masks.
  */
 import { FlotillaError, Rng, fromHex, type ParameterSet, type SecureAggregationTask } from '../core/index.js';
-import { secagg } from '../privacy/index.js';
+// The client-side SecAgg+ modules only: the secagg barrel also carries the server and the simulation harness.
+import { SecAggClient } from '../privacy/secagg/client.js';
+import { resolveRoundParams, type SecAggRoundParams } from '../privacy/secagg/config.js';
 
 /** The round's SecAgg+ parameters as this client computes them, or SECAGG_REFUSED when the task's differ. */
 export function verifiedRoundParams(
   task: SecureAggregationTask,
   round: number,
   dimension: number,
-): secagg.SecAggRoundParams {
-  let params: secagg.SecAggRoundParams;
+): SecAggRoundParams {
+  let params: SecAggRoundParams;
   try {
-    params = secagg.resolveRoundParams(
+    params = resolveRoundParams(
       {
         neighbours: task.neighbours,
         threshold: task.threshold,
@@ -83,7 +85,7 @@ function rosterKeys(
 export class SecureAggregationSession {
   private constructor(
     readonly round: number,
-    private readonly client: secagg.SecAggClient,
+    private readonly client: SecAggClient,
   ) {}
 
   /**
@@ -100,7 +102,7 @@ export class SecureAggregationSession {
   ): Promise<{ session: SecureAggregationSession; advertisement: Uint8Array }> {
     const params = verifiedRoundParams(task, round, update.size);
     const identities = rosterKeys(task, identity);
-    const client = new secagg.SecAggClient({
+    const client = new SecAggClient({
       params,
       index: task.index,
       update: update.data,

@@ -58,8 +58,19 @@ describe('initBackend', () => {
   });
 
   it('rejects unknown backend names with INVALID_ARGUMENT', async () => {
-    const error = await initBackend('webgl' as BackendName).catch((e: unknown) => e);
+    const error = await initBackend('vulkan' as BackendName).catch((e: unknown) => e);
     expect(isFlotillaError(error, 'INVALID_ARGUMENT')).toBe(true);
+  });
+
+  it('falls back from webgl to wasm where there is no WebGL (Node), without a warning', async () => {
+    const warn = vi.spyOn(console, 'warn');
+    try {
+      expect(await initBackend('webgl')).toBe('wasm');
+      expect(tf.getBackend()).toBe('wasm');
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('works in a worker thread, and falls back to cpu there when the wasm binary cannot load', async () => {

@@ -11,13 +11,14 @@ import { registerWasmConv2DBackpropFilter } from './conv2d-backprop-filter-wasm.
 import { registerWasmConv2DBackpropInput } from './conv2d-backprop-input-wasm.js';
 
 /**
- * The TF.js backend: wasm (default, faster) or cpu.
+ * The TF.js backend: wasm (default, faster), cpu, or webgl (browsers with WebGL only: elsewhere it falls back to
+ * wasm).
  * @example
  * ```ts
  * const active: BackendName = await initBackend('wasm'); // 'cpu' if wasm could not start
  * ```
  */
-export type BackendName = 'wasm' | 'cpu';
+export type BackendName = 'wasm' | 'cpu' | 'webgl';
 
 const pending = new Map<BackendName, Promise<BackendName>>();
 
@@ -30,7 +31,12 @@ async function activate(preferred: BackendName): Promise<BackendName> {
   registerWasmConv2DBackpropFilter();
   registerWasmConv2DBackpropInput();
   registerWasmBatchMatMul();
-  if (preferred === 'wasm' && (await tf.setBackend('wasm'))) {
+  // setBackend('webgl') resolves false where there is no WebGL (Node, a browser with it disabled).
+  if (preferred === 'webgl' && tf.findBackendFactory('webgl') && (await tf.setBackend('webgl'))) {
+    await tf.ready();
+    return 'webgl';
+  }
+  if (preferred !== 'cpu' && (await tf.setBackend('wasm'))) {
     await tf.ready();
     return 'wasm';
   }
@@ -50,10 +56,10 @@ async function activate(preferred: BackendName): Promise<BackendName> {
  * ```
  */
 export async function initBackend(preferred: BackendName = 'wasm'): Promise<BackendName> {
-  if (preferred !== 'wasm' && preferred !== 'cpu') {
+  if (preferred !== 'wasm' && preferred !== 'cpu' && preferred !== 'webgl') {
     throw new FlotillaError(
       'INVALID_ARGUMENT',
-      `unknown backend "${String(preferred)}", expected wasm or cpu`,
+      `unknown backend "${String(preferred)}", expected wasm, cpu or webgl`,
     );
   }
   let started = pending.get(preferred);

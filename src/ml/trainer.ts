@@ -113,6 +113,8 @@ export interface TfjsTrainerOptions {
    * by default the training data's, so the baseline is "always predict the commonest training class".
    */
   readonly majorityFrom?: ArrayLike<number>;
+  /** Sees each local epoch of a fit as it ends, with the fit's number of epochs (a participant page's progress). */
+  readonly onEpoch?: (epoch: EpochStats, epochs: number) => void;
 }
 
 /**
@@ -135,6 +137,7 @@ export class TfjsTrainer implements Trainer {
   private readonly test: Dataset;
   private readonly dpNoise: DpNoiseFactory | undefined;
   private readonly majority: number;
+  private readonly progress: TfjsTrainerOptions['onEpoch'];
 
   /** `train` is the client's data (rows are read, never modified); feature sizes and classes must fit the model. */
   constructor(
@@ -144,6 +147,7 @@ export class TfjsTrainer implements Trainer {
   ) {
     this.test = options.test ?? train;
     this.dpNoise = options.dpNoise;
+    this.progress = options.onEpoch;
     this.majority = majorityClass(options.majorityFrom ?? train.labels, train.numClasses);
     assertFits(model, train);
     if (this.test !== train) assertFits(model, this.test);
@@ -194,7 +198,10 @@ export class TfjsTrainer implements Trainer {
         ? { initialLoss: evaluateCurrent(this.model, this.train, config.batchSize).loss }
         : {};
       let localSteps = 0;
-      const onEpoch = (epoch: EpochStats) => (localSteps += epoch.steps);
+      const onEpoch = (epoch: EpochStats) => {
+        localSteps += epoch.steps;
+        this.progress?.(epoch, config.localEpochs);
+      };
       const last =
         config.exampleClipNorm === undefined
           ? trainEpochs(this.model, this.train, config, onEpoch, terms)

@@ -11,6 +11,7 @@ import type { Storage } from '../storage/index.js';
 import type { WebSocketClientPool } from '../transport/websocket/index.js';
 import type { AdminGuard } from './admin-guard.js';
 import { ConnectionGate } from './gate.js';
+import { registerParticipantPage, type ParticipantPageOptions } from './participant-page.js';
 import { normalizeFingerprint, type TlsMaterial } from './tls.js';
 
 /** Limits of the HTTP front, below the WebSocket sessions (whose limits the pool holds). */
@@ -33,6 +34,8 @@ export interface AppOptions {
   /** What GET /api/status reports about the run in progress. */
   readonly status: () => unknown;
   readonly limits?: Partial<FrontLimits>;
+  /** The participant page (/join) and what its task.json says about the run; absent: no /join routes. */
+  readonly participantPage?: ParticipantPageOptions;
 }
 
 /**
@@ -116,6 +119,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       await reply.code(401).send({ error: 'AUTH_FAILED', message: 'a valid admin token is required' });
     }
   };
+  if (options.participantPage) registerParticipantPage(app, options.participantPage);
   app.get('/api/health', async () => ({ ok: true }));
   app.get('/api/status', { preHandler: admin }, async () => options.status());
   app.get('/api/runs', { preHandler: admin }, async () => ({ runs: await storage.listRuns() }));

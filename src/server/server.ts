@@ -28,6 +28,7 @@ import { AdminGuard } from './admin-guard.js';
 import { buildApp, type FrontLimits } from './app.js';
 import { StorageAuthenticator } from './auth.js';
 import type { ConnectionGate } from './gate.js';
+import { participantTask } from './participant-page.js';
 import { checkPortFree, listenError } from './port-check.js';
 import { loadTls, type TlsFiles } from './tls.js';
 
@@ -72,6 +73,8 @@ export interface ServerConfig {
   readonly minClients: number;
   /** The WebSocket sessions' limits and the HTTP front's (timeouts, the cap on unauthenticated connections). */
   readonly limits?: Partial<SessionLimits & FrontLimits>;
+  /** Where the built participant page lives (served at /join); default the package's dist/web/join. */
+  readonly participantPageDir?: string;
   /** How often connected clients are checked against the registry for revocation. Default 1000 ms. */
   readonly revocationCheckMs?: number;
 }
@@ -303,6 +306,10 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
       limits: {
         ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}),
         ...(maxUnauthenticated !== undefined ? { maxUnauthenticated } : {}),
+      },
+      participantPage: {
+        ...(config.participantPageDir ? { dir: config.participantPageDir } : {}),
+        task: () => participantTask(config),
       },
       status: () => ({
         runId: config.runId,

@@ -23,6 +23,7 @@ import {
   type Strategy,
   type Trainer,
 } from 'flotilla';
+import { BrowserClient, type BrowserClientOptions } from 'flotilla/browser';
 import { runClient, type RunClientOptions } from 'flotilla/client';
 import { loadMnist, partition, type Dataset } from 'flotilla/data';
 import { createTfjsTrainer, type ModelFactory, type TfjsTrainer } from 'flotilla/ml';
@@ -127,6 +128,12 @@ void simulate({ on: { 'round-done': () => undefined } });
 void simulate({ on: { 'round-committed': (e: { round: string }) => e } });
 // @ts-expect-error a strategy implements Strategy
 void simulate({ strategy: { name: 'mine' } });
+expectTypeOf(
+  new BrowserClient({ server: 'wss://h/ws', clientId: 'a', token: 't', trainer }).run(),
+).resolves.toEqualTypeOf<'finished' | 'stopped'>();
+expectTypeOf<BrowserClientOptions['trainer']>().toEqualTypeOf<Trainer>();
+// @ts-expect-error a BrowserClient needs a trainer
+void new BrowserClient({ server: 'wss://h/ws', clientId: 'a', token: 't' });
 // @ts-expect-error runClient needs a trainer
 void runClient({ server: 'wss://h/ws', id: 'a', token: 't' });
 // @ts-expect-error runClient needs the server's address

@@ -13,8 +13,9 @@ import type { CipherText } from 'node-seal/implementation/cipher-text.js';
 import type { Evaluator } from 'node-seal/implementation/evaluator.js';
 import { FlotillaError } from '../../core/index.js';
 import { encodeBlob } from './blob.js';
-import { loadContext, loadSeal, type HeContext, type SealLibrary } from './context.js';
+import { loadContext, type HeContext, type SealLibrary } from './context.js';
 import { loadBlob } from './load.js';
+import { loadSeal } from './seal.js';
 
 export interface HeAggregatorOptions {
   /** The encryption parameters (saveEncryptionParameters); public. */

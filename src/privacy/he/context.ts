@@ -1,8 +1,7 @@
 /**
- * node-seal loading and SEAL CKKS contexts. The library is loaded once per process (one cached promise: the WASM
- * module is about 5 MB and its instantiation is the slow part), but every function that needs it also accepts an
- * injected instance, so a caller can wrap it (the aggregator's tests hand in a Proxy that refuses all secret-key
- * machinery) or load a different build.
+ * SEAL CKKS contexts. Every function here takes the node-seal instance as an argument (seal.ts loads it), so this
+ * module and the client code built on it never pull node-seal into a bundle: a caller can wrap the instance (the
+ * aggregator's tests hand in a Proxy that refuses all secret-key machinery) or load a different build.
  *
  * The encryption parameters (scheme, N, coefficient moduli, plus our scale) are what the server gets. They are
  * public: they hold no key of any kind. Encoding ("FLHP" envelope, little-endian):
@@ -23,32 +22,6 @@ import { resolveCkksParams, slotCount, type CkksParams } from './params.js';
 
 export type SealLibrary = SEALLibrary;
 export type { CipherText, Context };
-
-let loading: Promise<SealLibrary> | undefined;
-
-/** Loads node-seal's WASM build once (the build that throws on transparent ciphertexts) and caches it. */
-export function loadSeal(): Promise<SealLibrary> {
-  loading ??= (async () => {
-    // A bundler picks node-seal's browser build from its package.json; Node gets the UMD build. The CommonJS
-    // module's default export is the factory itself in Node and `{ default: factory }` under some bundlers.
-    const mod: unknown = await import('node-seal');
-    const factory = findFactory(mod);
-    return factory();
-  })();
-  loading.catch(() => (loading = undefined)); // a failed load may be retried
-  return loading;
-}
-
-function findFactory(mod: unknown): () => Promise<SealLibrary> {
-  let candidate: unknown = mod;
-  for (let i = 0; i < 3 && typeof candidate !== 'function'; i++) {
-    candidate = (candidate as { default?: unknown } | null)?.default;
-  }
-  if (typeof candidate !== 'function') {
-    throw new FlotillaError('CONFIG_INVALID', 'node-seal did not export its loader function');
-  }
-  return candidate as () => Promise<SealLibrary>;
-}
 
 /** A SEAL CKKS context and what is derived from the parameters. Holds no key. */
 export interface HeContext {

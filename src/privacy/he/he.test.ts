@@ -4,9 +4,10 @@ import { HeAggregator } from './aggregator.js';
 import { decodeBlob, encodeBlob } from './blob.js';
 import { ciphertextSizes } from './ciphertext.js';
 import { decryptAggregate, encryptUpdate } from './client.js';
-import { loadContext, loadSeal, saveEncryptionParameters, type SealLibrary } from './context.js';
+import { loadContext, saveEncryptionParameters, type SealLibrary } from './context.js';
 import { generateKeys, loadKeys, saveKeys, type HeKeys } from './keys.js';
 import { resolveCkksParams, slotCount } from './params.js';
+import { loadSeal } from './seal.js';
 
 let seal: SealLibrary;
 let keys: HeKeys;

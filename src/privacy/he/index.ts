@@ -11,11 +11,11 @@ export { decryptAggregate, encryptUpdate, valueLimit } from './client.js';
 export {
   createContext,
   loadContext,
-  loadSeal,
   saveEncryptionParameters,
   type HeContext,
   type SealLibrary,
 } from './context.js';
+export { loadSeal } from './seal.js';
 export { generateKeys, loadKeys, saveKeys, type HeKeys } from './keys.js';
 export {
   DEFAULT_CKKS_PARAMS,

@@ -1,0 +1,146 @@
+/**
+ * The participant page's routes: `GET /join` (the page), `GET /join/assets/<file>` (its scripts, stylesheet and the
+ * TF.js wasm binaries, from a fixed allow-list of the built dist/web/join, never a path taken from the request) and
+ * `GET /join/task.json` (what the page needs to know about the run: model, kind of data, privacy). Every /join
+ * response carries a strict Content-Security-Policy: scripts only from this origin (plus wasm compilation for TF.js),
+ * no inline code, connections only back to this server, no framing, no forms posting elsewhere.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ServerConfig } from './server.js';
+
+export const JOIN_CSP = [
+  "default-src 'none'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self'",
+  "connect-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** The kind of local data a run's model takes, from its input shape: a feature vector or images. */
+export type ParticipantDataKind = 'tabular-csv' | 'images-idx';
+
+/** GET /join/task.json: what the participant page shows and uses. */
+export interface ParticipantTask {
+  readonly runId: string;
+  readonly model: {
+    readonly name: string;
+    readonly inputShape: readonly number[];
+    readonly numClasses: number;
+  };
+  readonly data: ParticipantDataKind;
+  /** Differential privacy of the run, so the page knows whether to show privacy spending. */
+  readonly privacy: {
+    readonly dp: boolean;
+    readonly mechanism?: string;
+    readonly delta?: number;
+    readonly budget?: { readonly epsilon: number; readonly delta: number };
+  };
+  readonly secureAggregation: boolean;
+}
+
+export interface ParticipantPageOptions {
+  /** The built page (dist/web/join); default the package's own. */
+  readonly dir?: string;
+  readonly task: () => ParticipantTask;
+}
+
+/** The package's built page: dist/web/join of the package root, whether this module runs from src/ or dist/src/. */
+export function defaultParticipantPageDir(): string {
+  const here = fileURLToPath(import.meta.url);
+  const root = join(here, here.includes(`${join('dist', 'src')}`) ? '../../../..' : '../../..');
+  return join(root, 'dist', 'web', 'join');
+}
+
+/** Rank 1 is a feature vector (a CSV row); rank 3 is an image [rows, cols, channels]. */
+export function participantDataKind(inputShape: readonly number[]): ParticipantDataKind {
+  return inputShape.length === 3 ? 'images-idx' : 'tabular-csv';
+}
+
+/** task.json of a server's run. */
+export function participantTask(
+  config: Pick<ServerConfig, 'runId' | 'model' | 'privacy' | 'engine'>,
+): ParticipantTask {
+  const { model, privacy } = config;
+  return {
+    runId: config.runId,
+    model: { name: model.name, inputShape: [...model.inputShape], numClasses: model.numClasses },
+    data: participantDataKind(model.inputShape),
+    privacy: privacy
+      ? {
+          dp: true,
+          mechanism: privacy.policy.mechanism,
+          delta: privacy.policy.delta,
+          ...(privacy.policy.budget ? { budget: privacy.policy.budget } : {}),
+        }
+      : { dp: false },
+    secureAggregation: config.engine.secureAggregation !== undefined,
+  };
+}
+
+const JS = 'text/javascript; charset=utf-8';
+const WASM = 'application/wasm';
+
+/** Every file the page may load, with its content type. Anything else under /join/assets/ is a 404. */
+const ASSETS: ReadonlyMap<string, string> = new Map([
+  ['page.js', JS],
+  ['worker.js', JS],
+  ['style.css', 'text/css; charset=utf-8'],
+  ['page.js.map', 'application/json'],
+  ['worker.js.map', 'application/json'],
+  ['worker.js.LEGAL.txt', 'text/plain; charset=utf-8'],
+  ['wasm/tfjs-backend-wasm.wasm', WASM],
+  ['wasm/tfjs-backend-wasm-simd.wasm', WASM],
+  ['wasm/tfjs-backend-wasm-threaded-simd.wasm', WASM],
+]);
+
+function isJoinPath(url: string): boolean {
+  return url === '/join' || url.startsWith('/join/') || url.startsWith('/join?') || url.startsWith('/join#');
+}
+
+export function registerParticipantPage(app: FastifyInstance, options: ParticipantPageOptions): void {
+  const dir = options.dir ?? defaultParticipantPageDir();
+  // A hook rather than per-route headers, so every /join response (errors, 404s, other helpers' /join routes) has them.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (isJoinPath(request.url)) {
+      void reply
+        .header('content-security-policy', JOIN_CSP)
+        .header('x-content-type-options', 'nosniff')
+        .header('referrer-policy', 'no-referrer')
+        .header('cross-origin-opener-policy', 'same-origin');
+    }
+    return payload;
+  });
+
+  /** Sends a built file; 503 naming `npm run build` when the page was never built. */
+  const sendFile = async (reply: FastifyReply, file: string, type: string) => {
+    const path = join(dir, file);
+    if (!(await stat(join(dir, 'index.html')).catch(() => undefined))) {
+      return reply
+        .code(503)
+        .type('text/plain; charset=utf-8')
+        .send(`the participant page is not built (${dir} is missing): run npm run build\n`);
+    }
+    const body = await readFile(path).catch(() => undefined);
+    if (!body) return reply.code(404).type('text/plain; charset=utf-8').send('not found\n');
+    // Fixed file names, so the browser must check back rather than keep a stale page after an upgrade.
+    return reply.type(type).header('cache-control', 'no-cache').send(body);
+  };
+
+  app.get('/join', (_request, reply) => sendFile(reply, 'index.html', 'text/html; charset=utf-8'));
+  app.get<{ Params: { '*': string } }>('/join/assets/*', (request, reply) => {
+    const file = request.params['*'];
+    const type = ASSETS.get(file);
+    if (!type) return reply.code(404).type('text/plain; charset=utf-8').send('not found\n');
+    return sendFile(reply, file, type);
+  });
+  app.get('/join/task.json', (_request, reply) =>
+    reply.header('cache-control', 'no-store').send(options.task()),
+  );
+}
