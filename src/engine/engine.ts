@@ -56,7 +56,7 @@ import { AGGREGATION_FAILED, roundFailure } from './round-failure.js';
 import { HomomorphicRound, encryptionParameters } from './homomorphic.js';
 import { SecureRound, checkCapacity, meanResult } from './secure-aggregation.js';
 import { checkRunAssumptions } from './assumptions.js';
-import type { Accepted, AcceptReply, Collected, StageRun } from './stages.js';
+import type { AcceptReply, Collected, StageRun } from './stages.js';
 import { UpdateBounds, aggregateRefusal } from './update-bounds.js';
 
 /**
@@ -552,7 +552,10 @@ export class RoundEngine {
         }
         participants.push(task.clientId);
         numExamples += checked.value.numExamples;
-        return { ok: true, value: { numExamples: checked.value.numExamples, metrics: checked.value.metrics } };
+        return {
+          ok: true,
+          value: { numExamples: checked.value.numExamples, metrics: checked.value.metrics },
+        };
       },
     );
     const fitMs = performance.now() - fitStart;
