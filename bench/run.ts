@@ -3,6 +3,7 @@
  * exports `name` and `run(): Promise<object>`. `npm run bench -- NAME...` runs only the named ones.
  * Performance targets are checked here, in numbers, not in timed tests.
  */
+import * as browserTraining from './browser-training.js';
 import * as connections from './connections.js';
 import * as core from './core.js';
 import * as dpSgd from './dp-sgd.js';
@@ -28,6 +29,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   he,
   secagg,
   reportIntervals,
+  browserTraining,
 ];
 
 const wanted = process.argv.slice(2);

@@ -552,7 +552,10 @@ export class RoundEngine {
         }
         participants.push(task.clientId);
         numExamples += checked.value.numExamples;
-        return { ok: true, value: checked.value.numExamples };
+        return {
+          ok: true,
+          value: { numExamples: checked.value.numExamples, metrics: checked.value.metrics },
+        };
       },
     );
     const fitMs = performance.now() - fitStart;
@@ -814,7 +817,8 @@ export class RoundEngine {
         const refused = this.bounds.countRefusal(task.clientId, checked.value.numExamples);
         if (refused) return { ok: false, failure: refused };
         results.push({ clientId: task.clientId, output: checked.value });
-        return { ok: true, value: checked.value.numExamples };
+        const { numExamples, loss, metrics } = checked.value;
+        return { ok: true, value: { numExamples, metrics: { loss, ...metrics } } };
       },
     );
     const result = summarizeFederatedEvaluation(round, selected.length, results, failures);
@@ -863,11 +867,13 @@ export class RoundEngine {
         failed(accepted.failure);
         continue;
       }
+      const { numExamples, metrics } = accepted.value;
       this.events.emit('client-result', {
         round,
         phase,
         clientId: task.clientId,
-        numExamples: accepted.value,
+        numExamples,
+        ...(metrics ? { metrics } : {}),
         durationMs: outcome.durationMs,
       });
     }

@@ -1,0 +1,195 @@
+/**
+ * Browser clients side by side with a Node client, in real Chromium (Debian's, through playwright-core): a TLS
+ * `flotilla server` process, three participant pages that sign in and pick their files through the page's own form
+ * and file input, and one `flotilla client` process train 5 rounds; every round commits with all four.
+ * - The files never leave the pages: no request or WebSocket frame any page sends carries a byte run of its file,
+ *   and no page sends an HTTP request with a body at all.
+ * - A page and the Node client given the same file and data seed train identically: the server's per-client
+ *   `client-result` log lines show the same examples and training loss in every round, within float tolerance.
+ *   Training is full-batch so the per-client shuffle seed (which depends on the client's name) cannot matter.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteStorage } from '../src/storage/sqlite/index.js';
+import { launchChromium, textOf, type Participant } from './support/chromium.js';
+import { flotilla, prepareFederation, waitFor, type Federation, type Proc } from './support/federation.js';
+import { writeMnistIdx } from './support/mnist-idx.js';
+import {
+  clientResults,
+  joinAsParticipant,
+  requireBuiltPage,
+  runToEnd,
+  waitFinished,
+} from './support/participants.js';
+
+const ROUNDS = 5;
+let federation: Federation | undefined;
+let browser: Browser | undefined;
+
+beforeAll(() => requireBuiltPage());
+afterAll(async () => {
+  await browser?.close();
+  await federation?.stop();
+});
+
+/** A server of `federation` with `extra` settings (no preset input size), once it listens. */
+async function startServer(f: Federation, extra: readonly string[]): Promise<Proc> {
+  const server = flotilla([
+    ...['server', '--port', String(f.port), '--db', f.db, '--tls-dir', f.tlsDir],
+    ...['--rounds', String(ROUNDS), '--min-clients', '4', '--seed', '7', '--model-seed', '3'],
+    ...extra,
+  ]);
+  f.procs.push(server);
+  await waitFor(() => server.output.includes('"event":"listening"'), 60_000, 'the server to listen');
+  return server;
+}
+
+/**
+ * The most varied 48-byte run of a file (most distinct byte values): what a leak of the file would carry, and
+ * unlike a run of blank pixels or padding, nothing else a page sends would contain it by chance.
+ */
+async function distinctiveBytes(path: string): Promise<Buffer> {
+  const bytes = await readFile(path);
+  const width = Math.min(48, bytes.length);
+  let best = 0;
+  let bestCount = -1;
+  for (let start = 0; start + width <= bytes.length; start += 3) {
+    const count = new Set(bytes.subarray(start, start + width)).size;
+    if (count > bestCount) [best, bestCount] = [start, count];
+  }
+  return bytes.subarray(best, best + width);
+}
+
+async function expectDataStayedInPages(pages: readonly Participant[], files: readonly string[][]) {
+  for (const [i, p] of pages.entries()) {
+    // The recorder saw the page's WebSocket (so it would have seen the data had it been sent): the hello and at
+    // least one result per round...
+    expect(p.traffic.frames().length).toBeGreaterThan(ROUNDS);
+    // ...and no frame or request carried a byte run of any picked file, and no request had a body.
+    for (const file of files[i]!) expect(p.traffic.carrying(await distinctiveBytes(file))).toEqual([]);
+    expect(p.traffic.requestsWithBody()).toEqual([]);
+  }
+}
+
+async function expectAllFourEveryRound(db: string, ids: readonly string[]) {
+  const storage = SqliteStorage.open(db);
+  const rounds = await storage.rounds('default');
+  await storage.close();
+  expect(rounds.map((r) => r.round)).toEqual([1, 2, 3, 4, 5]);
+  for (const r of rounds) {
+    expect([...(r.record as unknown as { participants: string[] }).participants].sort()).toEqual(
+      [...ids].sort(),
+    );
+  }
+}
+
+describe('browser clients beside a Node client', () => {
+  it('stroke CSV: three pages and a Node client commit 5 rounds; a page trains exactly as the Node client on the same file and seed', async () => {
+    const f = (federation = await prepareFederation(4, 300));
+    browser = await launchChromium({ trustCertificates: [join(f.tlsDir, 'server.crt')] });
+    const server = await startServer(f, [
+      ...['--input-size', '21', '--model', 'tabular-mlp', '--learning-rate', '0.1', '--local-epochs', '2'],
+      // Full batch (more than any client's 240 training rows): the shuffle order cannot change an update.
+      ...['--batch-size', '1000', '--evaluate-every', '1'],
+    ]);
+    const origin = `https://127.0.0.1:${f.port}`;
+    const [site0, site1, site2, site3] = f.sites as [
+      (typeof f.sites)[0],
+      (typeof f.sites)[0],
+      (typeof f.sites)[0],
+      (typeof f.sites)[0],
+    ];
+    const pages = await Promise.all(
+      [site0, site1, site2].map((s, i) =>
+        joinAsParticipant(browser!, {
+          origin,
+          clientId: s.id,
+          token: s.token,
+          files: [s.csv],
+          dataSeed: i === 0 ? 11 : i,
+        }),
+      ),
+    );
+    // The Node twin of page 0: its own name and token, page 0's file and data seed.
+    const node = f.startClient({ ...site3, csv: site0.csv }, ['--data-seed', '11']);
+
+    expect(await runToEnd(server, pages), server.output).toBe(0);
+    expect(server.output).toContain('"status":"completed","lastRound":5');
+    for (const p of pages) await waitFinished(p);
+    expect(await node.exited, node.output).toBe(0);
+    await expectAllFourEveryRound(
+      f.db,
+      f.sites.map((s) => s.id),
+    );
+
+    // The runtime each client reported: three browsers on wasm, one Node process.
+    const connected = server.output.split('\n').filter((l) => l.includes('"event":"connected"'));
+    expect(connected.filter((l) => l.includes('"runtime":"browser-wasm"'))).toHaveLength(3);
+    expect(connected.filter((l) => l.includes('"runtime":"node-'))).toHaveLength(1);
+    for (const p of pages) expect(await textOf(p.page, '#backend')).toBe('wasm');
+
+    const results = clientResults(server.output);
+    const of = (id: string) => results.filter((r) => r.clientId === id).sort((a, b) => a.round - b.round);
+    const browserTwin = of(site0.id);
+    const nodeTwin = of(site3.id);
+    expect(browserTwin.map((r) => r.round)).toEqual([1, 2, 3, 4, 5]);
+    expect(nodeTwin.map((r) => r.round)).toEqual([1, 2, 3, 4, 5]);
+    for (const [i, b] of browserTwin.entries()) {
+      const n = nodeTwin[i]!;
+      expect(b.numExamples).toBe(n.numExamples);
+      expect(b.metrics!['loss']).toBeCloseTo(n.metrics!['loss']!, 5);
+      expect(b.metrics!['accuracy']).toBeCloseTo(n.metrics!['accuracy']!, 5);
+    }
+    // The other pages trained on other data: the comparison could tell clients apart.
+    const other = of(site1.id)[0]!;
+    expect(other.metrics!['loss']).not.toBeCloseTo(browserTwin[0]!.metrics!['loss']!, 3);
+
+    await expectDataStayedInPages(
+      pages,
+      [site0, site1, site2].map((s) => [s.csv]),
+    );
+    await browser.close();
+    browser = undefined;
+    await f.stop();
+    federation = undefined;
+  }, 240_000);
+
+  it('MNIST IDX: three pages (images and labels picked together) and a Node client commit 5 rounds of the 2NN', async () => {
+    const f = (federation = await prepareFederation(4, 10));
+    browser = await launchChromium({ trustCertificates: [join(f.tlsDir, 'server.crt')] });
+    const idx = await Promise.all(
+      f.sites.map((s, i) => writeMnistIdx(f.dir, s.id, { count: 200, offset: 200 * i, gzip: i === 1 })),
+    );
+    const server = await startServer(f, [
+      ...['--dataset', 'mnist', '--model', 'mlp', '--learning-rate', '0.1', '--batch-size', '32'],
+    ]);
+    const origin = `https://127.0.0.1:${f.port}`;
+    const pages = await Promise.all(
+      [0, 1, 2].map((i) =>
+        joinAsParticipant(browser!, {
+          origin,
+          clientId: f.sites[i]!.id,
+          token: f.sites[i]!.token,
+          files: [idx[i]!.images, idx[i]!.labels],
+          dataSeed: i,
+        }),
+      ),
+    );
+    const node = f.startClient({ ...f.sites[3]!, csv: idx[3]!.images }, ['--labels', idx[3]!.labels]);
+
+    expect(await runToEnd(server, pages), server.output).toBe(0);
+    expect(server.output).toContain('"status":"completed","lastRound":5');
+    for (const p of pages) await waitFinished(p);
+    expect(await node.exited, node.output).toBe(0);
+    await expectAllFourEveryRound(
+      f.db,
+      f.sites.map((s) => s.id),
+    );
+    await expectDataStayedInPages(
+      pages,
+      idx.slice(0, 3).map((files) => [files.images, files.labels]),
+    );
+  }, 240_000);
+});
