@@ -19,6 +19,7 @@ import {
   type Accepted,
   type Collected,
   type StageRun,
+  withResources,
 } from './stages.js';
 
 export interface HomomorphicConfig extends Partial<he.CkksParams> {
@@ -91,9 +92,9 @@ export class HomomorphicRound {
   async collect(run: StageRun): Promise<Collected> {
     const failures = await run.dispatch('fit', run.fitTasks, run.fitDeadlineMs, (frame, task) => {
       const opening = readOpening(run, frame, task, 'he');
-      return opening.ok
-        ? this.receive(task.clientId, opening.value.payload, opening.value.reported)
-        : opening;
+      if (!opening.ok) return opening;
+      const { payload, reported, resources } = opening.value;
+      return withResources(this.receive(task.clientId, payload, reported), resources);
     });
     const contributors = this.contributions.length;
     if (contributors < this.setup.needed) {

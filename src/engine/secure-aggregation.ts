@@ -27,6 +27,7 @@ import {
   type Accepted,
   type Collected,
   type StageRun,
+  withResources,
 } from './stages.js';
 
 export interface SecureAggregationConfig extends secagg.SecAggConfig {
@@ -137,9 +138,9 @@ export class SecureRound {
   async collect(run: StageRun): Promise<Collected> {
     const failures = await run.dispatch('fit', run.fitTasks, run.fitDeadlineMs, (frame, task) => {
       const opening = readOpening(run, frame, task, 'secagg');
-      return opening.ok
-        ? this.receive(task.clientId, opening.value.payload, opening.value.reported)
-        : opening;
+      if (!opening.ok) return opening;
+      const { payload, reported, resources } = opening.value;
+      return this.receive(task.clientId, payload, reported).then((c) => withResources(c, resources));
     });
     let step = await this.next();
     while (step.kind === 'tasks') {
