@@ -56,7 +56,7 @@ import { AGGREGATION_FAILED, roundFailure } from './round-failure.js';
 import { HomomorphicRound, encryptionParameters } from './homomorphic.js';
 import { SecureRound, checkCapacity, meanResult } from './secure-aggregation.js';
 import { checkRunAssumptions } from './assumptions.js';
-import type { AcceptReply, Collected, StageRun } from './stages.js';
+import type { Accepted, AcceptReply, Collected, StageRun } from './stages.js';
 import { UpdateBounds, aggregateRefusal } from './update-bounds.js';
 
 /**
@@ -552,7 +552,7 @@ export class RoundEngine {
         }
         participants.push(task.clientId);
         numExamples += checked.value.numExamples;
-        return { ok: true, value: checked.value.numExamples };
+        return { ok: true, value: { numExamples: checked.value.numExamples, metrics: checked.value.metrics } };
       },
     );
     const fitMs = performance.now() - fitStart;
@@ -814,7 +814,8 @@ export class RoundEngine {
         const refused = this.bounds.countRefusal(task.clientId, checked.value.numExamples);
         if (refused) return { ok: false, failure: refused };
         results.push({ clientId: task.clientId, output: checked.value });
-        return { ok: true, value: checked.value.numExamples };
+        const { numExamples, loss, metrics } = checked.value;
+        return { ok: true, value: { numExamples, metrics: { loss, ...metrics } } };
       },
     );
     const result = summarizeFederatedEvaluation(round, selected.length, results, failures);
@@ -863,11 +864,13 @@ export class RoundEngine {
         failed(accepted.failure);
         continue;
       }
+      const { numExamples, metrics } = accepted.value;
       this.events.emit('client-result', {
         round,
         phase,
         clientId: task.clientId,
-        numExamples: accepted.value,
+        numExamples,
+        ...(metrics ? { metrics } : {}),
         durationMs: outcome.durationMs,
       });
     }

@@ -2,7 +2,7 @@
  * The engine's events (DESIGN principle 5). Progress displays, recorders, metrics exporters and the dashboard
  * subscribe; the engine calls none of them directly and never prints.
  */
-import { FlotillaError, type EvaluateOutput, type TypedEmitter } from '../core/index.js';
+import { FlotillaError, type EvaluateOutput, type MetricValues, type TypedEmitter } from '../core/index.js';
 import type { PrivacyBudget } from '../privacy/index.js';
 import type { ClientFailure } from '../strategy/strategy.js';
 import type { ResolvedEngineConfig } from './config.js';
@@ -50,6 +50,8 @@ export interface EngineEvents {
     readonly phase: TaskPhase;
     readonly clientId: string;
     readonly numExamples: number;
+    /** What the client reported in the clear: training metrics of a fit, loss and metrics of an evaluation. */
+    readonly metrics?: MetricValues;
     readonly durationMs: number;
   };
   'client-failed': { readonly round: number; readonly phase: TaskPhase; readonly failure: ClientFailure };

@@ -13,7 +13,13 @@ import { he } from '../privacy/index.js';
 import type { SecureSum } from '../strategy/strategy.js';
 import type { TaskEnvelope } from './pool.js';
 import { readStageReply, type Checked } from './replies.js';
-import { readOpening, resolveStageTimeout, type Collected, type StageRun } from './stages.js';
+import {
+  readOpening,
+  resolveStageTimeout,
+  type Accepted,
+  type Collected,
+  type StageRun,
+} from './stages.js';
 
 export interface HomomorphicConfig extends Partial<he.CkksParams> {
   /** Time the decryption stage allows a client to answer. Default 30 000 ms. */
@@ -121,7 +127,7 @@ export class HomomorphicRound {
     clientId: string,
     payload: Uint8Array,
     reported: Omit<Contribution, 'clientId'>,
-  ): Checked<number> {
+  ): Checked<Accepted> {
     try {
       this.aggregator.add(payload);
     } catch (error) {
@@ -129,7 +135,7 @@ export class HomomorphicRound {
     }
     this.contributions.push({ clientId, ...reported });
     this.weightTotal += this.setup.unitWeights ? 1 : reported.numExamples;
-    return { ok: true, value: reported.numExamples };
+    return { ok: true, value: reported };
   }
 
   /** The stage-1 task asking `clientId` to decrypt the encrypted sum. */
@@ -146,7 +152,7 @@ export class HomomorphicRound {
   }
 
   /** Checks a decrypted sum: d little-endian float64 values, all finite. */
-  private acceptDecryption(clientId: string, payload: Uint8Array): Checked<number> {
+  private acceptDecryption(clientId: string, payload: Uint8Array): Checked<Accepted> {
     const d = this.setup.layout.totalSize;
     if (payload.length !== 8 * d) {
       return {
@@ -175,7 +181,7 @@ export class HomomorphicRound {
       sum[i] = value;
     }
     this.decrypted = sum;
-    return { ok: true, value: 0 };
+    return { ok: true, value: { numExamples: 0 } };
   }
 
   /** The decrypted round, once a client has decrypted it. */

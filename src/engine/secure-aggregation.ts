@@ -21,7 +21,13 @@ import { secagg } from '../privacy/index.js';
 import type { ClientFitResult, SecureSum } from '../strategy/strategy.js';
 import type { TaskEnvelope } from './pool.js';
 import { readStageReply, type Checked } from './replies.js';
-import { readOpening, resolveStageTimeout, type Collected, type StageRun } from './stages.js';
+import {
+  readOpening,
+  resolveStageTimeout,
+  type Accepted,
+  type Collected,
+  type StageRun,
+} from './stages.js';
 
 export interface SecureAggregationConfig extends secagg.SecAggConfig {
   /** Time each later stage (share keys, masked input, unmasking) allows for replies. Default 30 000 ms. */
@@ -168,13 +174,13 @@ export class SecureRound {
     clientId: string,
     payload: Uint8Array,
     reported?: Omit<Contribution, 'clientId'>,
-  ): Promise<Checked<number>> {
+  ): Promise<Checked<Accepted>> {
     const outcome = await this.server.receive(this.indexOf.get(clientId)!, payload);
     if (!outcome.accepted) {
       return { ok: false, failure: { clientId, cause: 'rejected', message: outcome.reason } };
     }
     if (reported) this.contributions.set(clientId, { clientId, ...reported });
-    return { ok: true, value: reported?.numExamples ?? 0 };
+    return { ok: true, value: reported ?? { numExamples: 0 } };
   }
 
   /** Closes the current stage: the next stage's tasks, the round's sum, or why the round stopped. */

@@ -10,6 +10,7 @@ import {
   RoundEngine,
   type EngineConfig,
   type EngineEmitter,
+  type EngineEvents,
   type PrivacyCheckpoint,
   type PrivacyPolicy,
   type RunResult,
@@ -104,6 +105,8 @@ export type ServerLogEvent =
   | ({ readonly event: 'refused' } & PoolEvents['refused'])
   | ({ readonly event: 'connected' } & PoolEvents['client-connected'])
   | ({ readonly event: 'disconnected' } & PoolEvents['client-disconnected'])
+  /** One line per accepted reply: which client trained or evaluated, on how many examples, what it reported. */
+  | ({ readonly event: 'client-result' } & EngineEvents['client-result'])
   | {
       readonly event: 'finished';
       readonly status: string;
@@ -267,6 +270,7 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
       void storage.recordEvent(config.runId, { kind: 'attempt-failed', round, data: failed });
       log?.({ event: 'retrying', round, reason: failed.reason, retryInMs });
     });
+    engine.events.on('client-result', (e) => log?.({ event: 'client-result', ...e }));
     hooks.subscribe?.(engine.events);
 
     let lastCommitted = start.startRound - 1;
