@@ -536,8 +536,10 @@ export class RoundEngine {
       setup.traffic,
       (frame, task) => {
         const read = readFitReply(frame, task, global.layout, this.limits);
-        const checked = read.ok ? this.bounds.admit(read.value) : read;
-        if (!checked.ok) return checked;
+        const admitted = read.ok ? this.bounds.admit(read.value) : read;
+        if (!admitted.ok) return admitted;
+        const { updateNorm, ...result } = admitted.value;
+        const checked = { ok: true, value: result } as const;
         const t = performance.now();
         try {
           aggregator.add(checked.value);
@@ -552,7 +554,10 @@ export class RoundEngine {
         }
         participants.push(task.clientId);
         numExamples += checked.value.numExamples;
-        return { ok: true, value: { numExamples: checked.value.numExamples, metrics: checked.value.metrics } };
+        return {
+          ok: true,
+          value: { numExamples: checked.value.numExamples, metrics: checked.value.metrics, updateNorm },
+        };
       },
     );
     const fitMs = performance.now() - fitStart;
@@ -864,13 +869,14 @@ export class RoundEngine {
         failed(accepted.failure);
         continue;
       }
-      const { numExamples, metrics } = accepted.value;
+      const { numExamples, metrics, updateNorm } = accepted.value;
       this.events.emit('client-result', {
         round,
         phase,
         clientId: task.clientId,
         numExamples,
         ...(metrics ? { metrics } : {}),
+        ...(updateNorm !== undefined ? { updateNorm } : {}),
         durationMs: outcome.durationMs,
       });
     }

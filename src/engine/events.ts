@@ -52,6 +52,11 @@ export interface EngineEvents {
     readonly numExamples: number;
     /** What the client reported in the clear: training metrics of a fit, loss and metrics of an evaluation. */
     readonly metrics?: MetricValues;
+    /**
+     * L2 norm of a fit result's update as the client sent it (before any clipping by maxUpdateNorm), for anomaly
+     * rules. Absent for evaluations and under secure or homomorphic aggregation, where no single update is seen.
+     */
+    readonly updateNorm?: number;
     readonly durationMs: number;
   };
   'client-failed': { readonly round: number; readonly phase: TaskPhase; readonly failure: ClientFailure };

@@ -15,6 +15,8 @@ import type { UpdateBounds } from './update-bounds.js';
 export interface Accepted {
   readonly numExamples: number;
   readonly metrics?: MetricValues;
+  /** The L2 norm of a fit result's update, when the server sees the update (not under secure aggregation). */
+  readonly updateNorm?: number;
 }
 
 /** Judges one reply frame: what it reports, or the client's failure. */
