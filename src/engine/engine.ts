@@ -56,7 +56,7 @@ import { AGGREGATION_FAILED, roundFailure } from './round-failure.js';
 import { HomomorphicRound, encryptionParameters } from './homomorphic.js';
 import { SecureRound, checkCapacity, meanResult } from './secure-aggregation.js';
 import { checkRunAssumptions } from './assumptions.js';
-import type { AcceptReply, Collected, StageRun } from './stages.js';
+import type { Accepted, AcceptReply, Collected, StageRun } from './stages.js';
 import { UpdateBounds, aggregateRefusal } from './update-bounds.js';
 
 /**
@@ -536,8 +536,10 @@ export class RoundEngine {
       setup.traffic,
       (frame, task) => {
         const read = readFitReply(frame, task, global.layout, this.limits);
-        const checked = read.ok ? this.bounds.admit(read.value) : read;
-        if (!checked.ok) return checked;
+        const admitted = read.ok ? this.bounds.admit(read.value) : read;
+        if (!admitted.ok) return admitted;
+        const { updateNorm, ...result } = admitted.value;
+        const checked = { ok: true, value: result } as const;
         const t = performance.now();
         try {
           aggregator.add(checked.value);
@@ -556,7 +558,12 @@ export class RoundEngine {
         const resources = read.ok ? read.value.resources : undefined;
         return {
           ok: true,
-          value: { numExamples: checked.value.numExamples, metrics, ...(resources ? { resources } : {}) },
+          value: {
+            numExamples: checked.value.numExamples,
+            metrics,
+            updateNorm,
+            ...(resources ? { resources } : {}),
+          },
         };
       },
     );
@@ -872,7 +879,7 @@ export class RoundEngine {
         failed(accepted.failure);
         continue;
       }
-      const { numExamples, metrics, resources } = accepted.value;
+      const { numExamples, metrics, resources, updateNorm } = accepted.value;
       this.events.emit('client-result', {
         round,
         phase,
@@ -880,6 +887,7 @@ export class RoundEngine {
         numExamples,
         ...(metrics ? { metrics } : {}),
         ...(resources ? { resources } : {}),
+        ...(updateNorm !== undefined ? { updateNorm } : {}),
         durationMs: outcome.durationMs,
       });
     }
