@@ -13,13 +13,7 @@ import { he } from '../privacy/index.js';
 import type { SecureSum } from '../strategy/strategy.js';
 import type { TaskEnvelope } from './pool.js';
 import { readStageReply, type Checked } from './replies.js';
-import {
-  readOpening,
-  resolveStageTimeout,
-  type Accepted,
-  type Collected,
-  type StageRun,
-} from './stages.js';
+import { readOpening, resolveStageTimeout, type Accepted, type Collected, type StageRun } from './stages.js';
 
 export interface HomomorphicConfig extends Partial<he.CkksParams> {
   /** Time the decryption stage allows a client to answer. Default 30 000 ms. */

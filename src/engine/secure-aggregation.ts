@@ -21,13 +21,7 @@ import { secagg } from '../privacy/index.js';
 import type { ClientFitResult, SecureSum } from '../strategy/strategy.js';
 import type { TaskEnvelope } from './pool.js';
 import { readStageReply, type Checked } from './replies.js';
-import {
-  readOpening,
-  resolveStageTimeout,
-  type Accepted,
-  type Collected,
-  type StageRun,
-} from './stages.js';
+import { readOpening, resolveStageTimeout, type Accepted, type Collected, type StageRun } from './stages.js';
 
 export interface SecureAggregationConfig extends secagg.SecAggConfig {
   /** Time each later stage (share keys, masked input, unmasking) allows for replies. Default 30 000 ms. */

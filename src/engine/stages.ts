@@ -20,7 +20,10 @@ export interface Accepted {
 }
 
 /** Judges one reply frame: what it reports, or the client's failure. */
-export type AcceptReply = (frame: Uint8Array, task: SentTask) => Checked<Accepted> | Promise<Checked<Accepted>>;
+export type AcceptReply = (
+  frame: Uint8Array,
+  task: SentTask,
+) => Checked<Accepted> | Promise<Checked<Accepted>>;
 
 export interface StageRun {
   /** The round's fit tasks, which open the protocol, and their deadline. */

@@ -151,7 +151,10 @@ export interface AlertSourceEvents {
 }
 
 export interface AlertEventSource {
-  on<K extends keyof AlertSourceEvents>(event: K, listener: (payload: AlertSourceEvents[K]) => void): () => void;
+  on<K extends keyof AlertSourceEvents>(
+    event: K,
+    listener: (payload: AlertSourceEvents[K]) => void,
+  ): () => void;
 }
 
 /** A server's connection events (the WebSocket pool's), for client-flapping. */
@@ -161,5 +164,8 @@ export interface ConnectionEvents {
 }
 
 export interface ConnectionEventSource {
-  on<K extends keyof ConnectionEvents>(event: K, listener: (payload: ConnectionEvents[K]) => void): () => void;
+  on<K extends keyof ConnectionEvents>(
+    event: K,
+    listener: (payload: ConnectionEvents[K]) => void,
+  ): () => void;
 }
