@@ -56,7 +56,7 @@ import { AGGREGATION_FAILED, roundFailure } from './round-failure.js';
 import { HomomorphicRound, encryptionParameters } from './homomorphic.js';
 import { SecureRound, checkCapacity, meanResult } from './secure-aggregation.js';
 import { checkRunAssumptions } from './assumptions.js';
-import type { Accepted, AcceptReply, Collected, StageRun } from './stages.js';
+import type { AcceptReply, Collected, StageRun } from './stages.js';
 import { UpdateBounds, aggregateRefusal } from './update-bounds.js';
 
 /**

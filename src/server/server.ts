@@ -25,6 +25,13 @@ import {
 } from '../storage/index.js';
 import { SqliteStorage } from '../storage/sqlite/index.js';
 import { WebSocketClientPool, type PoolEvents, type SessionLimits } from '../transport/websocket/index.js';
+import {
+  RunAlerts,
+  type AlertEvent,
+  type AlertNotice,
+  type AlertsConfig,
+  type DeliveryRecord,
+} from '../telemetry/index.js';
 import { AdminGuard } from './admin-guard.js';
 import { buildApp, type FrontLimits } from './app.js';
 import { StorageAuthenticator } from './auth.js';
@@ -78,6 +85,8 @@ export interface ServerConfig {
   readonly participantPageDir?: string;
   /** How often connected clients are checked against the registry for revocation. Default 1000 ms. */
   readonly revocationCheckMs?: number;
+  /** Anomaly rules and webhooks; alerts are stored with the run (events 'alert', 'alert-delivery'). */
+  readonly alerts?: AlertsConfig;
 }
 
 /**
@@ -110,6 +119,12 @@ export type ServerLogEvent =
   | ({ readonly event: 'disconnected' } & PoolEvents['client-disconnected'])
   /** One line per accepted reply: which client trained or evaluated, on how many examples, what it reported. */
   | ({ readonly event: 'client-result' } & EngineEvents['client-result'])
+  /** An anomaly rule fired (its time is the line's). */
+  | ({ readonly event: 'alert' } & Omit<AlertEvent, 'at'>)
+  /** A rule that cannot judge this run says why, once. */
+  | ({ readonly event: 'alert-notice' } & AlertNotice)
+  /** One webhook delivery attempt of an alert. */
+  | ({ readonly event: 'alert-delivery' } & DeliveryRecord)
   | {
       readonly event: 'finished';
       readonly status: string;
@@ -140,6 +155,9 @@ export interface RunningServer {
   /** Stops the run after the round in progress is committed, disconnects clients, closes storage. */
   close(): Promise<void>;
 }
+
+/** Alerts /api/status lists (the latest; `counts` has every rule's total). */
+const RECENT_ALERTS = 20;
 
 interface Start {
   readonly params: ParameterSet;
@@ -274,6 +292,20 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
       log?.({ event: 'retrying', round, reason: failed.reason, retryInMs });
     });
     engine.events.on('client-result', (e) => log?.({ event: 'client-result', ...e }));
+    const alerts =
+      config.alerts &&
+      new RunAlerts(config.alerts, {
+        runId: config.runId,
+        store: storage,
+        onDelivery: (delivery) => log?.({ event: 'alert-delivery', ...delivery }),
+      });
+    alerts?.bus.on('alert', ({ at: _at, ...alert }) => log?.({ event: 'alert', ...alert }));
+    alerts?.bus.on('notice', (notice) => log?.({ event: 'alert-notice', ...notice }));
+    // Until the first round starts the run waits for minClients: that wait counts as waiting for clients.
+    alerts?.attach(engine.events, {
+      connections: pool.events,
+      waitingAtStart: start.startRound <= engine.config.rounds,
+    });
     hooks.subscribe?.(engine.events);
 
     let lastCommitted = start.startRound - 1;
@@ -323,6 +355,15 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
         connected: pool.connected(),
         minClients: config.minClients,
         ...(privacy ? { privacy } : {}),
+        ...(alerts
+          ? {
+              alerts: {
+                firing: alerts.firing(),
+                recent: alerts.recent.recent().slice(-RECENT_ALERTS),
+                counts: alerts.recent.counts(),
+              },
+            }
+          : {}),
         ...(phase === 'waiting' && waiting
           ? {
               waiting: {
@@ -398,6 +439,8 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
         await pool.close();
         await finished.catch(() => undefined);
         await app.close();
+        // Webhook deliveries in progress get a few seconds; their attempts are recorded before storage closes.
+        await alerts?.close();
         await storage.close();
       })());
     return { url, port, storage, pool, adminGuard, gate, finished, close };

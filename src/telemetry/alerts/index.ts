@@ -4,3 +4,4 @@ export * from './monitor.js';
 export * from './signature.js';
 export * from './webhooks.js';
 export * from './recorder.js';
+export * from './run-alerts.js';

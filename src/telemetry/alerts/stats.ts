@@ -20,7 +20,10 @@ const MAD_TO_SIGMA = 1.4826;
  * the spread is then floored at 5% of the median so that equal values score 0 and a small difference does not
  * score infinity.
  */
-export function robustScores(values: readonly number[]): { readonly median: number; readonly scores: number[] } {
+export function robustScores(values: readonly number[]): {
+  readonly median: number;
+  readonly scores: number[];
+} {
   const m = median(values);
   const mad = median(values.map((v) => Math.abs(v - m)));
   const spread = Math.max(MAD_TO_SIGMA * mad, 0.05 * Math.abs(m), Number.MIN_VALUE);

@@ -24,11 +24,19 @@ export type AlertSeverity = 'warning' | 'critical';
 /**
  * One alert: a rule's condition became true (for a client, or for the run). It stays firing until the rule sees
  * the condition false again (a 'resolved' on the bus); it is not raised again meanwhile.
+ * @example
+ * ```ts
+ * const report = await simulate({ settings: { rounds: 3, attack: 'scale', attackers: 0.2 } });
+ * for (const alert of report.alerts) console.log(alert.severity, alert.rule, alert.clientId, alert.message);
+ * ```
  */
 export interface AlertEvent {
+  /** The rule that fired, e.g. 'update-norm-outlier' (README: Alerts). */
   readonly rule: AlertRuleName;
   readonly severity: AlertSeverity;
+  /** The round it concerns, when it concerns one. */
   readonly round?: number;
+  /** The client it concerns, when it concerns one. */
   readonly clientId?: string;
   /** One line for people: what was seen and against which threshold. */
   readonly message: string;
@@ -151,7 +159,10 @@ export interface AlertSourceEvents {
 }
 
 export interface AlertEventSource {
-  on<K extends keyof AlertSourceEvents>(event: K, listener: (payload: AlertSourceEvents[K]) => void): () => void;
+  on<K extends keyof AlertSourceEvents>(
+    event: K,
+    listener: (payload: AlertSourceEvents[K]) => void,
+  ): () => void;
 }
 
 /** A server's connection events (the WebSocket pool's), for client-flapping. */
@@ -161,5 +172,8 @@ export interface ConnectionEvents {
 }
 
 export interface ConnectionEventSource {
-  on<K extends keyof ConnectionEvents>(event: K, listener: (payload: ConnectionEvents[K]) => void): () => void;
+  on<K extends keyof ConnectionEvents>(
+    event: K,
+    listener: (payload: ConnectionEvents[K]) => void,
+  ): () => void;
 }

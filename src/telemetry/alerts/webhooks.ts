@@ -76,7 +76,13 @@ export function webhookUrl(raw: string): URL {
 
 type Outcome = { readonly httpStatus: number } | { readonly error: string };
 
-function post(url: URL, body: string, headers: Record<string, string>, timeoutMs: number, signal: AbortSignal) {
+function post(
+  url: URL,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  signal: AbortSignal,
+) {
   return new Promise<Outcome>((resolve) => {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = send(url, {
@@ -132,7 +138,12 @@ export class WebhookDelivery {
         ...(alert.clientId !== undefined ? { clientId: alert.clientId } : {}),
       };
       if (this.inFlight.size >= this.options.maxPending) {
-        this.record({ ...base, attempt: 0, status: 'dropped', error: `${this.options.maxPending} deliveries pending` });
+        this.record({
+          ...base,
+          attempt: 0,
+          status: 'dropped',
+          error: `${this.options.maxPending} deliveries pending`,
+        });
         continue;
       }
       const body = JSON.stringify({ ...this.context, deliveryId: base.deliveryId, alert });
