@@ -1,8 +1,9 @@
 /**
  * Builds the participant page (web/join) into dist/web/join with esbuild: page.js (the UI) and worker.js (the
  * module Web Worker that trains, with TF.js and the client runtime), ESM, minified, external source maps; then
- * copies index.html, style.css and TF.js's wasm binaries, which the worker loads from /join/assets/wasm/. Part of
- * `npm run build`; prints the bundle sizes.
+ * copies index.html, style.css and TF.js's wasm binaries, which the worker loads from /join/assets/wasm/. Then the
+ * operator's dashboard (web/dashboard) into dist/web/dashboard: dashboard.js (with uPlot), dashboard.css (with
+ * uPlot's stylesheet) and index.html. Part of `npm run build`; prints the bundle sizes.
  */
 import { build } from 'esbuild';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
@@ -44,6 +45,29 @@ const result = await build({
 await copyFile(join(source, 'index.html'), join(out, 'index.html'));
 await copyFile(join(source, 'style.css'), join(out, 'style.css'));
 for (const file of WASM_FILES) await copyFile(join(wasmDir, file), join(out, 'wasm', file));
-for (const [file, info] of Object.entries(result.metafile.outputs)) {
+
+// The operator's dashboard (web/dashboard): one script with uPlot, one stylesheet with uPlot's, the page.
+const dashboardSource = join(root, 'web', 'dashboard');
+const dashboardOut = join(root, 'dist', 'web', 'dashboard');
+await rm(dashboardOut, { recursive: true, force: true });
+const dashboard = await build({
+  // dashboard.js and dashboard.css: two entry points, one name.
+  entryPoints: [
+    { in: join(dashboardSource, 'dashboard.ts'), out: 'dashboard' },
+    { in: join(dashboardSource, 'style.css'), out: 'dashboard' },
+  ],
+  outdir: dashboardOut,
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: ['chrome120', 'firefox120', 'safari17'],
+  minify: true,
+  sourcemap: 'external',
+  conditions: ['flotilla-source'],
+  metafile: true,
+  logLevel: 'warning',
+});
+await copyFile(join(dashboardSource, 'index.html'), join(dashboardOut, 'index.html'));
+for (const [file, info] of Object.entries({ ...result.metafile.outputs, ...dashboard.metafile.outputs })) {
   if (file.endsWith('.js')) console.log(`${file}: ${(info.bytes / 1024).toFixed(0)} KiB`);
 }

@@ -10,7 +10,9 @@ import { isFlotillaError, type ErrorCode } from '../core/index.js';
 import type { Storage } from '../storage/index.js';
 import type { WebSocketClientPool } from '../transport/websocket/index.js';
 import type { AdminGuard } from './admin-guard.js';
+import { registerDashboard, type DashboardOptions } from './dashboard.js';
 import { enrolmentRoutes } from './enrolment.js';
+import type { EventStream } from './event-stream.js';
 import { ConnectionGate } from './gate.js';
 import { registerParticipantPage, type ParticipantPageOptions } from './participant-page.js';
 import { normalizeFingerprint, type TlsMaterial } from './tls.js';
@@ -37,6 +39,8 @@ export interface AppOptions {
   readonly limits?: Partial<FrontLimits>;
   /** The participant page (/join) and what its task.json says about the run; absent: no /join routes. */
   readonly participantPage?: ParticipantPageOptions;
+  /** The operator's dashboard (/dashboard) and its live event stream (/api/events); absent: neither. */
+  readonly dashboard?: DashboardOptions;
 }
 
 /**
@@ -64,7 +68,9 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   STORAGE_CONFLICT: 409,
 };
 
-export async function buildApp(options: AppOptions): Promise<{ app: FastifyInstance; gate: ConnectionGate }> {
+export async function buildApp(
+  options: AppOptions,
+): Promise<{ app: FastifyInstance; gate: ConnectionGate; events?: EventStream }> {
   const { pool, storage } = options;
   const front = { ...DEFAULT_FRONT_LIMITS, ...options.limits };
   const handshake = pool.limits.handshakeTimeoutMs;
@@ -123,6 +129,9 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   // The page first: its CSP hook then covers the enrolment route under /join too.
   if (options.participantPage) registerParticipantPage(app, options.participantPage);
   await app.register(enrolmentRoutes, { storage });
+  const events = options.dashboard
+    ? registerDashboard(app, { ...options.dashboard, storage, admin, gate })
+    : undefined;
   app.get('/api/health', async () => ({ ok: true }));
   app.get('/api/status', { preHandler: admin }, async () => options.status());
   app.get('/api/runs', { preHandler: admin }, async () => ({ runs: await storage.listRuns() }));
@@ -144,5 +153,5 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       return { client };
     },
   );
-  return { app, gate };
+  return { app, gate, ...(events ? { events } : {}) };
 }

@@ -37,6 +37,8 @@ import { buildApp, type FrontLimits } from './app.js';
 import { StorageAuthenticator } from './auth.js';
 import type { ConnectionGate } from './gate.js';
 import { participantTask } from './participant-page.js';
+import { startLiveState } from './live.js';
+import type { EventStream, EventStreamOptions } from './event-stream.js';
 import { checkPortFree, listenError } from './port-check.js';
 import { loadTls, type TlsFiles } from './tls.js';
 
@@ -83,6 +85,10 @@ export interface ServerConfig {
   readonly limits?: Partial<SessionLimits & FrontLimits>;
   /** Where the built participant page lives (served at /join); default the package's dist/web/join. */
   readonly participantPageDir?: string;
+  /** Where the built dashboard lives (served at /dashboard); default the package's dist/web/dashboard. */
+  readonly dashboardDir?: string;
+  /** The live event stream's bound per subscriber (see event-stream.ts). */
+  readonly eventStream?: EventStreamOptions;
   /** How often connected clients are checked against the registry for revocation. Default 1000 ms. */
   readonly revocationCheckMs?: number;
   /** Anomaly rules and webhooks; alerts are stored with the run (events 'alert', 'alert-delivery'). */
@@ -150,6 +156,8 @@ export interface RunningServer {
   readonly adminGuard: AdminGuard;
   /** Counts connections that have not authenticated yet. */
   readonly gate: ConnectionGate;
+  /** The live event stream behind /api/events (its subscribers, those dropped for reading too slowly). */
+  readonly events: EventStream;
   /** Settles when the run ends: its result, or the error that failed it. */
   readonly finished: Promise<RunResult>;
   /** Stops the run after the round in progress is committed, disconnects clients, closes storage. */
@@ -324,6 +332,16 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
     engine.events.on('privacy-spent', ({ mechanism, epsilon, delta, budget }) => {
       privacy = { mechanism, epsilon, delta, ...(budget ? { budget } : {}) };
     });
+    const live = await startLiveState({
+      storage,
+      runId: config.runId,
+      rounds: engine.config.rounds,
+      minClients: config.minClients,
+      engine,
+      pool,
+      ...(alerts ? { alerts: alerts.bus } : {}),
+      ...(privacy ? { privacy } : {}),
+    });
     const adminGuard = new AdminGuard((token) => storage.verifyAdminToken(token));
     engine.events.on('waiting-for-clients', ({ round, needed, connected }) => {
       waiting = { needed, round };
@@ -334,7 +352,7 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
       waiting = undefined;
       phase = 'running';
     });
-    const { app, gate } = await buildApp({
+    const { app, gate, events } = await buildApp({
       pool,
       storage,
       adminGuard,
@@ -346,6 +364,11 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
       participantPage: {
         ...(config.participantPageDir ? { dir: config.participantPageDir } : {}),
         task: () => participantTask(config),
+      },
+      dashboard: {
+        live,
+        ...(config.dashboardDir ? { dir: config.dashboardDir } : {}),
+        ...(config.eventStream ? { stream: config.eventStream } : {}),
       },
       status: () => ({
         runId: config.runId,
@@ -390,6 +413,7 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
     const finished = (async (): Promise<RunResult> => {
       if (start.startRound > engine.config.rounds) {
         phase = 'completed';
+        live.setRun({ phase });
         await pool.close('RUN_FINISHED');
         return { status: 'completed', params: start.params, history: [], lastRound: lastCommitted };
       }
@@ -443,7 +467,7 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
         await alerts?.close();
         await storage.close();
       })());
-    return { url, port, storage, pool, adminGuard, gate, finished, close };
+    return { url, port, storage, pool, adminGuard, gate, events: events!, finished, close };
   } catch (error) {
     await storage.close();
     throw error;

@@ -1,0 +1,101 @@
+/**
+ * `GET /api/events`: the run's live events as Server-Sent Events. Server-Sent Events rather than a WebSocket: the
+ * stream only flows from server to operator, it is one ordinary HTTP response behind the same admin check as the
+ * rest of /api (the page reads it with fetch() and an Authorization header, since EventSource cannot send one), and
+ * it needs no second protocol on the port the clients' WebSockets use.
+ *
+ * Each subscriber first gets a `snapshot` event (the whole DashboardState), then every live event in order, so
+ * nothing falls between the snapshot and the stream. Every event is serialized once for all subscribers; a write
+ * never waits. A subscriber that does not read (a stalled tab, a slow link) accumulates bytes in its response's
+ * buffer: past `maxQueuedBytes` it is dropped (its connection closed; the page reconnects and gets a fresh
+ * snapshot), so a slow dashboard costs the round nothing and its memory is bounded.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { LiveEventName, LiveEvents } from '../telemetry/live/dashboard-state.js';
+import type { LiveState } from '../telemetry/live/live-state.js';
+
+export interface EventStreamOptions {
+  /** Unsent bytes a subscriber may have buffered beyond its snapshot before it is dropped. Default 1 MiB. */
+  readonly maxQueuedBytes?: number;
+  /** A comment line this often keeps idle connections (and proxies) from closing the stream. Default 15 s. */
+  readonly heartbeatMs?: number;
+}
+
+interface Subscriber {
+  readonly res: ServerResponse;
+  /** Buffered bytes past which this subscriber is dropped. */
+  readonly limit: number;
+}
+
+export class EventStream {
+  /** Subscribers dropped for not reading fast enough. */
+  dropped = 0;
+  private readonly subscribers = new Set<Subscriber>();
+  private readonly maxQueuedBytes: number;
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly unsubscribe: () => void;
+  private nextId = 1;
+
+  constructor(
+    private readonly live: LiveState,
+    options: EventStreamOptions = {},
+  ) {
+    this.maxQueuedBytes = options.maxQueuedBytes ?? 1024 * 1024;
+    this.unsubscribe = live.onEvent((name, payload) => this.publish(name, payload));
+    this.heartbeat = setInterval(() => this.broadcast(': keep-alive\n\n'), options.heartbeatMs ?? 15_000);
+    this.heartbeat.unref();
+  }
+
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
+  /** Starts a stream on an authenticated request's response: headers, the snapshot, then live events. */
+  open(res: ServerResponse, socket: Socket): void {
+    // The stream is long-lived by design: the front's idle timeout must not cut it (the heartbeat keeps it honest).
+    socket.setTimeout(0);
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-accel-buffering': 'no',
+    });
+    const snapshot = this.frame('snapshot', this.live.state);
+    res.write(snapshot);
+    const subscriber: Subscriber = { res, limit: Buffer.byteLength(snapshot) + this.maxQueuedBytes };
+    this.subscribers.add(subscriber);
+    res.on('close', () => this.subscribers.delete(subscriber));
+  }
+
+  /** Ends every stream (the server is closing). */
+  close(): void {
+    clearInterval(this.heartbeat);
+    this.unsubscribe();
+    for (const { res } of this.subscribers) res.end();
+    this.subscribers.clear();
+  }
+
+  private publish<K extends LiveEventName>(name: K, payload: LiveEvents[K]): void {
+    if (this.subscribers.size > 0) this.broadcast(this.frame(name, payload));
+    else this.nextId++;
+  }
+
+  private frame(name: string, payload: unknown): string {
+    // JSON.stringify never emits a raw newline, so the payload is one `data:` line.
+    return `id: ${this.nextId++}\nevent: ${name}\ndata: ${JSON.stringify(payload)}\n\n`;
+  }
+
+  private broadcast(frame: string): void {
+    const bytes = Buffer.byteLength(frame);
+    for (const subscriber of this.subscribers) {
+      const { res, limit } = subscriber;
+      if (res.writableLength + bytes > limit) {
+        this.dropped++;
+        this.subscribers.delete(subscriber);
+        res.destroy();
+        continue;
+      }
+      res.write(frame);
+    }
+  }
+}
