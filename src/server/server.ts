@@ -37,6 +37,7 @@ import { buildApp, type FrontLimits } from './app.js';
 import { StorageAuthenticator } from './auth.js';
 import type { ConnectionGate } from './gate.js';
 import { participantTask } from './participant-page.js';
+import type { LiveState } from '../telemetry/live/live-state.js';
 import { startLiveState } from './live.js';
 import type { EventStream, EventStreamOptions } from './event-stream.js';
 import { checkPortFree, listenError } from './port-check.js';
@@ -158,6 +159,8 @@ export interface RunningServer {
   readonly gate: ConnectionGate;
   /** The live event stream behind /api/events (its subscribers, those dropped for reading too slowly). */
   readonly events: EventStream;
+  /** The dashboard's view of the run, fed by the engine's, the pool's and the alerts' events. */
+  readonly live: LiveState;
   /** Settles when the run ends: its result, or the error that failed it. */
   readonly finished: Promise<RunResult>;
   /** Stops the run after the round in progress is committed, disconnects clients, closes storage. */
@@ -467,7 +470,7 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
         await alerts?.close();
         await storage.close();
       })());
-    return { url, port, storage, pool, adminGuard, gate, events: events!, finished, close };
+    return { url, port, storage, pool, adminGuard, gate, events: events!, live, finished, close };
   } catch (error) {
     await storage.close();
     throw error;
