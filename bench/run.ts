@@ -6,6 +6,7 @@
 import * as browserTraining from './browser-training.js';
 import * as connections from './connections.js';
 import * as core from './core.js';
+import * as dashboard from './dashboard.js';
 import * as dpSgd from './dp-sgd.js';
 import * as he from './he.js';
 import * as learning from './learning.js';
@@ -30,6 +31,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   secagg,
   reportIntervals,
   browserTraining,
+  dashboard,
 ];
 
 const wanted = process.argv.slice(2);

@@ -4,6 +4,8 @@
  */
 import uPlot from 'uplot';
 
+const ROUND_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000];
+
 export interface SeriesSpec {
   readonly label: string;
   readonly stroke: string;
@@ -24,7 +26,8 @@ export class LineChart {
         width,
         height: 200,
         scales: { x: { time: false } },
-        axes: [{ label: xLabel }, {}],
+        // Rounds are whole numbers: no tick at round 1.5.
+        axes: [{ label: xLabel, incrs: ROUND_STEPS }, { size: 60 }],
         series: [
           { label: xLabel },
           ...series.map((s) => ({
