@@ -61,7 +61,7 @@ describe('alerts in simulation', () => {
             const out = await honest.fit(params, config);
             return { ...out, metrics: { ...out.metrics, loss: NaN } };
           },
-          evaluate: (params, config) => honest.evaluate(params, config),
+          evaluate: (params) => honest.evaluate(params),
         };
       },
       initialParameters: softmaxParameters(784, 10),
