@@ -16,7 +16,7 @@ const ALERT_SHAPE = {
   disabled: z
     .array(ruleName)
     .default([])
-    .meta({ description: `config file only: rules that never fire, of ${ALERT_RULES.join(', ')}` }),
+    .meta({ description: `rules that never fire, of ${ALERT_RULES.join(', ')}` }),
   updateNormMads: z.number().gt(0).default(D.updateNormMads).meta({
     description:
       "update-norm-outlier: a client's update norm this many robust deviations (1.4826 MAD) from the round's median",
@@ -69,7 +69,7 @@ const ALERT_SHAPE = {
     .default([])
     .meta({
       description:
-        'config file only: [{ url, secretFile | secretEnv }]; each alert is POSTed as signed JSON (X-Flotilla-Signature)',
+        '[{ url, secretFile | secretEnv }]: each alert is POSTed as signed JSON (X-Flotilla-Signature)',
     }),
   webhookAttempts: z.int().min(1).max(20).default(W.attempts).meta({
     description: 'attempts per webhook delivery (retried on network errors, 429 and 5xx)',
