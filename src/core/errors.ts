@@ -64,6 +64,14 @@ export type ErrorCode =
   | 'PROTOCOL_VERSION'
   /** A credential was missing, unknown, revoked or wrong. */
   | 'AUTH_FAILED'
+  /** An enrolment code is unknown or wrong (never issued, mistyped, or cut short when copied). */
+  | 'ENROLMENT_UNKNOWN'
+  /** An enrolment code was already redeemed: each link works once. */
+  | 'ENROLMENT_USED'
+  /** An enrolment code is past its expiry (`clients add --link-ttl`). */
+  | 'ENROLMENT_EXPIRED'
+  /** An enrolment code names a client that was revoked since it was issued. */
+  | 'ENROLMENT_REVOKED'
   /** A peer refused the session or closed the connection. */
   | 'CONNECTION_CLOSED'
   /** TLS material (certificates, keys) is missing or unusable. */
@@ -91,6 +99,10 @@ const USER_FACING: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ADDRESS_IN_USE',
   'PROTOCOL_VERSION',
   'AUTH_FAILED',
+  'ENROLMENT_UNKNOWN',
+  'ENROLMENT_USED',
+  'ENROLMENT_EXPIRED',
+  'ENROLMENT_REVOKED',
   'TLS_INVALID',
 ]);
 

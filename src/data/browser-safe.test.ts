@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 const BROWSER_SAFE = [
   'idx.ts',
   'image-dataset.ts',
+  'image-idx.ts',
   'csv.ts',
   'split.ts',
   'tabular-schema.ts',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isFlotillaError } from '../core/index.js';
-import { parseIdx } from './idx.js';
+import { encodeIdxUint8, parseIdx } from './idx.js';
 
 /** Builds an IDX buffer: magic (0, 0, dtype, rank), big-endian dims, then the given payload bytes. */
 function idx(dtype: number, dims: number[], payload: number[]): Uint8Array {
@@ -64,5 +64,15 @@ describe('parseIdx', () => {
     expect(isFlotillaError(error, 'DATA_INVALID')).toBe(true);
     expect(error.message).toMatch(/^x\/train-images: not a valid IDX file/);
     expect(error.message).toMatch(message);
+  });
+});
+
+describe('encodeIdxUint8', () => {
+  it('writes what parseIdx reads back, and refuses dims that do not hold the values', () => {
+    const data = Uint8Array.from([1, 2, 3, 4, 5, 6]);
+    const parsed = parseIdx(encodeIdxUint8([3, 2], data));
+    expect(parsed.dims).toEqual([3, 2]);
+    expect(Array.from(parsed.data)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(() => encodeIdxUint8([4, 2], data)).toThrow('do not hold the 6 values');
   });
 });

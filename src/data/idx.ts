@@ -98,3 +98,23 @@ function readValues(view: DataView, offset: number, count: number, dtype: IdxDty
     }
   }
 }
+
+/**
+ * Writes uint8 values as an IDX buffer (the inverse of parseIdx for uint8): tests and tools that hand a client
+ * MNIST-style files, e.g. images [n, 28, 28] (magic 0x0803) or labels [n] (magic 0x0801).
+ */
+export function encodeIdxUint8(dims: readonly number[], data: Uint8Array): Uint8Array {
+  const count = dims.reduce((a, b) => a * b, 1);
+  if (dims.length === 0 || dims.length > 255 || count !== data.length) {
+    throw new FlotillaError(
+      'INVALID_ARGUMENT',
+      `IDX dims [${dims.join(', ')}] do not hold the ${data.length} values given`,
+    );
+  }
+  const out = new Uint8Array(4 + 4 * dims.length + data.length);
+  const view = new DataView(out.buffer);
+  out.set([0, 0, 0x08, dims.length]);
+  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  out.set(data, 4 + 4 * dims.length);
+  return out;
+}

@@ -1,10 +1,20 @@
 /**
- * Public API of src/data. Browser-safe modules: idx, image-dataset, csv, tabular-schema, tabular, split, stroke,
- * stroke-cohort, partition, partition-stats. Node-only (they read files or CommonJS packages): files, mnist,
+ * Public API of src/data. Browser-safe modules: idx, image-dataset, image-idx, csv, tabular-schema, tabular, split,
+ * stroke, stroke-cohort, partition, partition-stats. Node-only (they read files or CommonJS packages): files, mnist,
  * fashion-mnist, csv-files.
  */
-export { parseIdx, type IdxArray, type IdxDtype, type IdxValues } from './idx.js';
+export { encodeIdxUint8, parseIdx, type IdxArray, type IdxDtype, type IdxValues } from './idx.js';
 export { idxToImageDataset, type ImageDatasetOptions } from './image-dataset.js';
+export {
+  clientImageData,
+  gunzipIfCompressed,
+  idxKind,
+  pairIdxFiles,
+  type ClientImageOptions,
+  type IdxKind,
+  type ImageIdxPair,
+  type NamedBytes,
+} from './image-idx.js';
 export { loadMnist, type MnistOptions } from './mnist.js';
 export {
   FASHION_MNIST_CLASSES,

@@ -124,6 +124,15 @@ export interface NewClient {
   readonly token: string;
 }
 
+/** A one-time enrolment code: `clients add NAME --link` prints it inside a link. */
+export interface NewEnrolment {
+  readonly client: string;
+  /** Shown once: only a salted hash of its secret part is stored. */
+  readonly code: string;
+  /** Milliseconds since the epoch. */
+  readonly expiresAt: number;
+}
+
 export interface Storage {
   /** Throws STORAGE_CONFLICT when `runId` is taken. */
   createRun(input: CreateRunInput): Promise<RunInfo>;
@@ -165,6 +174,17 @@ export interface Storage {
   getClient(name: string): Promise<ClientInfo | undefined>;
   /** Ordered by name. */
   listClients(): Promise<ClientInfo[]>;
+
+  /**
+   * A one-time enrolment code for an active client, valid `ttlMs` from `now`; it replaces the client's unused
+   * code. Throws STORAGE_NOT_FOUND for an unknown client, STORAGE_CONFLICT for a revoked one.
+   */
+  createEnrolment(name: string, ttlMs: number, now?: number): Promise<NewEnrolment>;
+  /**
+   * Redeems a code once: gives its client a new token (returned once, only its hash stored; the old token stops
+   * working). Throws ENROLMENT_UNKNOWN (unknown or wrong), ENROLMENT_USED, ENROLMENT_EXPIRED or ENROLMENT_REVOKED.
+   */
+  redeemEnrolment(code: string, now?: number): Promise<NewClient>;
 
   /** Replaces the admin token (only its salted hash is stored). */
   setAdminToken(token: string): Promise<void>;

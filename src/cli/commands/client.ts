@@ -1,5 +1,6 @@
 /**
- * `flotilla client`: a Node client process. It trains on its local stroke CSV, talks to the server over TLS
+ * `flotilla client`: a Node client process. It trains on its local data (a stroke CSV, a CSV encoded with the
+ * federation's preprocessing, or IDX images with their labels), talks to the server over TLS
  * WebSockets, reconnects with backoff after failures, caches the latest global model on disk, and exits 0 when the
  * server says the run is finished.
  */
@@ -16,7 +17,8 @@ import {
 import { z } from 'zod';
 import { he } from '../../privacy/index.js';
 import { usageError, type Command } from '../command.js';
-import { preprocessedTrainer, strokeTrainer } from '../local-trainer.js';
+import { imageTrainer, preprocessedTrainer, strokeTrainer, type LocalTrainer } from '../local-trainer.js';
+import { checkRunModel } from '../run-model-check.js';
 import { loadIdentity } from './identity.js';
 import { readSecret } from '../secret.js';
 import { commandSettings, text } from '../settings/index.js';
@@ -50,16 +52,24 @@ export const CLIENT_SCHEMA = z.strictObject({
     .meta({ description: 'file whose first line is the token (keep it mode 0600)' }),
   data: text().optional().meta({
     description:
-      'local CSV: a stroke CSV (Kaggle layout) split locally, or with --preprocessing the training rows',
+      'local data: a stroke CSV (Kaggle layout) split locally, with --preprocessing the training rows, or with --labels an IDX images file (.gz or not)',
+  }),
+  labels: text().optional().meta({
+    description:
+      "IDX labels file of the --data images: an image task (the run's model takes [rows, cols, 1] images, e.g. --dataset mnist)",
   }),
   preprocessing: text().optional().meta({
     description:
       'preprocessing JSON shared by the federation: encode --data and --test-data with it instead of local statistics',
   }),
-  testData: text()
-    .optional()
-    .meta({ description: 'held-out CSV for federated evaluation (with --preprocessing)' }),
-  model: TRAINING_SETTINGS.model.unwrap().default('tabular-mlp').meta({ description: 'model architecture' }),
+  testData: text().optional().meta({
+    description:
+      'held-out data for federated evaluation: a CSV (with --preprocessing) or IDX images (with --test-labels)',
+  }),
+  testLabels: text().optional().meta({ description: 'IDX labels file of the --test-data images' }),
+  model: TRAINING_SETTINGS.model.meta({
+    description: "the run's model architecture (default: mlp, the 2NN, with --labels; tabular-mlp otherwise)",
+  }),
   ca: text().optional().meta({ description: 'CA certificate to trust (from `flotilla certs init`)' }),
   cert: text().optional().meta({ description: 'client certificate for mutual TLS' }),
   key: text().optional().meta({ description: 'client key for mutual TLS' }),
@@ -67,10 +77,9 @@ export const CLIENT_SCHEMA = z.strictObject({
     description:
       "where the latest global model and this client's privacy ledger are kept; default a folder per server in the user's cache ($XDG_CACHE_HOME/flotilla or ~/.cache/flotilla)",
   }),
-  dataSeed: z
-    .int()
-    .default(0)
-    .meta({ description: 'seed of the local train/test split (without --preprocessing)' }),
+  dataSeed: z.int().default(0).meta({
+    description: 'seed of the local train/test split (without --preprocessing or --test-data)',
+  }),
   heKeys: text().optional().meta({
     description: 'CKKS key file the clients share (`flotilla he keygen`), for homomorphic aggregation',
   }),
@@ -108,6 +117,35 @@ function serverUrl(server: string): string {
   return server;
 }
 
+/** The trainer the data flags ask for: IDX images (--labels), a preprocessed CSV, or a stroke CSV split here. */
+function loadLocalTrainer(data: string, v: z.infer<typeof CLIENT_SCHEMA>): Promise<LocalTrainer> {
+  if (v.testLabels !== undefined && (v.labels === undefined || v.testData === undefined)) {
+    throw usageError('--test-labels needs --labels and --test-data (the test images)');
+  }
+  if (v.labels !== undefined) {
+    if (v.preprocessing !== undefined)
+      throw usageError('--preprocessing is for CSV data, not --labels images');
+    if (v.testData !== undefined && v.testLabels === undefined) {
+      throw usageError('--test-data images need their --test-labels');
+    }
+    const test = v.testData && v.testLabels ? { images: v.testData, labels: v.testLabels } : undefined;
+    return imageTrainer(
+      { train: { images: data, labels: v.labels }, ...(test ? { test } : {}) },
+      v.model ?? 'mlp',
+      v.dataSeed,
+    );
+  }
+  const model = v.model ?? 'tabular-mlp';
+  if (v.preprocessing === undefined) {
+    if (v.testData !== undefined) {
+      throw usageError('--test-data needs --preprocessing (without it the client splits --data itself)');
+    }
+    return strokeTrainer(data, model, v.dataSeed);
+  }
+  const test = v.testData ? { test: v.testData } : {};
+  return preprocessedTrainer({ train: data, ...test, preprocessing: v.preprocessing }, model);
+}
+
 export const clientCommand: Command = {
   name: 'client',
   summary: 'run a federated client process that trains on local data',
@@ -115,6 +153,7 @@ export const clientCommand: Command = {
     [
       'Usage: flotilla client --server wss://HOST:PORT/ws --id NAME --data PATH [--token-file FILE] [--ca FILE]',
       '       [--preprocessing FILE --test-data PATH]',
+      '       [--labels FILE [--test-data FILE --test-labels FILE]]   (images: IDX files, plain or .gz)',
       '',
       'The token comes from --token-file or the environment (FLOTILLA_TOKEN): a --token flag is visible to every',
       'user of the machine in `ps`.',
@@ -145,20 +184,10 @@ export const clientCommand: Command = {
       );
     }
     if (v.cacheDir === undefined) refuseForgottenLedger(clientId);
-    if (v.testData !== undefined && v.preprocessing === undefined) {
-      throw usageError('--test-data needs --preprocessing (without it the client splits --data itself)');
-    }
-    const local = v.preprocessing
-      ? await preprocessedTrainer(
-          {
-            train: data,
-            ...(v.testData ? { test: v.testData } : {}),
-            preprocessing: v.preprocessing,
-          },
-          v.model,
-        )
-      : await strokeTrainer(data, v.model, v.dataSeed);
-    say(`${local.trainSize} training and ${local.testSize} test rows, ${local.inputSize} features`);
+    const local = await loadLocalTrainer(data, v);
+    say(
+      `${local.trainSize} training and ${local.testSize} test examples of shape [${local.inputShape.join(', ')}], backend ${local.backend}`,
+    );
     const homomorphicKeys = v.heKeys ? he.loadKeys(await he.loadSeal(), await readFile(v.heKeys)) : undefined;
     if ((v.identity === undefined) !== (v.roster === undefined)) {
       throw usageError('--identity and --roster go together');
@@ -166,7 +195,8 @@ export const clientCommand: Command = {
     const identity = v.identity && v.roster ? await loadIdentity(v.identity, v.roster) : undefined;
     const cacheDir = v.cacheDir ?? defaultClientCacheDir(url);
     const cache = new FileModelCache(join(cacheDir, `${clientId}.model`));
-    const runtime = new ClientRuntime(local.trainer, {
+    const checked = checkRunModel(local.trainer, local.layout, local);
+    const runtime = new ClientRuntime(checked.trainer, {
       ...(homomorphicKeys ? { homomorphicKeys } : {}),
       ...(identity ? { identity } : {}),
       ...(v.targetEpsilon !== undefined
@@ -197,16 +227,22 @@ export const clientCommand: Command = {
         ...(v.cert ? { certFile: v.cert } : {}),
         ...(v.key ? { keyFile: v.key } : {}),
       }),
-      capabilities: { runtime: `node-${process.versions.node}` },
+      capabilities: { runtime: `node-${process.versions.node}-${local.backend}` },
       signal: abort.signal,
       onWelcome: (w) => say(`connected (session ${w.sessionId})`),
       onGlobalModel: (params, round) => cache.save(params, round),
-      onTask: (t) => say(`round ${t.round}: ${t.type} in ${t.ms} ms`),
+      onTask: (t) => {
+        say(`round ${t.round}: ${t.type} in ${t.ms} ms`);
+        // Reported to the server (the task's failure) before it stops: no later task could succeed either.
+        if (checked.mismatch()) abort.abort();
+      },
       onDisconnect: (end, ms) =>
         say(
           `disconnected: ${end.refusal ? `${end.refusal.code}: ${end.refusal.message}` : end.reason}; retry in ${Math.round(ms)} ms`,
         ),
     });
+    const mismatch = checked.mismatch();
+    if (mismatch) throw mismatch;
     say(outcome === 'finished' ? 'the run is finished' : 'stopped');
     return 0;
   },

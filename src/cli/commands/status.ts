@@ -29,7 +29,8 @@ interface ServerStatus {
   readonly lastRound: number;
   readonly rounds: number;
   readonly minClients: number;
-  readonly connected: readonly { readonly clientId: string }[];
+  /** `runtime`: the platform a client declared in its hello (node-20.20.2-wasm, browser-webgl...). */
+  readonly connected: readonly { readonly clientId: string; readonly runtime?: string }[];
   /** Differential privacy: epsilon spent so far, and the budget. */
   readonly privacy?: {
     readonly mechanism: string;
@@ -114,7 +115,10 @@ export const statusCommand: Command = {
       process.stdout.write(`${JSON.stringify({ server: v.server, ...status }, null, 2)}\n`);
       return 0;
     }
-    const names = status.connected.map((c) => c.clientId).join(', ');
+    // The runtime is the client's own text: printable ASCII only, so it cannot write escapes to the terminal.
+    const names = status.connected
+      .map((c) => (c.runtime ? `${c.clientId} [${c.runtime.replace(/[^\x20-\x7e]/g, '?')}]` : c.clientId))
+      .join(', ');
     process.stdout.write(
       [
         `server   ${v.server} (up)`,

@@ -15,7 +15,7 @@ import {
   verifyToken,
 } from './credentials.js';
 
-interface ClientRow {
+export interface ClientRow {
   name: string;
   status: ClientStatus;
   certificate_fingerprint: string | null;
@@ -24,9 +24,9 @@ interface ClientRow {
   last_seen: number | null;
 }
 
-const CLIENT_COLUMNS = 'name, status, certificate_fingerprint, created_at, revoked_at, last_seen';
+export const CLIENT_COLUMNS = 'name, status, certificate_fingerprint, created_at, revoked_at, last_seen';
 
-function toClientInfo(row: ClientRow): ClientInfo {
+export function toClientInfo(row: ClientRow): ClientInfo {
   return {
     name: row.name,
     status: row.status,

@@ -82,6 +82,22 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'one-time enrolment links',
+    // `id` is the code's public half, for the lookup; only a salted hash of its secret half is kept.
+    sql: `
+      CREATE TABLE enrolments (
+        id TEXT PRIMARY KEY,
+        client TEXT NOT NULL REFERENCES clients (name) ON DELETE CASCADE,
+        secret_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER
+      );
+      CREATE INDEX enrolments_by_client ON enrolments (client);
+    `,
+  },
 ];
 
 export interface MigrationResult {

@@ -22,6 +22,7 @@ import {
   type ClientInfo,
   type CreateRunInput,
   type NewClient,
+  type NewEnrolment,
   type RoundCommit,
   type RoundRecordJson,
   type RunEventInput,
@@ -34,6 +35,7 @@ import {
 } from '../storage.js';
 import { layoutFromJson, layoutToJson, parametersFromBlob, valuesToBlob } from '../tensors.js';
 import { SqliteClientRegistry } from './clients.js';
+import { SqliteEnrolments } from './enrolments.js';
 import { Connection, checkDatabasePath, checkName, databaseError, restrictToOwner } from './connection.js';
 import { lockFile, type FileLock } from './lock.js';
 import { migrate } from './migrations.js';
@@ -94,6 +96,7 @@ export class SqliteStorage implements Storage {
   readonly path: string;
   private readonly conn: Connection;
   private readonly clients: SqliteClientRegistry;
+  private readonly enrolments: SqliteEnrolments;
 
   private constructor(
     db: Database.Database,
@@ -102,6 +105,7 @@ export class SqliteStorage implements Storage {
   ) {
     this.conn = new Connection(db);
     this.clients = new SqliteClientRegistry(this.conn);
+    this.enrolments = new SqliteEnrolments(this.conn);
     this.path = path;
   }
 
@@ -476,6 +480,14 @@ export class SqliteStorage implements Storage {
 
   listClients(): Promise<ClientInfo[]> {
     return this.clients.list();
+  }
+
+  createEnrolment(name: string, ttlMs: number, now?: number): Promise<NewEnrolment> {
+    return this.enrolments.issue(name, ttlMs, now);
+  }
+
+  redeemEnrolment(code: string, now?: number): Promise<NewClient> {
+    return this.enrolments.redeem(code, now);
   }
 
   setAdminToken(token: string): Promise<void> {

@@ -39,6 +39,8 @@ export interface PoolEvents {
     readonly clientId: string;
     readonly sessionId: string;
     readonly remoteAddress?: string;
+    /** The platform the client declared in its hello, e.g. node-20.20.2-wasm or browser-webgl. */
+    readonly runtime?: string;
   };
   'client-disconnected': { readonly clientId: string; readonly sessionId: string; readonly reason: string };
   /** A connection refused: bad handshake, credential, message, rate, size... (logged by the server). */
@@ -123,11 +125,12 @@ export class WebSocketClientPool implements ClientPool {
     return [...this.sessions.keys()].map((id) => ({ id }));
   }
 
-  /** Client ids connected now, with their session ids (for the admin API). */
-  connected(): { clientId: string; sessionId: string; bufferedBytes: number }[] {
+  /** Client ids connected now, with their session ids and declared runtimes (for the admin API). */
+  connected(): { clientId: string; sessionId: string; runtime?: string; bufferedBytes: number }[] {
     return [...this.sessions.values()].map((s) => ({
       clientId: s.clientId!,
       sessionId: s.sessionId,
+      ...(s.capabilities ? { runtime: s.capabilities.runtime } : {}),
       bufferedBytes: s.bufferedAmount,
     }));
   }
@@ -234,6 +237,7 @@ export class WebSocketClientPool implements ClientPool {
       clientId,
       sessionId: session.sessionId,
       ...(info.remoteAddress ? { remoteAddress: info.remoteAddress } : {}),
+      ...(session.capabilities ? { runtime: session.capabilities.runtime } : {}),
     });
     for (const watch of [...this.arrivalWatchers]) watch();
   }
