@@ -147,6 +147,8 @@ export interface RunningServer {
   readonly adminGuard: AdminGuard;
   /** Counts connections that have not authenticated yet. */
   readonly gate: ConnectionGate;
+  /** The run's alerts (absent with `alerts: false`): subscribe to `alerts.bus` for each alert as it fires. */
+  readonly alerts?: RunAlerts;
   /** Settles when the run ends: its result, or the error that failed it. */
   readonly finished: Promise<RunResult>;
   /** Stops the run after the round in progress is committed, disconnects clients, closes storage. */
@@ -436,7 +438,7 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
         await alerts?.close();
         await storage.close();
       })());
-    return { url, port, storage, pool, adminGuard, gate, finished, close };
+    return { url, port, storage, pool, adminGuard, gate, finished, close, ...(alerts ? { alerts } : {}) };
   } catch (error) {
     await storage.close();
     throw error;
