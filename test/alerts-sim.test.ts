@@ -5,7 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { FitConfig, FitOutput, ParameterSet } from '../src/index.js';
+import { resolveRunConfig } from '../src/cli/run-config.js';
+import { readRunSettings } from '../src/public/settings.js';
 import { simulate } from '../src/public/sim.js';
+import { simulateTrainers } from '../src/sim/simulate.js';
+import { RunAlerts } from '../src/telemetry/index.js';
 import { SoftmaxTrainer, softmaxParameters } from './support/softmax-trainer.js';
 
 /** A small MNIST federation, every client in every round. */
@@ -61,7 +65,7 @@ describe('alerts in simulation', () => {
             const out = await honest.fit(params, config);
             return { ...out, metrics: { ...out.metrics, loss: NaN } };
           },
-          evaluate: (params, config) => honest.evaluate(params, config),
+          evaluate: (params) => honest.evaluate(params),
         };
       },
       initialParameters: softmaxParameters(784, 10),
@@ -85,5 +89,43 @@ describe('alerts in simulation', () => {
       initialParameters: softmaxParameters(784, 10),
     });
     expect(report.alerts).toEqual([]);
+  });
+});
+
+describe('alerts under secure aggregation', () => {
+  it('update-norm-outlier says it is skipped (no single update is seen) and raises nothing for a scaled update', async () => {
+    const notices: string[] = [];
+    const settings = readRunSettings({
+      ...SMALL,
+      dataset: 'mnist',
+      clients: 4,
+      rounds: 2,
+      partition: 'iid',
+      attack: 'scale',
+      attackers: 0.25,
+      secureAggregation: true,
+    });
+    const config = resolveRunConfig(settings);
+    const alerts = new RunAlerts(config.alerts!);
+    const raised: string[] = [];
+    alerts.bus.on('alert', (a) => raised.push(a.rule));
+    alerts.bus.on('notice', (n) => notices.push(`${n.rule}: ${n.message}`));
+    const { result } = await simulateTrainers({
+      scenario: config.scenario,
+      backend: 'cpu',
+      workers: 1,
+      engine: config.engine,
+      strategy: config.strategy,
+      attack: config.attack!,
+      trainer: ({ train, test }) => new SoftmaxTrainer(train, test),
+      initialParams: softmaxParameters(784, 10),
+      subscribe: (events) => alerts.attach(events),
+    });
+    await alerts.close();
+    expect(result.status).toBe('completed');
+    expect(raised).toEqual([]);
+    expect(notices).toEqual([
+      "update-norm-outlier: skipped: under secure or homomorphic aggregation the server never sees a client's update, so its norm is unknown",
+    ]);
   });
 });

@@ -25,13 +25,8 @@ import {
 } from '../storage/index.js';
 import { SqliteStorage } from '../storage/sqlite/index.js';
 import { WebSocketClientPool, type PoolEvents, type SessionLimits } from '../transport/websocket/index.js';
-import {
-  RunAlerts,
-  type AlertEvent,
-  type AlertNotice,
-  type AlertsConfig,
-  type DeliveryRecord,
-} from '../telemetry/index.js';
+import type { AlertEvent, AlertNotice, AlertsConfig, DeliveryRecord, RunAlerts } from '../telemetry/index.js';
+import { alertStatus, startServerAlerts } from './alerts.js';
 import { AdminGuard } from './admin-guard.js';
 import { buildApp, type FrontLimits } from './app.js';
 import { StorageAuthenticator } from './auth.js';
@@ -161,14 +156,13 @@ export interface RunningServer {
   readonly events: EventStream;
   /** The dashboard's view of the run, fed by the engine's, the pool's and the alerts' events. */
   readonly live: LiveState;
+  /** The run's alerts (absent with `alerts: false`): subscribe to `alerts.bus` for each alert as it fires. */
+  readonly alerts?: RunAlerts;
   /** Settles when the run ends: its result, or the error that failed it. */
   readonly finished: Promise<RunResult>;
   /** Stops the run after the round in progress is committed, disconnects clients, closes storage. */
   close(): Promise<void>;
 }
-
-/** Alerts /api/status lists (the latest; `counts` has every rule's total). */
-const RECENT_ALERTS = 20;
 
 interface Start {
   readonly params: ParameterSet;
@@ -305,18 +299,14 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
     engine.events.on('client-result', (e) => log?.({ event: 'client-result', ...e }));
     const alerts =
       config.alerts &&
-      new RunAlerts(config.alerts, {
+      startServerAlerts(config.alerts, {
         runId: config.runId,
-        store: storage,
-        onDelivery: (delivery) => log?.({ event: 'alert-delivery', ...delivery }),
+        storage,
+        engine: engine.events,
+        pool,
+        log,
+        waitingAtStart: start.startRound <= engine.config.rounds,
       });
-    alerts?.bus.on('alert', ({ at: _at, ...alert }) => log?.({ event: 'alert', ...alert }));
-    alerts?.bus.on('notice', (notice) => log?.({ event: 'alert-notice', ...notice }));
-    // Until the first round starts the run waits for minClients: that wait counts as waiting for clients.
-    alerts?.attach(engine.events, {
-      connections: pool.events,
-      waitingAtStart: start.startRound <= engine.config.rounds,
-    });
     hooks.subscribe?.(engine.events);
 
     let lastCommitted = start.startRound - 1;
@@ -381,15 +371,7 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
         connected: pool.connected(),
         minClients: config.minClients,
         ...(privacy ? { privacy } : {}),
-        ...(alerts
-          ? {
-              alerts: {
-                firing: alerts.firing(),
-                recent: alerts.recent.recent().slice(-RECENT_ALERTS),
-                counts: alerts.recent.counts(),
-              },
-            }
-          : {}),
+        ...(alerts ? { alerts: alertStatus(alerts) } : {}),
         ...(phase === 'waiting' && waiting
           ? {
               waiting: {
@@ -470,7 +452,19 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
         await alerts?.close();
         await storage.close();
       })());
-    return { url, port, storage, pool, adminGuard, gate, events: events!, live, finished, close };
+    return {
+      url,
+      port,
+      storage,
+      pool,
+      adminGuard,
+      gate,
+      events: events!,
+      live,
+      finished,
+      close,
+      ...(alerts ? { alerts } : {}),
+    };
   } catch (error) {
     await storage.close();
     throw error;

@@ -1,7 +1,7 @@
 /**
  * The `alerts` group: anomaly rules on the run's events and the webhooks alerts go to (telemetry/alerts). On by
  * default; `alerts: false` (or `--no-alerts`) turns every rule off. Thresholds default to DEFAULT_ALERT_RULES.
- * `webhooks` is a list, so it is set in a config file only.
+ * `disabled` and `webhooks` are lists, so they are set in a config file only.
  */
 import { z } from 'zod';
 import {
@@ -10,26 +10,13 @@ import {
   DEFAULT_WEBHOOK_OPTIONS as W,
 } from '../../telemetry/index.js';
 
-const ruleList = z.array(z.enum(ALERT_RULES));
+const ruleName = z.enum(ALERT_RULES, { error: () => `names no rule; rules: ${ALERT_RULES.join(', ')}` });
 
 const ALERT_SHAPE = {
   disabled: z
-    .union([
-      ruleList,
-      // On the command line: --alerts.disabled straggler,dropout
-      z.string().transform((text, ctx) => {
-        const names = text
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean);
-        const parsed = ruleList.safeParse(names);
-        if (parsed.success) return parsed.data;
-        ctx.addIssue({ code: 'custom', message: `names no rule; rules: ${ALERT_RULES.join(', ')}` });
-        return z.NEVER;
-      }),
-    ])
+    .array(ruleName)
     .default([])
-    .meta({ description: `rules that never fire, a list or comma-separated: ${ALERT_RULES.join(', ')}` }),
+    .meta({ description: `rules that never fire, of ${ALERT_RULES.join(', ')}` }),
   updateNormMads: z.number().gt(0).default(D.updateNormMads).meta({
     description:
       "update-norm-outlier: a client's update norm this many robust deviations (1.4826 MAD) from the round's median",
@@ -82,7 +69,7 @@ const ALERT_SHAPE = {
     .default([])
     .meta({
       description:
-        'config file only: [{ url, secretFile | secretEnv }]; each alert is POSTed as signed JSON (X-Flotilla-Signature)',
+        '[{ url, secretFile | secretEnv }]: each alert is POSTed as signed JSON (X-Flotilla-Signature)',
     }),
   webhookAttempts: z.int().min(1).max(20).default(W.attempts).meta({
     description: 'attempts per webhook delivery (retried on network errors, 429 and 5xx)',
