@@ -33,6 +33,10 @@ export interface AppOptions {
   /** What GET /api/status reports about the run in progress. */
   readonly status: () => unknown;
   readonly limits?: Partial<FrontLimits>;
+  /** Serve `GET /metrics` (Prometheus text format) behind the admin token. */
+  readonly metrics?: { text(): Promise<string>; readonly contentType: string };
+  /** Each client's latest resource report, shown by GET /api/clients. */
+  readonly clientResources?: () => unknown;
 }
 
 /**
@@ -127,7 +131,14 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   app.get('/api/clients', { preHandler: admin }, async () => ({
     clients: await storage.listClients(),
     connected: pool.connected(),
+    ...(options.clientResources ? { resources: options.clientResources() } : {}),
   }));
+  const metrics = options.metrics;
+  if (metrics) {
+    app.get('/metrics', { preHandler: admin }, async (_request, reply) =>
+      reply.type(metrics.contentType).send(await metrics.text()),
+    );
+  }
   app.post<{ Params: { name: string } }>(
     '/api/clients/:name/revoke',
     { preHandler: admin },
