@@ -3,13 +3,12 @@
  * `flotilla client` processes, Prometheus scraping the server's HTTPS port with the admin token (and a second job
  * without it), and the series Prometheus stored checked through its query API against the run in the database.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RoundResources } from '../src/telemetry/index.js';
 import { SqliteStorage } from '../src/storage/sqlite/index.js';
 import { flotilla, prepareFederation, waitFor, type Federation } from './support/federation.js';
-import { PROMETHEUS, startPrometheus, type Prometheus } from './support/prometheus.js';
+import { startPrometheus, type Prometheus } from './support/prometheus.js';
 
 let federation: Federation | undefined;
 let prometheus: Prometheus | undefined;
@@ -34,7 +33,7 @@ async function readRun(db: string) {
   }
 }
 
-describe.skipIf(!existsSync(PROMETHEUS))('Prometheus scraping a federation', () => {
+describe('Prometheus scraping a federation', () => {
   it('stores the run’s series: rounds, stages, clients, bytes, evaluation, client resources, process', async () => {
     const f = (federation = await prepareFederation(2, 300));
     const server = flotilla(
