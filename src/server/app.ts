@@ -41,6 +41,10 @@ export interface AppOptions {
   readonly participantPage?: ParticipantPageOptions;
   /** The operator's dashboard (/dashboard) and its live event stream (/api/events); absent: neither. */
   readonly dashboard?: DashboardOptions;
+  /** Serve `GET /metrics` (Prometheus text format) behind the admin token. */
+  readonly metrics?: { text(): Promise<string>; readonly contentType: string };
+  /** Each client's latest resource report, shown by GET /api/clients. */
+  readonly clientResources?: () => unknown;
 }
 
 /**
@@ -143,7 +147,14 @@ export async function buildApp(
   app.get('/api/clients', { preHandler: admin }, async () => ({
     clients: await storage.listClients(),
     connected: pool.connected(),
+    ...(options.clientResources ? { resources: options.clientResources() } : {}),
   }));
+  const metrics = options.metrics;
+  if (metrics) {
+    app.get('/metrics', { preHandler: admin }, async (_request, reply) =>
+      reply.type(metrics.contentType).send(await metrics.text()),
+    );
+  }
   app.post<{ Params: { name: string } }>(
     '/api/clients/:name/revoke',
     { preHandler: admin },
