@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateStrokeCohort, writeStrokeCsv } from '../src/data/index.js';
+import { startServer as startLibraryServer } from '../src/public/server.js';
 import { createCertificates, startServer, type RunningServer } from '../src/server/index.js';
 import { SqliteStorage } from '../src/storage/sqlite/index.js';
 import { flotilla, waitFor, type Proc } from './support/federation.js';
@@ -187,5 +188,33 @@ describe('enrolment links', () => {
     const ftp = flotilla(['clients', 'add', 'site-9', '--link', '--url', 'ftp://x', '--db', db]);
     expect(await ftp.exited).not.toBe(0);
     expect(ftp.output).toContain('must start with https://');
+  }, 60_000);
+
+  it("the library's FlotillaServer.enrolmentLink gives a link on the server's own address that redeems", async () => {
+    const library = await startLibraryServer({
+      settings: {
+        insecure: true,
+        host: '127.0.0.1',
+        port: 0,
+        db: ':memory:',
+        inputSize: 4,
+        rounds: 1,
+        minClients: 5,
+      },
+    });
+    try {
+      const link = await library.enrolmentLink('web-1', { ttlHours: 1 });
+      expect(link).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${library.port}/join#enrol=`));
+      const code = new URL(link).hash.slice('#enrol='.length);
+      const answer = await fetch(new URL('/join/enrol', link), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code }),
+      });
+      expect(answer.status).toBe(200);
+      expect(((await answer.json()) as { clientId: string }).clientId).toBe('web-1');
+    } finally {
+      await library.close();
+    }
   }, 60_000);
 });

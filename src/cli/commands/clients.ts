@@ -5,6 +5,7 @@
  * within its revocation check interval (default 1 s).
  */
 import { checkClientId } from '../../core/index.js';
+import { issueEnrolmentLink, joinPage } from '../../server/enrolment-link.js';
 import { clientCertificateFingerprint } from '../../server/tls.js';
 import type { Storage } from '../../storage/index.js';
 import { SqliteStorage } from '../../storage/sqlite/index.js';
@@ -41,56 +42,34 @@ const CLIENTS_COMMAND = commandSettings(
   }),
 );
 
-/** The page's address on the server `url` names: only its origin counts. */
-function joinUrl(url: string | undefined): URL {
-  if (url === undefined)
-    throw usageError('--link needs --url https://HOST:PORT (the server as participants reach it)');
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw usageError(
-      `--url "${url}" is not a URL; give the server's address, e.g. https://fl.example.org:8443`,
-    );
-  }
-  // http:// only serves a server run with --insecure; browsers allow its crypto on loopback addresses only.
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw usageError(`--url "${url}" must start with https:// (the participant page is served over HTTPS)`);
-  }
-  return new URL('/join', parsed.origin);
+export function dbPathFrom(db: string | undefined, config: string | undefined): string {
+  if (db !== undefined) return db;
+  if (config !== undefined) return readServerOptions(['--config', config]).settings.db;
+  throw usageError('give the server database with --db PATH or --config server.yaml');
 }
 
-/** `add NAME --link`: registers NAME unless it exists, then issues its link (the code rides in the fragment). */
+/** `add NAME --link`: the link of a new client, or a new link of an existing one (`--cert` is for new ones). */
 async function addLink(
   storage: Storage,
   name: string,
   v: { readonly url?: string; readonly linkTtl: number; readonly cert?: string },
 ) {
-  const page = joinUrl(v.url);
-  const existing = await storage.getClient(name);
-  if (existing && v.cert !== undefined) {
+  if (v.url === undefined) {
+    throw usageError('--link needs --url https://HOST:PORT (the server as participants reach it)');
+  }
+  try {
+    joinPage(v.url);
+  } catch (error) {
+    throw usageError(`--url ${(error as Error).message}`);
+  }
+  if (v.cert !== undefined && (await storage.getClient(name))) {
     throw usageError(`client ${name} already exists; --cert only applies when it is first added`);
   }
-  if (!existing) {
-    await storage.addClient(
-      name,
-      v.cert ? { certificateFingerprint: clientCertificateFingerprint(v.cert) } : {},
-    );
-  }
-  const enrolment = await storage.createEnrolment(name, Math.round(v.linkTtl * 3_600_000));
-  page.hash = `enrol=${enrolment.code}`;
-  return {
-    client: name,
-    created: !existing,
-    link: page.href,
-    expiresAt: new Date(enrolment.expiresAt).toISOString(),
-  };
-}
-
-export function dbPathFrom(db: string | undefined, config: string | undefined): string {
-  if (db !== undefined) return db;
-  if (config !== undefined) return readServerOptions(['--config', config]).settings.db;
-  throw usageError('give the server database with --db PATH or --config server.yaml');
+  return issueEnrolmentLink(storage, name, {
+    url: v.url,
+    ttlMs: Math.round(v.linkTtl * 3_600_000),
+    ...(v.cert ? { register: { certificateFingerprint: clientCertificateFingerprint(v.cert) } } : {}),
+  });
 }
 
 export const clientsCommand: Command = {
