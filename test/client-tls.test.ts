@@ -94,7 +94,7 @@ describe('a client whose TLS handshake fails', () => {
     expect(retries[0]!.reason).toMatch(/ECONNREFUSED/);
   });
 
-  it("cuts its backoff short when the platform says the network is back (a browser's online event)", async () => {
+  it('cuts its backoff short on an online event, and stops when aborted from onDisconnect', async () => {
     const url = `wss://localhost:${await freePort()}/ws`;
     const online = new EventTarget();
     const abort = new AbortController();
