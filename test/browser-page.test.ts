@@ -3,7 +3,8 @@
  * process over TLS on 127.0.0.1: a participant signs in with a name and token, picks a stroke CSV, and the server
  * commits two rounds with the page and a Node client process. The page trains in its Web Worker on the wasm
  * backend, exactly as `flotilla client` would on the same file: the final model equals the in-process simulation
- * of both clients. The CSV never leaves the page: no request carries it. Needs the built page (`npm run build`).
+ * of both clients. The CSV never leaves the page: no request carries it, and Leave deletes what the browser kept.
+ * Needs the built page (`npm run build`).
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -85,6 +86,13 @@ describe('the participant page in Chromium', () => {
     expect(JSON.parse((await page.textContent('#metrics'))!)).toMatchObject({
       fit: { round: 2, loss: expect.any(Number), accuracy: expect.any(Number) },
     });
+
+    // The picked file, the model cache and the ledger stayed in this browser until Leave, which deletes them.
+    const databases = () => page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
+    expect(await databases()).toEqual([`flotilla-${web.id}`]);
+    await page.click('#leave');
+    await page.waitForSelector('#login-form', { state: 'visible', timeout: 60_000 });
+    expect(await databases()).toEqual([]);
 
     // Nothing the page requested carried the file: its rows appear in no URL and no request body.
     const rows = (await readFile(web.csv, 'utf8')).split('\n').slice(1, 20).filter(Boolean);
