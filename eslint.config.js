@@ -21,8 +21,42 @@ const NODE_BUILTINS = builtinModules.filter((name) => !name.startsWith('_'));
 const NODE_ONLY_PACKAGES = ['ws', 'better-sqlite3', 'fastify', 'fastify/*', '@fastify/*', 'pg', 'pg/*'];
 const SEAL = ['node-seal', 'node-seal/*'];
 const TFJS = ['@tensorflow/*'];
+/** The layers above the isomorphic ones (DESIGN "Layout"), and the client's Node platform code. */
+const NODE_SIDE_LAYERS = [
+  ...[
+    'engine',
+    'transport',
+    'storage',
+    'server',
+    'sim',
+    'federation',
+    'cli',
+    'telemetry',
+    'ml',
+    'data',
+    'vertical',
+    'public',
+  ].map((layer) => `**/${layer}/*`),
+  '**/client/node/*',
+  './node/*',
+  '../node/*',
+];
 
-function restrictedImports({ allowSeal }) {
+/**
+ * What the client runtime must not load: the privacy barrels and the server-side modules behind them (the SecAgg+
+ * server and simulation harness, the CKKS aggregator and node-seal's loader). It imports the narrow client modules.
+ */
+const SERVER_SIDE_PRIVACY = [
+  '**/privacy/index.js',
+  '**/privacy/secagg/index.js',
+  '**/privacy/secagg/server.js',
+  '**/privacy/secagg/simulate.js',
+  '**/privacy/he/index.js',
+  '**/privacy/he/aggregator.js',
+  '**/privacy/he/seal.js',
+];
+
+function restrictedImports({ allowSeal = false, client = false } = {}) {
   return [
     'error',
     {
@@ -35,6 +69,20 @@ function restrictedImports({ allowSeal }) {
         { group: ['node:*'], message: 'isomorphic code runs in browsers: no node: modules.' },
         { group: NODE_ONLY_PACKAGES, message: 'a Node-only package: isomorphic code runs in browsers.' },
         { group: TFJS, message: 'TF.js lives only in ml/: isomorphic code works on ParameterSet.' },
+        {
+          group: NODE_SIDE_LAYERS,
+          message:
+            'isomorphic code imports only core, protocol, strategy, privacy, compression and client (DESIGN).',
+        },
+        ...(client
+          ? [
+              {
+                group: SERVER_SIDE_PRIVACY,
+                message:
+                  'client code imports the narrow privacy modules it needs, not barrels or server code.',
+              },
+            ]
+          : []),
         ...(allowSeal
           ? []
           : [
@@ -99,10 +147,15 @@ export default tseslint.config(
     files: ISOMORPHIC,
     ignores: NOT_ISOMORPHIC,
     rules: {
-      'no-restricted-imports': restrictedImports({ allowSeal: false }),
+      'no-restricted-imports': restrictedImports(),
       'no-restricted-syntax': restrictedDynamicImports({ allowSeal: false }),
       'no-restricted-globals': ['error', ...NODE_GLOBALS],
     },
+  },
+  {
+    files: ['src/client/**'],
+    ignores: NOT_ISOMORPHIC,
+    rules: { 'no-restricted-imports': restrictedImports({ client: true }) },
   },
   {
     files: ['src/privacy/he/**'],

@@ -32,6 +32,28 @@ describe('the isomorphic lint rule', () => {
   });
 
   it.each([
+    ['src/client/fixture.ts', './node/socket.js'],
+    ['src/client/web/fixture.ts', '../node/socket.js'],
+    ['src/client/fixture.ts', '../engine/index.js'],
+    ['src/privacy/dp/fixture.ts', '../../storage/index.js'],
+    ['src/core/fixture.ts', '../ml/index.js'],
+    ['src/client/fixture.ts', '../privacy/index.js'],
+    ['src/client/web/fixture.ts', '../../privacy/secagg/server.js'],
+    ['src/client/fixture.ts', '../privacy/he/seal.js'],
+  ])(
+    'refuses in %s an import of %s (a Node-side layer or server-side privacy code)',
+    async (path, specifier) => {
+      const code = `import { x } from '${specifier}';\nexport const y = x;\n`;
+      expect(await ruleErrors(code, path)).toEqual(['no-restricted-imports']);
+    },
+  );
+
+  it('lets the isomorphic layers import each other', async () => {
+    const code = `import { a } from '../core/index.js';\nimport { b } from '../privacy/dp/index.js';\nimport { c } from './runtime.js';\nimport { d } from '../privacy/secagg/client.js';\nexport const y = [a, b, c, d];\n`;
+    expect(await ruleErrors(code, 'src/client/fixture.ts')).toEqual([]);
+  });
+
+  it.each([
     ['process', `export const argv = process.argv;\n`],
     ['Buffer', `export const b = Buffer.from('x');\n`],
     ['require', `export const r = typeof require;\n`],

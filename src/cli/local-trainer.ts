@@ -8,7 +8,7 @@
  *   (`flotilla federation` fits it on the union of the training rows, standing for federated aggregate statistics).
  * The `flotilla client` process and the simulations it must match (test/) build their trainers here.
  */
-import type { Dataset, Trainer } from '../core/index.js';
+import type { Dataset, ParameterLayout, Trainer } from '../core/index.js';
 import {
   applyTabularCsvFile,
   loadStrokeCsv,
@@ -21,6 +21,9 @@ import { dpNoiseFactory } from '../sim/dp-noise.js';
 
 export interface LocalTrainer {
   readonly trainer: Trainer;
+  readonly model: ModelName;
+  /** The client model's parameter layout, which the run's global parameters must have. */
+  readonly layout: ParameterLayout;
   /** Shape of one example: [features] for CSV rows, [rows, cols, 1] for images. */
   readonly inputShape: readonly number[];
   readonly trainSize: number;
@@ -44,6 +47,8 @@ async function localTrainer(
   return {
     // DP-SGD noise from the platform CSPRNG: a real client's noise must not be predictable from its task's seed.
     trainer: new TfjsTrainer(shared, train, { ...(test ? { test } : {}), dpNoise: dpNoiseFactory('secure') }),
+    model,
+    layout: shared.layout,
     inputShape: train.featureShape,
     trainSize: train.size,
     testSize: test?.size ?? 0,

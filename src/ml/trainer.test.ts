@@ -342,6 +342,18 @@ describe('TfjsTrainer', () => {
     shared.dispose();
   });
 
+  it('reports each local epoch to onEpoch as it ends, with the number of epochs (progress displays)', async () => {
+    const shared = SharedModel.create('logreg', { inputShape: [3], numClasses: 3, seed: 2 });
+    const seen: string[] = [];
+    const trainer = new TfjsTrainer(shared, randomDataset(10, [3], 3, 4), {
+      onEpoch: (epoch, epochs) => seen.push(`${epoch.epoch}/${epochs}:${epoch.steps}`),
+    });
+    const out = await trainer.fit(shared.getParameters(), { ...SGD, localEpochs: 3, batchSize: 4 });
+    expect(seen).toEqual(['1/3:3', '2/3:3', '3/3:3']);
+    expect(out.localSteps).toBe(9);
+    shared.dispose();
+  });
+
   it('returns the input for a client without data', async () => {
     const shared = SharedModel.create('logreg', { inputShape: [2], numClasses: 2, seed: 1 });
     const empty = dataset([], [], [2], 2);

@@ -19,10 +19,13 @@ const hello: HelloMessage = {
   capabilities: { tasks: ['fit', 'evaluate'], maxFrameBytes: 1 << 20, runtime: 'node' },
 };
 
-/** Replaces `from` by `to` (same length) in the frame's bytes, leaving the binary preamble intact. */
+/**
+ * Replaces `from` by `to` (same length) in the frame's bytes, leaving the binary preamble intact: one character per
+ * byte both ways (no Buffer, so this runs in the browser project too).
+ */
 function patch(frame: Uint8Array, from: string, to: string): Uint8Array {
-  const text = Buffer.from(frame).toString('latin1');
-  return new Uint8Array(Buffer.from(text.replace(from, to), 'latin1'));
+  const text = String.fromCharCode(...frame);
+  return Uint8Array.from(text.replace(from, to), (c) => c.charCodeAt(0));
 }
 
 function codeOf(fn: () => unknown): string | undefined {

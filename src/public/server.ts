@@ -9,6 +9,7 @@ import { serverConfigFromOptions } from '../cli/commands/server.js';
 import { FlotillaError, type ParameterSet } from '../core/index.js';
 import { attachListeners, checkListeners, type EngineListeners, type RunResult } from '../engine/index.js';
 import { initBackend } from '../ml/index.js';
+import { issueEnrolmentLink } from '../server/enrolment-link.js';
 import { startServer as startCoordinator, type ServerLogEvent } from '../server/index.js';
 import { userSharedModel, type ModelFactory } from '../sim/custom-clients.js';
 import type { Strategy } from '../strategy/index.js';
@@ -65,6 +66,15 @@ export interface FlotillaServer {
   readonly finished: Promise<RunResult>;
   /** Registers a client by name in the server's database and returns its bearer token (shown once). */
   addClient(name: string): Promise<string>;
+  /**
+   * A one-time enrolment link for the participant page, `https://HOST:PORT/join#enrol=CODE` (shown once): registers
+   * the client unless it exists; opening the link gives its participant the client's id and a new token.
+   * `url`: the server as participants reach it (default: this server's own address); `ttlHours` default 24.
+   */
+  enrolmentLink(
+    name: string,
+    options?: { readonly url?: string; readonly ttlHours?: number },
+  ): Promise<string>;
   /** Stops after the round in progress is committed, disconnects clients, closes the database. */
   close(): Promise<void>;
 }
@@ -126,6 +136,16 @@ export async function startServer(options: StartServerOptions = {}): Promise<Flo
     port: running.port,
     finished: running.finished,
     addClient: async (name) => (await running.storage.addClient(name)).token,
+    enrolmentLink: async (name, link = {}) => {
+      const ttlHours = link.ttlHours ?? 24;
+      // The page is served where the clients' endpoint is: wss://HOST:PORT/ws -> https://HOST:PORT.
+      const own = new URL(running.url.replace(/^ws/, 'http')).origin;
+      const issued = await issueEnrolmentLink(running.storage, name, {
+        url: link.url ?? own,
+        ttlMs: Math.round(ttlHours * 3_600_000),
+      });
+      return issued.link;
+    },
     close: () => running.close(),
   };
 }

@@ -10,6 +10,7 @@ import { isFlotillaError, type ErrorCode } from '../core/index.js';
 import type { Storage } from '../storage/index.js';
 import type { WebSocketClientPool } from '../transport/websocket/index.js';
 import type { AdminGuard } from './admin-guard.js';
+import { enrolmentRoutes } from './enrolment.js';
 import { ConnectionGate } from './gate.js';
 import { registerParticipantPage, type ParticipantPageOptions } from './participant-page.js';
 import { normalizeFingerprint, type TlsMaterial } from './tls.js';
@@ -119,7 +120,9 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       await reply.code(401).send({ error: 'AUTH_FAILED', message: 'a valid admin token is required' });
     }
   };
+  // The page first: its CSP hook then covers the enrolment route under /join too.
   if (options.participantPage) registerParticipantPage(app, options.participantPage);
+  await app.register(enrolmentRoutes, { storage });
   app.get('/api/health', async () => ({ ok: true }));
   app.get('/api/status', { preHandler: admin }, async () => options.status());
   app.get('/api/runs', { preHandler: admin }, async () => ({ runs: await storage.listRuns() }));

@@ -60,6 +60,18 @@ async function enrol(): Promise<Credentials | undefined> {
   return { clientId: body.clientId, token: body.token };
 }
 
+/** What the run does for privacy, and what this browser has spent when it keeps a ledger. */
+function privacyText(task: ParticipantTask, spent?: { epsilon: number; delta: number }): string {
+  const hiding = task.secureAggregation
+    ? 'Secure aggregation is on: the server sees only the sum of the updates. '
+    : '';
+  const dp = task.privacy.dp
+    ? `Differential privacy (${task.privacy.mechanism}).`
+    : 'No differential privacy in this run.';
+  const ledger = spent ? ` This browser has spent ε = ${spent.epsilon.toFixed(3)} (δ = ${spent.delta}).` : '';
+  return hiding + dp + ledger;
+}
+
 function describeTask(task: ParticipantTask): void {
   const data =
     task.data === 'images-idx'
@@ -68,16 +80,7 @@ function describeTask(task: ParticipantTask): void {
   text('run', `Run ${task.runId}: model ${task.model.name}, ${task.model.numClasses} classes`);
   text('data-help', `Pick ${data}.`);
   $<HTMLInputElement>('data-files').accept = task.data === 'images-idx' ? '' : '.csv,.gz,text/csv';
-  const hiding = task.secureAggregation
-    ? 'Secure aggregation is on: the server sees only the sum of updates. '
-    : '';
-  text(
-    'privacy',
-    hiding +
-      (task.privacy.dp
-        ? `Differential privacy (${task.privacy.mechanism}).`
-        : 'No differential privacy in this run.'),
-  );
+  text('privacy', privacyText(task));
 }
 
 async function main(): Promise<void> {
@@ -157,7 +160,7 @@ async function main(): Promise<void> {
         };
         return void text('metrics', JSON.stringify(metrics, null, 1));
       case 'privacy':
-        return void text('privacy', `ε = ${m.epsilon.toFixed(3)} spent by this browser (δ = ${m.delta})`);
+        return void text('privacy', privacyText(task, m));
       case 'bytes':
         text('bytes-sent', String(m.sent));
         text('bytes-received', String(m.received));

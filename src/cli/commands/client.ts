@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { he } from '../../privacy/index.js';
 import { usageError, type Command } from '../command.js';
 import { imageTrainer, preprocessedTrainer, strokeTrainer, type LocalTrainer } from '../local-trainer.js';
+import { checkRunModel } from '../run-model-check.js';
 import { loadIdentity } from './identity.js';
 import { readSecret } from '../secret.js';
 import { commandSettings, text } from '../settings/index.js';
@@ -194,7 +195,8 @@ export const clientCommand: Command = {
     const identity = v.identity && v.roster ? await loadIdentity(v.identity, v.roster) : undefined;
     const cacheDir = v.cacheDir ?? defaultClientCacheDir(url);
     const cache = new FileModelCache(join(cacheDir, `${clientId}.model`));
-    const runtime = new ClientRuntime(local.trainer, {
+    const checked = checkRunModel(local.trainer, local.layout, local);
+    const runtime = new ClientRuntime(checked.trainer, {
       ...(homomorphicKeys ? { homomorphicKeys } : {}),
       ...(identity ? { identity } : {}),
       ...(v.targetEpsilon !== undefined
@@ -229,12 +231,18 @@ export const clientCommand: Command = {
       signal: abort.signal,
       onWelcome: (w) => say(`connected (session ${w.sessionId})`),
       onGlobalModel: (params, round) => cache.save(params, round),
-      onTask: (t) => say(`round ${t.round}: ${t.type} in ${t.ms} ms`),
+      onTask: (t) => {
+        say(`round ${t.round}: ${t.type} in ${t.ms} ms`);
+        // Reported to the server (the task's failure) before it stops: no later task could succeed either.
+        if (checked.mismatch()) abort.abort();
+      },
       onDisconnect: (end, ms) =>
         say(
           `disconnected: ${end.refusal ? `${end.refusal.code}: ${end.refusal.message}` : end.reason}; retry in ${Math.round(ms)} ms`,
         ),
     });
+    const mismatch = checked.mismatch();
+    if (mismatch) throw mismatch;
     say(outcome === 'finished' ? 'the run is finished' : 'stopped');
     return 0;
   },

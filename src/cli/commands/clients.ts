@@ -1,9 +1,13 @@
 /**
  * `flotilla clients add|revoke|list` against the server's database. `add` prints the token once; only its salted
- * hash is stored. A revocation reaches a running server within its revocation check interval (default 1 s).
+ * hash is stored. `add --link` prints a one-time enrolment link for the participant page instead (for a new client
+ * or an existing one): whoever opens it first gets the client's new token. A revocation reaches a running server
+ * within its revocation check interval (default 1 s).
  */
 import { checkClientId } from '../../core/index.js';
+import { issueEnrolmentLink, joinPage } from '../../server/enrolment-link.js';
 import { clientCertificateFingerprint } from '../../server/tls.js';
+import type { Storage } from '../../storage/index.js';
 import { SqliteStorage } from '../../storage/sqlite/index.js';
 import { z } from 'zod';
 import { usageError, type Command } from '../command.js';
@@ -23,6 +27,17 @@ const CLIENTS_COMMAND = commandSettings(
       description:
         'add: the client certificate (PEM file, or its SHA-256 fingerprint); required to connect under mutual TLS',
     }),
+    link: z.boolean().default(false).meta({
+      description:
+        "add: print a one-time enrolment link for the participant page instead of the token (also for an existing client: a new link replaces its unused one, and opening it replaces the client's token)",
+    }),
+    url: text()
+      .optional()
+      .meta({ description: "add --link: the server's address as participants reach it, https://HOST:PORT" }),
+    linkTtl: z.number().gt(0).default(24).meta({
+      description: 'add --link: how long the link works',
+      unit: 'hours',
+    }),
     json: z.boolean().default(false).meta({ description: 'print JSON' }),
   }),
 );
@@ -33,12 +48,37 @@ export function dbPathFrom(db: string | undefined, config: string | undefined): 
   throw usageError('give the server database with --db PATH or --config server.yaml');
 }
 
+/** `add NAME --link`: the link of a new client, or a new link of an existing one (`--cert` is for new ones). */
+async function addLink(
+  storage: Storage,
+  name: string,
+  v: { readonly url?: string; readonly linkTtl: number; readonly cert?: string },
+) {
+  if (v.url === undefined) {
+    throw usageError('--link needs --url https://HOST:PORT (the server as participants reach it)');
+  }
+  try {
+    joinPage(v.url);
+  } catch (error) {
+    throw usageError(`--url ${(error as Error).message}`);
+  }
+  if (v.cert !== undefined && (await storage.getClient(name))) {
+    throw usageError(`client ${name} already exists; --cert only applies when it is first added`);
+  }
+  return issueEnrolmentLink(storage, name, {
+    url: v.url,
+    ttlMs: Math.round(v.linkTtl * 3_600_000),
+    ...(v.cert ? { register: { certificateFingerprint: clientCertificateFingerprint(v.cert) } } : {}),
+  });
+}
+
 export const clientsCommand: Command = {
   name: 'clients',
   summary: 'register, revoke and list clients in the server database',
   help: () =>
     [
       'Usage: flotilla clients add NAME | revoke NAME | list  (--db PATH | --config FILE)',
+      '       flotilla clients add NAME --link --url https://HOST:PORT [--link-ttl HOURS]',
       '',
       CLIENTS_COMMAND.help(),
     ].join('\n'),
@@ -59,7 +99,14 @@ export const clientsCommand: Command = {
     const print = (value: unknown, text: string) =>
       process.stdout.write(v.json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
     try {
-      if (sub === 'add') {
+      if (sub === 'add' && v.link) {
+        const added = await addLink(storage, name!, v);
+        print(
+          added,
+          `${added.created ? 'added' : 'new link for'} client ${name}; its one-time enrolment link (shown once, works until ${added.expiresAt}; whoever opens it first gets the client's token):\n${added.link}`,
+        );
+      } else if (sub === 'add') {
+        if (v.url !== undefined) throw usageError('--url goes with --link');
         const added = await storage.addClient(
           name!,
           v.cert ? { certificateFingerprint: clientCertificateFingerprint(v.cert) } : {},

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { toHex } from '../../core/index.js';
 import { randomBytes } from './crypto.js';
 import { FIELD_PRIME, combine, decodeShare, encodeShare, recover, split } from './shamir.js';
 
@@ -62,8 +63,6 @@ function subsets<T>(items: readonly T[], k: number): T[][] {
   return [...subsets(rest, k - 1).map((s) => [head!, ...s]), ...subsets(rest, k)];
 }
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-
 describe('Shamir sharing over 2^256 + 297', () => {
   it('uses a prime field that holds every 32-byte secret', () => {
     expect(isProbablePrime(FIELD_PRIME)).toBe(true);
@@ -75,7 +74,7 @@ describe('Shamir sharing over 2^256 + 297', () => {
     const secret = randomBytes(32);
     secret[0] = 0xff; // the top of the range
     const shares = split(secret, 3, [1, 2, 3, 4, 5, 6]);
-    for (const subset of subsets(shares, 3)) expect(hex(combine(subset, 3))).toBe(hex(secret));
+    for (const subset of subsets(shares, 3)) expect(toHex(combine(subset, 3))).toBe(toHex(secret));
   });
 
   it('refuses to combine t - 1 shares', () => {
@@ -109,9 +108,9 @@ describe('Shamir sharing over 2^256 + 297', () => {
     const secret = randomBytes(32);
     const shares = split(secret, 4, [1, 2, 3, 4, 5, 6, 7, 8]);
     const bad = shares.map((s) => (s.x === 2 || s.x === 7 ? { x: s.x, y: (s.y + 12345n) % FIELD_PRIME } : s));
-    const verify = async (s: Uint8Array) => hex(s) === hex(secret);
+    const verify = async (s: Uint8Array) => toHex(s) === toHex(secret);
     const recovery = await recover(bad, 4, verify);
-    expect(recovery && hex(recovery.secret)).toBe(hex(secret));
+    expect(recovery && toHex(recovery.secret)).toBe(toHex(secret));
     expect(recovery?.inconsistent).toEqual([2, 7]);
     // Three wrong shares among eight exceed what t = 4 can correct: no secret rather than a wrong one.
     const worse = bad.map((s) => (s.x === 4 ? { x: 4, y: 1n } : s));
