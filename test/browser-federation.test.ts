@@ -19,6 +19,7 @@ import { writeMnistIdx } from './support/mnist-idx.js';
 import {
   clientResults,
   joinAsParticipant,
+  logEvents,
   requireBuiltPage,
   runToEnd,
   waitFinished,
@@ -85,6 +86,34 @@ async function expectAllFourEveryRound(db: string, ids: readonly string[]) {
   }
 }
 
+/** The runtime each client reported: three browsers on wasm, one Node process. */
+async function expectRuntimes(output: string, pages: readonly Participant[]) {
+  const connected = logEvents(output).filter((e) => e['event'] === 'connected');
+  expect(connected.filter((e) => e['runtime'] === 'browser-wasm')).toHaveLength(3);
+  expect(connected.filter((e) => String(e['runtime']).startsWith('node-'))).toHaveLength(1);
+  for (const p of pages) expect(await textOf(p.page, '#backend')).toBe('wasm');
+}
+
+/**
+ * A page and a Node client on the same file and data seed: the server's client-result lines show the same examples,
+ * training loss and accuracy every round. A third client on other data shows the comparison can tell them apart.
+ */
+function expectTwinsTrainedAlike(output: string, pageId: string, nodeId: string, otherId: string) {
+  const results = clientResults(output);
+  const of = (id: string) => results.filter((r) => r.clientId === id).sort((a, b) => a.round - b.round);
+  const page = of(pageId);
+  const node = of(nodeId);
+  expect(page.map((r) => r.round)).toEqual([1, 2, 3, 4, 5]);
+  expect(node.map((r) => r.round)).toEqual([1, 2, 3, 4, 5]);
+  for (const [i, b] of page.entries()) {
+    const n = node[i]!;
+    expect(b.numExamples).toBe(n.numExamples);
+    expect(b.metrics!['loss']).toBeCloseTo(n.metrics!['loss']!, 5);
+    expect(b.metrics!['accuracy']).toBeCloseTo(n.metrics!['accuracy']!, 5);
+  }
+  expect(of(otherId)[0]!.metrics!['loss']).not.toBeCloseTo(page[0]!.metrics!['loss']!, 3);
+}
+
 describe('browser clients beside a Node client', () => {
   it('stroke CSV: three pages and a Node client commit 5 rounds; a page trains exactly as the Node client on the same file and seed', async () => {
     const f = (federation = await prepareFederation(4, 300));
@@ -124,28 +153,8 @@ describe('browser clients beside a Node client', () => {
       f.sites.map((s) => s.id),
     );
 
-    // The runtime each client reported: three browsers on wasm, one Node process.
-    const connected = server.output.split('\n').filter((l) => l.includes('"event":"connected"'));
-    expect(connected.filter((l) => l.includes('"runtime":"browser-wasm"'))).toHaveLength(3);
-    expect(connected.filter((l) => l.includes('"runtime":"node-'))).toHaveLength(1);
-    for (const p of pages) expect(await textOf(p.page, '#backend')).toBe('wasm');
-
-    const results = clientResults(server.output);
-    const of = (id: string) => results.filter((r) => r.clientId === id).sort((a, b) => a.round - b.round);
-    const browserTwin = of(site0.id);
-    const nodeTwin = of(site3.id);
-    expect(browserTwin.map((r) => r.round)).toEqual([1, 2, 3, 4, 5]);
-    expect(nodeTwin.map((r) => r.round)).toEqual([1, 2, 3, 4, 5]);
-    for (const [i, b] of browserTwin.entries()) {
-      const n = nodeTwin[i]!;
-      expect(b.numExamples).toBe(n.numExamples);
-      expect(b.metrics!['loss']).toBeCloseTo(n.metrics!['loss']!, 5);
-      expect(b.metrics!['accuracy']).toBeCloseTo(n.metrics!['accuracy']!, 5);
-    }
-    // The other pages trained on other data: the comparison could tell clients apart.
-    const other = of(site1.id)[0]!;
-    expect(other.metrics!['loss']).not.toBeCloseTo(browserTwin[0]!.metrics!['loss']!, 3);
-
+    await expectRuntimes(server.output, pages);
+    expectTwinsTrainedAlike(server.output, site0.id, site3.id, site1.id);
     await expectDataStayedInPages(
       pages,
       [site0, site1, site2].map((s) => [s.csv]),
@@ -156,14 +165,16 @@ describe('browser clients beside a Node client', () => {
     federation = undefined;
   }, 240_000);
 
-  it('MNIST IDX: three pages (images and labels picked together) and a Node client commit 5 rounds of the 2NN', async () => {
+  it('MNIST IDX: three pages (images and labels picked together) and a Node client commit 5 rounds of the 2NN; a page trains exactly as the Node client on the same files and seed', async () => {
     const f = (federation = await prepareFederation(4, 10));
     browser = await launchChromium({ trustCertificates: [join(f.tlsDir, 'server.crt')] });
     const idx = await Promise.all(
       f.sites.map((s, i) => writeMnistIdx(f.dir, s.id, { count: 200, offset: 200 * i, gzip: i === 1 })),
     );
     const server = await startServer(f, [
-      ...['--dataset', 'mnist', '--model', 'mlp', '--learning-rate', '0.1', '--batch-size', '32'],
+      ...['--dataset', 'mnist', '--model', 'mlp', '--learning-rate', '0.1'],
+      // Full batch (160 training images each), as for the stroke task.
+      ...['--batch-size', '1000'],
     ]);
     const origin = `https://127.0.0.1:${f.port}`;
     const pages = await Promise.all(
@@ -173,11 +184,14 @@ describe('browser clients beside a Node client', () => {
           clientId: f.sites[i]!.id,
           token: f.sites[i]!.token,
           files: [idx[i]!.images, idx[i]!.labels],
-          dataSeed: i,
+          dataSeed: i === 0 ? 11 : i,
         }),
       ),
     );
-    const node = f.startClient({ ...f.sites[3]!, csv: idx[3]!.images }, ['--labels', idx[3]!.labels]);
+    // The Node twin of page 0: its own name and token, page 0's files and data seed.
+    const node = f.startClient({ ...f.sites[3]!, csv: idx[0]!.images }, [
+      ...['--labels', idx[0]!.labels, '--data-seed', '11'],
+    ]);
 
     expect(await runToEnd(server, pages), server.output).toBe(0);
     expect(server.output).toContain('"status":"completed","lastRound":5');
@@ -187,6 +201,8 @@ describe('browser clients beside a Node client', () => {
       f.db,
       f.sites.map((s) => s.id),
     );
+    await expectRuntimes(server.output, pages);
+    expectTwinsTrainedAlike(server.output, f.sites[0]!.id, f.sites[3]!.id, f.sites[1]!.id);
     await expectDataStayedInPages(
       pages,
       idx.slice(0, 3).map((files) => [files.images, files.labels]),

@@ -12,6 +12,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { launchChromium as launch } from '../../bench/browser/chromium.js';
+import { peekFields } from '../../src/protocol/index.js';
 
 /** Where tests write screenshots; git-ignored. */
 export const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url).pathname;
@@ -52,10 +53,11 @@ export interface Outgoing {
  */
 export class TrafficRecorder {
   readonly sent: Outgoing[] = [];
+  private readonly waiters = new Set<() => void>();
 
   constructor(page: Page) {
     page.on('request', (request) => {
-      this.sent.push({
+      this.record({
         kind: 'request',
         url: request.url(),
         method: request.method(),
@@ -65,8 +67,42 @@ export class TrafficRecorder {
     page.on('websocket', (socket) => {
       socket.on('framesent', ({ payload }) => {
         const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
-        this.sent.push({ kind: 'frame', url: socket.url(), body });
+        this.record({ kind: 'frame', url: socket.url(), body });
       });
+    });
+  }
+
+  private record(outgoing: Outgoing): void {
+    this.sent.push(outgoing);
+    for (const waiter of this.waiters) waiter();
+  }
+
+  /** The JSON header fields of every protocol frame sent (round, taskId, stage...), in order. */
+  frameFields(): Record<string, unknown>[] {
+    return this.frames().flatMap((f) => {
+      const fields = peekFields(f.body);
+      return fields ? [fields] : [];
+    });
+  }
+
+  /** Resolves once a sent frame's header fields satisfy `match` (at once if one already did). */
+  waitForFrame(match: (fields: Record<string, unknown>) => boolean, timeout = 120_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!this.frameFields().some(match)) return;
+        cleanup();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`no frame matching ${match.toString()} in ${timeout} ms`));
+      }, timeout);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+      check();
     });
   }
 
