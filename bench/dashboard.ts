@@ -9,11 +9,22 @@
  * - renderMs: from the snapshot's arrival to the frame after every chart and the client table were drawn.
  * - readyMs: from navigation start until the test saw every chart with every round and every client's row.
  * - snapshotBytes: the size of the state the stream starts with.
+ *
+ * And what the live view costs a round (the issue's budget: 5% of the round-overhead benchmark's ~30 ms median):
+ * the engine events of rounds of 50 clients through the LiveState and the event stream, with one dashboard reading
+ * the stream (curl, another process) over a real loopback HTTP connection: the handlers' time plus the stream's
+ * write at the end of the tick.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TypedEmitter } from '../src/core/index.js';
+import { EventStream } from '../src/server/event-stream.js';
 import { startServer } from '../src/server/index.js';
+import { LiveState, type LiveEngineEvents } from '../src/telemetry/live/live-state.js';
 import { SqliteStorage } from '../src/storage/sqlite/index.js';
 import { initBackend, initialParameters } from '../src/ml/index.js';
 import { launchChromium } from './browser/chromium.js';
@@ -150,8 +161,52 @@ async function measure(rounds: number, clients: number): Promise<Measurement> {
   }
 }
 
+/** Milliseconds of event handling per round of `clients` clients, with one reading subscriber. */
+async function eventCostPerRound(clients: number, rounds: number): Promise<number> {
+  const ids = Array.from({ length: clients }, (_, i) => `site-${i}`);
+  const live = new LiveState({ runId: 'bench', rounds, phase: 'waiting', storedRounds: [], registry: [] });
+  const engine = new TypedEmitter<LiveEngineEvents>();
+  live.attach(engine);
+  const stream = new EventStream(live);
+  const http = createServer((_request, res) => stream.open(res, res.socket as Socket));
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  // The dashboard is another process (curl), so that only the server's side of the stream is timed here.
+  const url = `http://127.0.0.1:${(http.address() as { port: number }).port}/`;
+  const reader = spawn('curl', ['-sN', url], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let received = 0;
+  reader.stdout.on('data', (chunk: Buffer) => (received += chunk.length));
+  while (stream.subscriberCount === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  let busyMs = 0;
+  for (let round = 1; round <= rounds; round++) {
+    const start = performance.now();
+    engine.emit('round-started', { round, attempt: 1, selected: ids });
+    for (const clientId of ids) {
+      engine.emit('client-result', {
+        round,
+        phase: 'fit',
+        clientId,
+        numExamples: 100,
+        metrics: { loss: 0.5, accuracy: 0.8 },
+        resources: { fitMs: 12, cpuMs: 10, peakMemoryBytes: 2e8, device: { platform: 'node-20', cores: 2 } },
+        durationMs: 15,
+      });
+    }
+    engine.emit('round-committed', { record: record(round, ids) });
+    // The stream writes the round's frames at the end of the tick: that write counts too.
+    await new Promise((resolve) => setImmediate(resolve));
+    busyMs += performance.now() - start;
+  }
+  stream.close();
+  await new Promise((resolve) => reader.once('exit', resolve));
+  await new Promise((resolve) => http.close(resolve));
+  if (received === 0) throw new Error('the subscriber received nothing');
+  return busyMs / rounds;
+}
+
 export async function run(): Promise<object> {
+  const perRoundMs = await eventCostPerRound(50, 200);
   return {
+    liveEventsPerRound50ClientsMs: Number(perRoundMs.toFixed(3)),
     thousandRounds: await measure(1000, 10),
     thousandClients: await measure(10, 1000),
   };

@@ -5,8 +5,9 @@
  * it needs no second protocol on the port the clients' WebSockets use.
  *
  * Each subscriber first gets a `snapshot` event (the whole DashboardState), then every live event in order, so
- * nothing falls between the snapshot and the stream. Every event is serialized once for all subscribers; a write
- * never waits. A subscriber that does not read (a stalled tab, a slow link) accumulates bytes in its response's
+ * nothing falls between the snapshot and the stream. Every event is serialized once for all subscribers, and the
+ * events of one tick of the event loop (a round's burst of results) go out in one write per subscriber, after the
+ * engine's handlers return; a write never waits. A subscriber that does not read (a stalled tab, a slow link) accumulates bytes in its response's
  * buffer: past `maxQueuedBytes` it is dropped (its connection closed; the page reconnects and gets a fresh
  * snapshot), so a slow dashboard costs the round nothing and its memory is bounded.
  */
@@ -36,6 +37,8 @@ export class EventStream {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
   private nextId = 1;
+  /** Frames not yet written, flushed together at the end of the tick. */
+  private pending: string[] = [];
 
   constructor(
     private readonly live: LiveState,
@@ -60,6 +63,8 @@ export class EventStream {
       'cache-control': 'no-store',
       'x-accel-buffering': 'no',
     });
+    // The snapshot already reflects the pending events: they go to the earlier subscribers only.
+    this.flush();
     const snapshot = this.frame('snapshot', this.live.state);
     res.write(snapshot);
     const subscriber: Subscriber = { res, limit: Buffer.byteLength(snapshot) + this.maxQueuedBytes };
@@ -69,6 +74,7 @@ export class EventStream {
 
   /** Ends every stream (the server is closing). */
   close(): void {
+    this.flush();
     clearInterval(this.heartbeat);
     this.unsubscribe();
     for (const { res } of this.subscribers) res.end();
@@ -76,8 +82,19 @@ export class EventStream {
   }
 
   private publish<K extends LiveEventName>(name: K, payload: LiveEvents[K]): void {
-    if (this.subscribers.size > 0) this.broadcast(this.frame(name, payload));
-    else this.nextId++;
+    if (this.subscribers.size === 0) {
+      this.nextId++;
+      return;
+    }
+    if (this.pending.length === 0) setImmediate(() => this.flush());
+    this.pending.push(this.frame(name, payload));
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const frames = this.pending.join('');
+    this.pending = [];
+    this.broadcast(frames);
   }
 
   private frame(name: string, payload: unknown): string {
@@ -85,8 +102,8 @@ export class EventStream {
     return `id: ${this.nextId++}\nevent: ${name}\ndata: ${JSON.stringify(payload)}\n\n`;
   }
 
-  private broadcast(frame: string): void {
-    const bytes = Buffer.byteLength(frame);
+  private broadcast(frames: string): void {
+    const bytes = Buffer.byteLength(frames);
     for (const subscriber of this.subscribers) {
       const { res, limit } = subscriber;
       if (res.writableLength + bytes > limit) {
@@ -95,7 +112,7 @@ export class EventStream {
         res.destroy();
         continue;
       }
-      res.write(frame);
+      res.write(frames);
     }
   }
 }

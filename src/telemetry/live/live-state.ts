@@ -146,7 +146,9 @@ export class LiveState {
           const value = e.metrics?.[name];
           if (value === undefined) continue;
           const key = `${e.phase}.${name}`;
-          this.values.set(key, [...(this.values.get(key) ?? []), value]);
+          const values = this.values.get(key);
+          if (values) values.push(value);
+          else this.values.set(key, [value]);
         }
         this.emit('client-result', {
           round: e.round,
