@@ -114,6 +114,9 @@ describe('/dashboard in Chromium', () => {
     for (const chart of ['accuracy-chart', 'spread-chart', 'bytes-chart', 'privacy-chart']) {
       expect(await points(page, chart)).toBe(ROUNDS);
     }
+    // The spread chart offers what the clients reported, their evaluation loss first.
+    expect(await page.inputValue('#spread-metric')).toBe('evaluate.loss');
+    expect(await page.locator('#spread-metric option').allTextContents()).toContain('fit loss');
     // The client table: both clients took part in every round and reported their resources.
     for (const site of f.sites) {
       const cells = await page.locator(`#clients-table tr[data-client="${site.id}"] td`).allTextContents();

@@ -93,6 +93,8 @@ export class ClientsTable {
     for (const text of cells) {
       const td = document.createElement('td');
       td.textContent = text;
+      // Cells are cut to the column's width; the whole text shows on hover.
+      if (text.length > 16) td.title = text;
       tr.append(td);
     }
     if (c && !c.connected) tr.className = 'offline';

@@ -112,8 +112,7 @@ function renderCharts(): void {
   const x = rounds.map((r) => r.round);
   charts.loss.setData(x, [rounds.map((r) => r.loss), rounds.map((r) => r.trainLoss)]);
   charts.accuracy.setData(x, [rounds.map((r) => r.accuracy), rounds.map((r) => r.aucRoc)]);
-  // Evaluation losses where clients evaluated, else the training losses they reported.
-  const key = rounds.some((r) => r.spread?.['evaluate.loss']) ? 'evaluate.loss' : 'fit.loss';
+  const key = spreadKey(rounds);
   const spread = rounds.map((r) => r.spread?.[key]);
   charts.spread.setData(x, [
     spread.map((s) => s?.min),
@@ -122,6 +121,22 @@ function renderCharts(): void {
   ]);
   charts.bytes.setData(x, [rounds.map((r) => r.bytesSent / 1024), rounds.map((r) => r.bytesReceived / 1024)]);
   charts.privacy.setData(x, [rounds.map((r) => r.epsilon), rounds.map(() => privacy?.budget?.epsilon)]);
+}
+
+/**
+ * The client metric the spread chart shows: the operator's choice among those the clients reported, by default
+ * their evaluation loss where they evaluated, else their training loss.
+ */
+function spreadKey(rounds: DashboardState['rounds']): string {
+  const select = $<HTMLSelectElement>('spread-metric');
+  const keys = [...new Set(rounds.flatMap((r) => Object.keys(r.spread ?? {})))].sort();
+  if (select.options.length !== keys.length) {
+    const chosen = select.value;
+    select.replaceChildren(...keys.map((k) => new Option(k.replace('.', ' '), k)));
+    const fallback = ['evaluate.loss', 'fit.loss'].find((k) => keys.includes(k)) ?? keys[0] ?? '';
+    select.value = keys.includes(chosen) ? chosen : fallback;
+  }
+  return select.value || 'fit.loss';
 }
 
 function scheduleCharts(): void {
@@ -249,6 +264,7 @@ $('login-form').addEventListener('submit', (event) => {
   input.value = '';
   void connect();
 });
+$('spread-metric').addEventListener('change', () => state && scheduleCharts());
 window.addEventListener('resize', () => charts && Object.values(charts).forEach((c) => c.resize()));
 
 if (token()) void connect();

@@ -36,8 +36,13 @@ export class RunsPanel {
         box.type = 'checkbox';
         box.value = run.runId;
         box.addEventListener('change', () => void this.toggle(run.runId, box.checked));
-        label.append(box, ` ${run.runId} (${run.strategy}, ${run.status}, ${run.lastRound} rounds)`);
-        if (run.runId === currentRunId) label.append(' — this run');
+        // The run being watched changes as it goes: its status and rounds are on the panels above, not here.
+        label.append(
+          box,
+          run.runId === currentRunId
+            ? ` ${run.runId} (${run.strategy}) — this run`
+            : ` ${run.runId} (${run.strategy}, ${run.status}, ${run.lastRound} rounds)`,
+        );
         li.append(label);
         return li;
       }),
