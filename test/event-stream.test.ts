@@ -153,6 +153,10 @@ describe('GET /api/events', () => {
     const page = await get('/dashboard', '');
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
     expect(page.headers['content-security-policy']).toContain("connect-src 'self'");
+    // Only the page's own files: anything else under /dashboard/assets/ is a 404, built or not.
+    for (const path of ['/dashboard/assets/..%2F..%2Fpackage.json', '/dashboard/assets/worker.js']) {
+      expect((await get(path, '')).status).toBe(404);
+    }
   });
 
   it('streams a snapshot, then the run as it happens; the state endpoint agrees', async () => {
