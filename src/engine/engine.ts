@@ -552,7 +552,12 @@ export class RoundEngine {
         }
         participants.push(task.clientId);
         numExamples += checked.value.numExamples;
-        return { ok: true, value: checked.value.numExamples };
+        const { metrics } = checked.value;
+        const resources = read.ok ? read.value.resources : undefined;
+        return {
+          ok: true,
+          value: { numExamples: checked.value.numExamples, metrics, ...(resources ? { resources } : {}) },
+        };
       },
     );
     const fitMs = performance.now() - fitStart;
@@ -814,7 +819,11 @@ export class RoundEngine {
         const refused = this.bounds.countRefusal(task.clientId, checked.value.numExamples);
         if (refused) return { ok: false, failure: refused };
         results.push({ clientId: task.clientId, output: checked.value });
-        return { ok: true, value: checked.value.numExamples };
+        const { numExamples, loss, metrics, resources } = checked.value;
+        return {
+          ok: true,
+          value: { numExamples, metrics: { loss, ...metrics }, ...(resources ? { resources } : {}) },
+        };
       },
     );
     const result = summarizeFederatedEvaluation(round, selected.length, results, failures);
@@ -863,11 +872,14 @@ export class RoundEngine {
         failed(accepted.failure);
         continue;
       }
+      const { numExamples, metrics, resources } = accepted.value;
       this.events.emit('client-result', {
         round,
         phase,
         clientId: task.clientId,
-        numExamples: accepted.value,
+        numExamples,
+        ...(metrics ? { metrics } : {}),
+        ...(resources ? { resources } : {}),
         durationMs: outcome.durationMs,
       });
     }

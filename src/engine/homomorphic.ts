@@ -13,7 +13,14 @@ import { he } from '../privacy/index.js';
 import type { SecureSum } from '../strategy/strategy.js';
 import type { TaskEnvelope } from './pool.js';
 import { readStageReply, type Checked } from './replies.js';
-import { readOpening, resolveStageTimeout, type Collected, type StageRun } from './stages.js';
+import {
+  readOpening,
+  resolveStageTimeout,
+  type Accepted,
+  type Collected,
+  type StageRun,
+  withResources,
+} from './stages.js';
 
 export interface HomomorphicConfig extends Partial<he.CkksParams> {
   /** Time the decryption stage allows a client to answer. Default 30 000 ms. */
@@ -85,9 +92,9 @@ export class HomomorphicRound {
   async collect(run: StageRun): Promise<Collected> {
     const failures = await run.dispatch('fit', run.fitTasks, run.fitDeadlineMs, (frame, task) => {
       const opening = readOpening(run, frame, task, 'he');
-      return opening.ok
-        ? this.receive(task.clientId, opening.value.payload, opening.value.reported)
-        : opening;
+      if (!opening.ok) return opening;
+      const { payload, reported, resources } = opening.value;
+      return withResources(this.receive(task.clientId, payload, reported), resources);
     });
     const contributors = this.contributions.length;
     if (contributors < this.setup.needed) {
@@ -121,7 +128,7 @@ export class HomomorphicRound {
     clientId: string,
     payload: Uint8Array,
     reported: Omit<Contribution, 'clientId'>,
-  ): Checked<number> {
+  ): Checked<Accepted> {
     try {
       this.aggregator.add(payload);
     } catch (error) {
@@ -129,7 +136,7 @@ export class HomomorphicRound {
     }
     this.contributions.push({ clientId, ...reported });
     this.weightTotal += this.setup.unitWeights ? 1 : reported.numExamples;
-    return { ok: true, value: reported.numExamples };
+    return { ok: true, value: reported };
   }
 
   /** The stage-1 task asking `clientId` to decrypt the encrypted sum. */
@@ -146,7 +153,7 @@ export class HomomorphicRound {
   }
 
   /** Checks a decrypted sum: d little-endian float64 values, all finite. */
-  private acceptDecryption(clientId: string, payload: Uint8Array): Checked<number> {
+  private acceptDecryption(clientId: string, payload: Uint8Array): Checked<Accepted> {
     const d = this.setup.layout.totalSize;
     if (payload.length !== 8 * d) {
       return {
@@ -175,7 +182,7 @@ export class HomomorphicRound {
       sum[i] = value;
     }
     this.decrypted = sum;
-    return { ok: true, value: 0 };
+    return { ok: true, value: { numExamples: 0 } };
   }
 
   /** The decrypted round, once a client has decrypted it. */

@@ -75,6 +75,14 @@ export const SERVER_ONLY_SETTINGS = {
     description: 'connections open at once that have not authenticated; more are closed at once',
   }),
   messagesPerSecond: z.number().gt(0).default(50).meta({ description: 'per-connection rate limit' }),
+  metrics: z.boolean().default(true).meta({ description: 'serve Prometheus metrics at GET /metrics' }),
+  metricsPort: z.int().min(0).max(65535).optional().meta({
+    description:
+      'serve /metrics on this port over plain HTTP, without a token (0 picks one); default: on --port behind the admin token',
+  }),
+  metricsHost: text()
+    .optional()
+    .meta({ description: 'address of the --metrics-port listener; default 127.0.0.1 (keep it private)' }),
 };
 
 /** `flotilla server`: every run setting (a simulate config runs unchanged) and the server's own. */
