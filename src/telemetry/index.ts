@@ -4,3 +4,4 @@ export * from './progress.js';
 export * from './baseline.js';
 export * from './eta.js';
 export * from './round-log.js';
+export * from './client-tally.js';
