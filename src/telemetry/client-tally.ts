@@ -46,7 +46,11 @@ export class ClientTally {
 
   private client(clientId: string): ClientTotals {
     let c = this.clients.get(clientId);
-    if (!c) this.clients.set(clientId, (c = { clientId, fitResults: 0, evaluateResults: 0, fitMs: 0, failures: {} }));
+    if (!c)
+      this.clients.set(
+        clientId,
+        (c = { clientId, fitResults: 0, evaluateResults: 0, fitMs: 0, failures: {} }),
+      );
     return c;
   }
 }

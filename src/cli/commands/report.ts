@@ -44,12 +44,14 @@ export const reportCommand: Command = {
   async run(args) {
     const { line, settings: v } = REPORT_COMMAND.read(args);
     const [runId, ...extra] = line.positionals;
-    if (runId === undefined || extra.length > 0) throw usageError('usage: flotilla report RUN --out report.html');
+    if (runId === undefined || extra.length > 0)
+      throw usageError('usage: flotilla report RUN --out report.html');
     const storage = SqliteStorage.open(runsDbPath(v.db, v.config), { mustExist: true });
     let html: string;
     try {
       const run = await storage.getRun(runId);
-      if (!run) throw new FlotillaError('STORAGE_NOT_FOUND', `no run "${runId}" (see \`flotilla runs list\`)`);
+      if (!run)
+        throw new FlotillaError('STORAGE_NOT_FOUND', `no run "${runId}" (see \`flotilla runs list\`)`);
       html = renderReport(
         reportData(run, await storage.rounds(runId), await storage.events(runId)),
         reportAssets(),

@@ -141,7 +141,8 @@ function checkLine(sub: string | undefined, ids: readonly string[]): void {
 
 export const runsCommand: Command = {
   name: 'runs',
-  summary: 'list, show, compare and export recorded runs (a server database, or the one simulations record in)',
+  summary:
+    'list, show, compare and export recorded runs (a server database, or the one simulations record in)',
   help: () =>
     [
       'Usage: flotilla runs list | show RUN | compare RUN RUN... [--target accuracy=0.9] | export RUN [--format csv]',

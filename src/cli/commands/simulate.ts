@@ -99,18 +99,33 @@ async function finalModelLine(
 
 /** The settings stored with a recorded simulation: what `flotilla runs compare` diffs (where it writes is left out). */
 function recordedSettings(options: RunSettings): Record<string, unknown> {
-  const { record: _record, runsDb: _runsDb, runId: _runId, output: _output, saveModel: _save, ...rest } = options;
+  const {
+    record: _record,
+    runsDb: _runsDb,
+    runId: _runId,
+    output: _output,
+    saveModel: _save,
+    ...rest
+  } = options;
   return rest;
 }
 
-function openRecording(options: RunSettings, config: RunConfig, initialParams: ParameterSet): Promise<RunRecording> {
+function openRecording(
+  options: RunSettings,
+  config: RunConfig,
+  initialParams: ParameterSet,
+): Promise<RunRecording> {
   return RunRecording.open({
     dbPath: options.runsDb,
     ...(options.runId ? { runId: options.runId } : {}),
     strategy: config.strategy.name,
     config: {
       command: 'simulate',
-      settings: { ...recordedSettings(options), dataset: config.scenario.dataset, model: config.scenario.model },
+      settings: {
+        ...recordedSettings(options),
+        dataset: config.scenario.dataset,
+        model: config.scenario.model,
+      },
     },
     initialParams,
   });

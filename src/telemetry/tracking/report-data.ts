@@ -66,13 +66,23 @@ export interface ReportData {
   /** Curves over rounds; charts without any value are left out. */
   readonly curves: readonly ChartSpec[];
   /** Present when the run recorded its final model's diagnostics. */
-  readonly diagnostics?: { readonly round?: number; readonly charts: readonly ChartSpec[]; readonly view: DiagnosticsView };
+  readonly diagnostics?: {
+    readonly round?: number;
+    readonly charts: readonly ChartSpec[];
+    readonly view: DiagnosticsView;
+  };
   readonly clients: readonly ClientRow[];
-  readonly events: readonly { readonly kind: string; readonly round?: number; readonly at: string; readonly data: string }[];
+  readonly events: readonly {
+    readonly kind: string;
+    readonly round?: number;
+    readonly at: string;
+    readonly data: string;
+  }[];
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
-const finite = (v: number | undefined | null) => (v === undefined || v === null || !Number.isFinite(v) ? null : v);
+const finite = (v: number | undefined | null) =>
+  v === undefined || v === null || !Number.isFinite(v) ? null : v;
 
 /** Curves over rounds: each chart keeps the series some round has a value for. */
 function roundCharts(rounds: readonly StoredRound[]): ChartSpec[] {
@@ -186,7 +196,10 @@ function diagnosticCharts(d: DiagnosticsView): ChartSpec[] {
 
 /** Per-client rows from the round records, completed by the recorded per-client totals when present. */
 function clientRows(rounds: readonly StoredRound[], events: readonly StoredEvent[]): ClientRow[] {
-  const rows = new Map<string, { selected: number; participated: number; failures: Record<string, number> }>();
+  const rows = new Map<
+    string,
+    { selected: number; participated: number; failures: Record<string, number> }
+  >();
   const row = (id: string) => {
     let r = rows.get(id);
     if (!r) rows.set(id, (r = { selected: 0, participated: 0, failures: {} }));
@@ -200,8 +213,14 @@ function clientRows(rounds: readonly StoredRound[], events: readonly StoredEvent
     failures[key] = (failures[key] ?? 0) + 1;
   };
   for (const { record } of rounds) {
-    const r = record as { selected?: unknown; participants?: unknown; failures?: unknown; failedAttempts?: unknown };
-    if (Array.isArray(r.selected)) for (const id of r.selected) if (typeof id === 'string') row(id).selected++;
+    const r = record as {
+      selected?: unknown;
+      participants?: unknown;
+      failures?: unknown;
+      failedAttempts?: unknown;
+    };
+    if (Array.isArray(r.selected))
+      for (const id of r.selected) if (typeof id === 'string') row(id).selected++;
     if (Array.isArray(r.participants))
       for (const id of r.participants) if (typeof id === 'string') row(id).participated++;
     if (Array.isArray(r.failures)) r.failures.forEach(fail);

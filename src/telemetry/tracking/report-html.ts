@@ -44,7 +44,10 @@ const num = (v: number | undefined, digits = 4) =>
 function table(header: readonly string[], rows: readonly (readonly string[])[], numeric: readonly boolean[]) {
   const head = header.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
   const body = rows
-    .map((r) => `<tr>${r.map((c, i) => `<td${numeric[i] ? ' class="n"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`)
+    .map(
+      (r) =>
+        `<tr>${r.map((c, i) => `<td${numeric[i] ? ' class="n"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`,
+    )
     .join('\n');
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
@@ -139,7 +142,15 @@ export function renderReport(data: ReportData, assets: ReportAssets): string {
 <h1>Flotilla run ${escapeHtml(r.runId)}</h1>
 ${table(
   ['status', 'strategy', 'rounds committed', 'created', 'updated'],
-  [[`${r.status}${r.statusMessage ? `: ${r.statusMessage}` : ''}`, r.strategy, String(r.rounds), r.createdAt, r.updatedAt]],
+  [
+    [
+      `${r.status}${r.statusMessage ? `: ${r.statusMessage}` : ''}`,
+      r.strategy,
+      String(r.rounds),
+      r.createdAt,
+      r.updatedAt,
+    ],
+  ],
   [false, false, true, false, false],
 )}
 <h2>Training</h2>
