@@ -16,12 +16,11 @@ import { commandSettings, text } from '../settings/index.js';
 import { DB_SETTINGS } from './clients.js';
 import { DEFAULT_RUNS_DB, runsDbPath } from './runs.js';
 
-const REPORT_COMMAND = commandSettings(
-  z.strictObject({
-    ...DB_SETTINGS,
-    out: text().default('report.html').meta({ description: 'the HTML file to write' }),
-  }),
-);
+export const REPORT_SCHEMA = z.strictObject({
+  ...DB_SETTINGS,
+  out: text().default('report.html').meta({ description: 'the HTML file to write' }),
+});
+const REPORT_COMMAND = commandSettings(REPORT_SCHEMA);
 
 /** uPlot's browser build and stylesheet, as installed with Flotilla. */
 export function reportAssets(): ReportAssets {
