@@ -72,6 +72,9 @@ function privacyLines(rounds: readonly StoredRound[]): string[] {
   return [`privacy   ${p.mechanism}: epsilon ${p.epsilon.toFixed(4)}${budget} at delta ${p.delta}`];
 }
 
+/** Events a simulation records for its report (sim/record.ts). */
+const REPORT_EVENTS = new Set(['client-totals', 'final-diagnostics']);
+
 function showText(run: RunInfo, rounds: readonly StoredRound[], events: readonly StoredEvent[]): string {
   const lines = [
     `run       ${run.runId} (${run.name})`,
@@ -116,9 +119,9 @@ function showText(run: RunInfo, rounds: readonly StoredRound[], events: readonly
   if (events.length > 0) {
     lines.push('', 'events:');
     for (const e of events) {
-      lines.push(
-        `  ${time(e.at)}  ${e.kind}${e.round !== undefined ? ` (round ${e.round})` : ''}  ${JSON.stringify(e.data ?? null)}`,
-      );
+      // What a report plots is too long for a line: say where to see it.
+      const data = REPORT_EVENTS.has(e.kind) ? '(see flotilla report)' : JSON.stringify(e.data ?? null);
+      lines.push(`  ${time(e.at)}  ${e.kind}${e.round !== undefined ? ` (round ${e.round})` : ''}  ${data}`);
     }
   }
   return lines.join('\n');
