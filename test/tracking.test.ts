@@ -71,6 +71,11 @@ describe('run tracking', () => {
     expect(again.code).toBe(2);
     expect(again.stderr.trim()).toMatch(/run id "fast-lr" is already recorded in \.flotilla\/runs\.db/);
 
+    // Not recorded: the taken id does not matter, and the database keeps its two runs.
+    const unrecorded = await flotilla(...STROKE, '--rounds', '1', '--run-id', 'fast-lr', '--no-record');
+    expect(unrecorded.code, unrecorded.stderr).toBe(0);
+    expect(unrecorded.stdout).not.toMatch(/recorded in/);
+
     // The same storage a server writes: its rounds, the final model's checkpoint, status and diagnostics.
     const storage = SqliteStorage.open(join(dir, '.flotilla/runs.db'), { mustExist: true });
     try {

@@ -12,9 +12,10 @@ export const TRACKING_SETTINGS = {
       'run id: server: an existing run is resumed (default "default"); simulate: a new run to record (default sim-<time>-<random>)',
   }),
   record: z.boolean().default(true).meta({
-    description: 'simulate: record the run (rounds, events, final model) in runsDb; --no-record skips it',
+    description:
+      'flotilla simulate: record the run (rounds, events, final model) in runsDb; --no-record skips it (the library records nothing)',
   }),
   runsDb: text().default('.flotilla/runs.db').meta({
-    description: 'simulate: the SQLite database runs are recorded in (created if missing)',
+    description: 'flotilla simulate: the SQLite database runs are recorded in (created if missing)',
   }),
 };
