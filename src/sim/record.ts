@@ -52,8 +52,8 @@ export class RunRecording {
     const onDisk = spec.dbPath !== ':memory:';
     if (onDisk) mkdirSync(dirname(spec.dbPath), { recursive: true });
     const storage = SqliteStorage.open(spec.dbPath);
+    const runId = spec.runId ?? simulationRunId();
     try {
-      const runId = spec.runId ?? simulationRunId();
       await storage.createRun({
         runId,
         name: runId,
@@ -68,8 +68,8 @@ export class RunRecording {
       if (error instanceof FlotillaError && error.code === 'STORAGE_CONFLICT') {
         throw new FlotillaError(
           'STORAGE_CONFLICT',
-          `run id "${spec.runId}" is already recorded in ${spec.dbPath}; a simulation needs a new --run-id`,
-          { runId: spec.runId },
+          `run id "${runId}" is already recorded in ${spec.dbPath}; a simulation needs a new --run-id`,
+          { runId },
         );
       }
       throw error;

@@ -21,27 +21,28 @@ async function serverLikeRun() {
   });
   const failure = { clientId: 'c', cause: 'timeout', message: 'no result in time' };
   for (const round of [1, 2]) {
-    await storage.commitRound('default', {
-      record: {
-        round,
-        attempts: round,
-        selected: ['a', 'b', 'c'],
-        participants: ['a', 'b'],
-        failures: [failure],
-        failedAttempts:
-          round === 2 ? [{ attempt: 1, selected: ['c'], reason: 'too few', failures: [failure] }] : [],
-        train: { numExamples: 100, metrics: { loss: 1 / round } },
-        federatedEvaluation: { loss: NaN, numExamples: 0, metrics: {} },
-        durations: { totalMs: 10, fitMs: 8, aggregationMs: 1, evaluationMs: 1 },
-        bytesSent: 1000,
-        bytesReceived: 900,
-        privacy: {
-          mechanism: 'dp-fedavg',
-          epsilon: round * 0.5,
-          delta: 1e-5,
-          budget: { epsilon: 2, delta: 1e-5 },
-        },
+    const record = {
+      round,
+      attempts: round,
+      selected: ['a', 'b', 'c'],
+      participants: ['a', 'b'],
+      failures: [failure],
+      failedAttempts:
+        round === 2 ? [{ attempt: 1, selected: ['c'], reason: 'too few', failures: [failure] }] : [],
+      train: { numExamples: 100, metrics: { loss: 1 / round } },
+      federatedEvaluation: { loss: NaN, numExamples: 0, metrics: {} },
+      durations: { totalMs: 10, fitMs: 8, aggregationMs: 1, evaluationMs: 1 },
+      bytesSent: 1000,
+      bytesReceived: 900,
+      privacy: {
+        mechanism: 'dp-fedavg',
+        epsilon: round * 0.5,
+        delta: 1e-5,
+        budget: { epsilon: 2, delta: 1e-5 },
       },
+    };
+    await storage.commitRound('default', {
+      record,
       params: modelForRound(round, 20),
       strategyState: { json: null, tensors: {} },
     });
