@@ -5,7 +5,7 @@
  * beyond the file itself, no console error.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +18,10 @@ const CLI = new URL('./support/cli.ts', import.meta.url).pathname;
 // An absolute loader path: the commands run in a temporary folder, where a bare 'tsx' would not resolve.
 const TSX = new URL('../node_modules/tsx/dist/esm/index.mjs', import.meta.url).pathname;
 let dir: string;
+/** The id `simulate` gave the first run (the tests below run in order on the runs of the first). */
+let id: string;
+/** Several processes per test on a busy 2-core machine: a generous bound, never a pace. */
+const SLOW = 600_000;
 
 async function flotilla(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -59,89 +63,127 @@ afterAll(async () => {
 });
 
 describe('run tracking', () => {
-  it('records simulations, lists, compares, exports and reports them', async () => {
-    const first = await flotilla(...STROKE, '--lr', '0.01');
-    expect(first.code, first.stderr).toBe(0);
-    const id = /Run (sim-\d{8}-\d{6}-[0-9a-f]{4}) recorded in \.flotilla\/runs\.db/.exec(first.stdout)?.[1];
-    expect(id, first.stdout).toBeDefined();
-    const second = await flotilla(...STROKE, '--lr', '0.05', '--run-id', 'fast-lr');
-    expect(second.code, second.stderr).toBe(0);
-    // A run id is never reused: the second run with it is refused before training.
-    const again = await flotilla(...STROKE, '--run-id', 'fast-lr');
-    expect(again.code).toBe(2);
-    expect(again.stderr.trim()).toMatch(/run id "fast-lr" is already recorded in \.flotilla\/runs\.db/);
+  it(
+    'records simulations in .flotilla/runs.db through the storage a server writes',
+    async () => {
+      const first = await flotilla(...STROKE, '--lr', '0.01');
+      expect(first.code, first.stderr).toBe(0);
+      id = /Run (sim-\d{8}-\d{6}-[0-9a-f]{4}) recorded in \.flotilla\/runs\.db/.exec(first.stdout)?.[1] ?? '';
+      expect(id, first.stdout).not.toBe('');
+      const second = await flotilla(...STROKE, '--lr', '0.05', '--run-id', 'fast-lr');
+      expect(second.code, second.stderr).toBe(0);
+      // A run id is never reused: the second run with it is refused before training.
+      const again = await flotilla(...STROKE, '--run-id', 'fast-lr');
+      expect(again.code).toBe(2);
+      expect(again.stderr.trim()).toMatch(/run id "fast-lr" is already recorded in \.flotilla\/runs\.db/);
 
-    // Not recorded: the taken id does not matter, and the database keeps its two runs.
-    const unrecorded = await flotilla(...STROKE, '--rounds', '1', '--run-id', 'fast-lr', '--no-record');
-    expect(unrecorded.code, unrecorded.stderr).toBe(0);
-    expect(unrecorded.stdout).not.toMatch(/recorded in/);
+      // Not recorded: the taken id does not matter, and the database keeps its two runs.
+      const unrecorded = await flotilla(...STROKE, '--rounds', '1', '--run-id', 'fast-lr', '--no-record');
+      expect(unrecorded.code, unrecorded.stderr).toBe(0);
+      expect(unrecorded.stdout).not.toMatch(/recorded in/);
 
-    // The same storage a server writes: its rounds, the final model's checkpoint, status and diagnostics.
-    const storage = SqliteStorage.open(join(dir, '.flotilla/runs.db'), { mustExist: true });
-    try {
-      const runs = await storage.listRuns();
-      expect(runs.map((r) => [r.runId, r.status, r.lastRound])).toEqual([
-        ['fast-lr', 'completed', 3],
-        [id, 'completed', 3],
+      // The same storage a server writes: its rounds, the final model's checkpoint, status and diagnostics.
+      const storage = SqliteStorage.open(join(dir, '.flotilla/runs.db'), { mustExist: true });
+      try {
+        const runs = await storage.listRuns();
+        expect(runs.map((r) => [r.runId, r.status, r.lastRound])).toEqual([
+          ['fast-lr', 'completed', 3],
+          [id, 'completed', 3],
+        ]);
+        expect(await storage.checkpointRounds('fast-lr')).toEqual([3]);
+        const [diagnostics] = await storage.events('fast-lr', { kind: 'final-diagnostics' });
+        expect(diagnostics!.data).toMatchObject({
+          numExamples: 1278,
+          numClasses: 2,
+          averaging: 'positive-class',
+        });
+      } finally {
+        await storage.close();
+      }
+    },
+    SLOW,
+  );
+
+  it(
+    'lists and compares them, across databases too',
+    async () => {
+      const list = await flotilla('runs', 'list');
+      expect(list.stdout).toMatch(/^fast-lr +completed +3 +fedavg/m);
+      const compare = await flotilla(
+        'runs',
+        'compare',
+        id,
+        'fast-lr',
+        '--target',
+        'loss=10,accuracy=1.5',
+        '--json',
+      );
+      expect(compare.code, compare.stderr).toBe(0);
+      const comparison = JSON.parse(compare.stdout);
+      expect(comparison.settings).toEqual([{ key: 'settings.learningRate', values: [0.01, 0.05] }]);
+      expect(comparison.metrics.map((m: { metric: string }) => m.metric)).toContain('server.aucRoc');
+      // Every loss is below 10 from round 1; no accuracy reaches 1.5.
+      expect(comparison.targets).toEqual([
+        { target: 'loss <= 10', columns: ['server.loss', 'server.loss'], rounds: [1, 1] },
+        { target: 'accuracy >= 1.5', columns: ['server.accuracy', 'server.accuracy'], rounds: [null, null] },
       ]);
-      expect(await storage.checkpointRounds('fast-lr')).toEqual([3]);
-      const [diagnostics] = await storage.events('fast-lr', { kind: 'final-diagnostics' });
-      expect(diagnostics!.data).toMatchObject({
-        numExamples: 1278,
-        numClasses: 2,
-        averaging: 'positive-class',
-      });
-    } finally {
-      await storage.close();
-    }
+      const text = await flotilla('runs', 'compare', id, 'fast-lr', '--target', 'accuracy=1.5');
+      expect(text.stdout).toMatch(/^settings\.learningRate +0\.01 +0\.05$/m);
+      expect(text.stdout).toMatch(/^accuracy >= 1\.5 +not reached +not reached$/m);
 
-    const list = await flotilla('runs', 'list');
-    expect(list.stdout).toMatch(/^fast-lr +completed +3 +fedavg/m);
-    const compare = await flotilla(
-      'runs',
-      'compare',
-      id!,
-      'fast-lr',
-      '--target',
-      'loss=10,accuracy=1.5',
-      '--json',
-    );
-    expect(compare.code, compare.stderr).toBe(0);
-    const comparison = JSON.parse(compare.stdout);
-    expect(comparison.settings).toEqual([{ key: 'settings.learningRate', values: [0.01, 0.05] }]);
-    expect(comparison.metrics.map((m: { metric: string }) => m.metric)).toContain('server.aucRoc');
-    // Every loss is below 10 from round 1; no accuracy reaches 1.5.
-    expect(comparison.targets).toEqual([
-      { target: 'loss <= 10', columns: ['server.loss', 'server.loss'], rounds: [1, 1] },
-      { target: 'accuracy >= 1.5', columns: ['server.accuracy', 'server.accuracy'], rounds: [null, null] },
-    ]);
-    const text = await flotilla('runs', 'compare', id!, 'fast-lr', '--target', 'accuracy=1.5');
-    expect(text.stdout).toMatch(/^settings\.learningRate +0\.01 +0\.05$/m);
-    expect(text.stdout).toMatch(/^accuracy >= 1\.5 +not reached +not reached$/m);
+      // A run of another database (as a deployment's server.db would be), named as written.
+      await copyFile(join(dir, '.flotilla/runs.db'), join(dir, 'other.db'));
+      const across = await flotilla('runs', 'compare', 'fast-lr@other.db', id, '--json');
+      expect(across.code, across.stderr).toBe(0);
+      expect(JSON.parse(across.stdout).runs.map((r: { runId: string }) => r.runId)).toEqual([
+        'fast-lr@other.db',
+        id,
+      ]);
+      expect((await flotilla('runs', 'compare', 'nope@other.db', id)).stderr).toMatch(
+        /no run "nope" in other\.db/,
+      );
+    },
+    SLOW,
+  );
 
-    expect((await flotilla('runs', 'export', 'fast-lr', '--format', 'csv', '--out', 'r.csv')).code).toBe(0);
-    const csv = (await readFile(join(dir, 'r.csv'), 'utf8')).trim().split('\r\n');
-    expect(csv).toHaveLength(4);
-    expect(csv[0]!.split(',').slice(0, 4)).toEqual(['round', 'attempts', 'selected', 'participants']);
-    expect(csv.slice(1).map((l) => l.split(',')[0])).toEqual(['1', '2', '3']);
-    const json = JSON.parse((await flotilla('runs', 'export', 'fast-lr')).stdout);
-    expect(json.run.runId).toBe('fast-lr');
-    expect(json.rounds).toHaveLength(3);
+  it(
+    'exports a run as CSV and JSON',
+    async () => {
+      expect((await flotilla('runs', 'export', 'fast-lr', '--format', 'csv', '--out', 'r.csv')).code).toBe(0);
+      const csv = (await readFile(join(dir, 'r.csv'), 'utf8')).trim().split('\r\n');
+      expect(csv).toHaveLength(4);
+      expect(csv[0]!.split(',').slice(0, 4)).toEqual(['round', 'attempts', 'selected', 'participants']);
+      expect(csv.slice(1).map((l) => l.split(',')[0])).toEqual(['1', '2', '3']);
+      const json = JSON.parse((await flotilla('runs', 'export', 'fast-lr')).stdout);
+      expect(json.run.runId).toBe('fast-lr');
+      expect(json.rounds).toHaveLength(3);
+    },
+    SLOW,
+  );
 
-    const report = await flotilla('report', 'fast-lr', '--out', 'report.html');
-    expect(report.code, report.stderr).toBe(0);
-    await expectRenders(join(dir, 'report.html'));
-  });
+  it(
+    'writes a report that Chromium renders offline',
+    async () => {
+      const report = await flotilla('report', 'fast-lr', '--out', 'report.html');
+      expect(report.code, report.stderr).toBe(0);
+      await expectRenders(join(dir, 'report.html'));
+    },
+    SLOW,
+  );
 
-  it('refuses bad input with one line', async () => {
-    const missing = await flotilla('runs', 'list', '--db', 'nope.db');
-    expect(missing.code).toBe(2);
-    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
-    const target = await flotilla('runs', 'compare', 'a', 'b', '--target', 'accuracy', '--db', 'nope.db');
-    expect(target.stderr.trim()).toMatch(/--target: "accuracy" is not METRIC=NUMBER/);
-    expect((await flotilla('runs', 'compare', 'only-one')).stderr).toMatch(/usage: flotilla runs/);
-    expect((await flotilla('report')).stderr).toMatch(/usage: flotilla report RUN/);
-  });
+  it(
+    'refuses bad input with one line',
+    async () => {
+      const missing = await flotilla('runs', 'list', '--db', 'nope.db');
+      expect(missing.code).toBe(2);
+      expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+      const target = await flotilla('runs', 'compare', 'a', 'b', '--target', 'accuracy', '--db', 'nope.db');
+      expect(target.stderr.trim()).toMatch(/--target: "accuracy" is not METRIC=NUMBER/);
+      expect((await flotilla('runs', 'compare', 'only-one')).stderr).toMatch(/usage: flotilla runs/);
+      expect((await flotilla('report')).stderr).toMatch(/usage: flotilla report RUN/);
+    },
+    SLOW,
+  );
 });
 
 /** Opens the report offline in Chromium: all seven charts drawn, no request but the file, no console error. */

@@ -2,12 +2,12 @@
  * `flotilla runs list | show RUN | compare RUN RUN... | export RUN`: the runs recorded in a database, a server's
  * (--db, --config) or the simulations' (default .flotilla/runs.db).
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { FlotillaError } from '../../core/index.js';
 import type { RunInfo, StoredEvent, StoredRound } from '../../storage/index.js';
 import { SqliteStorage } from '../../storage/sqlite/index.js';
 import { formatDuration } from '../../telemetry/index.js';
-import { compareRuns, parseTargets } from '../../telemetry/tracking/compare.js';
+import { compareRuns, parseTargets, type RecordedRun } from '../../telemetry/tracking/compare.js';
 import { z } from 'zod';
 import { usageError, type Command } from '../command.js';
 import { commandSettings, text } from '../settings/index.js';
@@ -142,6 +142,36 @@ function checkLine(sub: string | undefined, ids: readonly string[]): void {
   if (!ok) throw usageError(USAGE);
 }
 
+/**
+ * `RUN@PATH` names a run in another database (a simulation next to a deployment's server.db); PATH must be an
+ * existing file, otherwise the whole argument is a run id of the main database. Runs are named as written.
+ */
+async function loadAll(
+  refs: readonly string[],
+  main: SqliteStorage,
+  load: (from: SqliteStorage, runId: string, where?: string) => Promise<RecordedRun>,
+): Promise<RecordedRun[]> {
+  const others = new Map<string, SqliteStorage>();
+  try {
+    const runs: RecordedRun[] = [];
+    for (const ref of refs) {
+      const at = ref.lastIndexOf('@');
+      const path = at > 0 ? ref.slice(at + 1) : '';
+      if (path === '' || !existsSync(path)) {
+        runs.push(await load(main, ref));
+        continue;
+      }
+      let other = others.get(path);
+      if (!other) others.set(path, (other = SqliteStorage.open(path, { mustExist: true })));
+      const found = await load(other, ref.slice(0, at), path);
+      runs.push({ ...found, run: { ...found.run, runId: ref } });
+    }
+    return runs;
+  } finally {
+    for (const other of others.values()) await other.close();
+  }
+}
+
 export const runsCommand: Command = {
   name: 'runs',
   summary:
@@ -152,6 +182,7 @@ export const runsCommand: Command = {
       '       [--db PATH | --config server.yaml] [--json]',
       '',
       `Without --db or --config: the database simulations record in (${DEFAULT_RUNS_DB}).`,
+      "compare also takes RUN@PATH: a run of another database (e.g. a deployment's server.db).",
       '',
       RUNS_COMMAND.help(),
     ].join('\n'),
@@ -160,24 +191,29 @@ export const runsCommand: Command = {
     const [sub, ...ids] = line.positionals;
     checkLine(sub, ids);
     const targets = parseTargets(v.target);
-    const storage = SqliteStorage.open(runsDbPath(v.db, v.config), { mustExist: true });
+    const dbPath = runsDbPath(v.db, v.config);
+    const storage = SqliteStorage.open(dbPath, { mustExist: true });
     const print = (value: unknown, text: string) =>
       process.stdout.write(v.json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
-    const load = async (runId: string) => {
-      const run = await storage.getRun(runId);
-      if (!run)
-        throw new FlotillaError('STORAGE_NOT_FOUND', `no run "${runId}" (see \`flotilla runs list\`)`);
-      return { run, rounds: await storage.rounds(run.runId) };
+    const load = async (from: SqliteStorage, runId: string, where = dbPath) => {
+      const run = await from.getRun(runId);
+      if (!run) {
+        throw new FlotillaError(
+          'STORAGE_NOT_FOUND',
+          `no run "${runId}" in ${where} (see \`flotilla runs list --db ${where}\`)`,
+        );
+      }
+      return { run, rounds: await from.rounds(run.runId) };
     };
     try {
       if (sub === 'list') {
         const runs = await storage.listRuns();
         print({ runs }, listText(runs));
       } else if (sub === 'compare') {
-        const comparison = compareRuns(await Promise.all(ids.map(load)), targets);
+        const comparison = compareRuns(await loadAll(ids, storage, load), targets);
         print(comparison, comparisonText(comparison));
       } else {
-        const { run, rounds } = await load(ids[0]!);
+        const { run, rounds } = await load(storage, ids[0]!);
         const events = await storage.events(run.runId);
         if (sub === 'show') print({ run, rounds, events }, showText(run, rounds, events));
         else {
