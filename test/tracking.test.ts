@@ -23,10 +23,17 @@ let id: string;
 /** Several processes per test on a busy 2-core machine: a generous bound, never a pace. */
 const SLOW = 600_000;
 
-async function flotilla(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function flotilla(...args: string[]) {
+  return flotillaIn(dir, ...args);
+}
+
+async function flotillaIn(
+  cwd: string,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, ['--import', TSX, CLI, ...args], {
-      cwd: dir,
+      cwd,
       maxBuffer: 64 << 20,
     });
     return { code: 0, stdout, stderr };
@@ -174,6 +181,10 @@ describe('run tracking', () => {
   it(
     'refuses bad input with one line',
     async () => {
+      // Where nothing was recorded, the default database is not created empty: the command says why.
+      const nothing = await flotillaIn(await mkdtemp(join(dir, 'empty-')), 'runs', 'list');
+      expect(nothing.code).toBe(2);
+      expect(nothing.stderr.trim()).toMatch(/no runs recorded here: \.flotilla\/runs\.db does not exist/);
       const missing = await flotilla('runs', 'list', '--db', 'nope.db');
       expect(missing.code).toBe(2);
       expect(missing.stderr.trim().split('\n')).toHaveLength(1);

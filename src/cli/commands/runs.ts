@@ -129,7 +129,14 @@ function showText(run: RunInfo, rounds: readonly StoredRound[], events: readonly
 
 /** The database a command reads: --db, the server config's db, else the simulations' default. */
 export function runsDbPath(db: string | undefined, config: string | undefined): string {
-  return db === undefined && config === undefined ? DEFAULT_RUNS_DB : dbPathFrom(db, config);
+  if (db !== undefined || config !== undefined) return dbPathFrom(db, config);
+  if (!existsSync(DEFAULT_RUNS_DB)) {
+    throw new FlotillaError(
+      'STORAGE_NOT_FOUND',
+      `no runs recorded here: ${DEFAULT_RUNS_DB} does not exist (flotilla simulate records there; a server's runs: --db PATH)`,
+    );
+  }
+  return DEFAULT_RUNS_DB;
 }
 
 const USAGE = 'usage: flotilla runs list | show RUN | compare RUN RUN... | export RUN';
