@@ -7,3 +7,4 @@ export * from './round-log.js';
 export * from './metrics.js';
 export * from './metrics-events.js';
 export * from './resource-recorder.js';
+export * from './client-tally.js';
