@@ -154,7 +154,7 @@ export function serverConfigFromOptions({
       ? {}
       : { tls: { cert: cert!, key: key!, ...(ca ? { ca } : {}), requireClientCert: v.mtls } }),
     ...(adminToken ? { adminToken } : {}),
-    runId: v.runId,
+    runId: v.runId ?? 'default',
     model: { name: modelOf(v, v.dataset), inputShape, numClasses, seed: v.modelSeed ?? v.seed },
     strategy: strategy.name,
     strategyParams: strategy.params,

@@ -27,7 +27,6 @@ export const SERVER_ONLY_SETTINGS = {
   adminTokenFile: text()
     .optional()
     .meta({ description: 'file whose first line is the admin API token (keep it mode 0600)' }),
-  runId: text().default('default').meta({ description: 'run id; an existing run is resumed' }),
   inputSize: count().optional().meta({
     description:
       'features per example; default from dataset (stroke 21, csv: its schema, mnist and fashion-mnist 28x28x1)',
