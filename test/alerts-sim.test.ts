@@ -1,7 +1,7 @@
 /**
  * Injected anomalies in real simulations (engine, codec, client runtime, the library's `simulate`) raise exactly the
- * expected alerts: one client whose update is scaled by the attack suite, and one client whose trainer reports a
- * NaN loss, a DP run reaching its budget. Every other rule stays quiet on these runs.
+ * expected alerts: one client whose update is scaled by the attack suite, one client whose trainer reports a NaN
+ * loss, and a DP run reaching its budget. Every other rule stays quiet on these runs.
  */
 import { describe, expect, it } from 'vitest';
 import type { FitConfig, FitOutput, ParameterSet } from '../src/index.js';
