@@ -1,7 +1,7 @@
 /**
  * Injected anomalies in real simulations (engine, codec, client runtime, the library's `simulate`) raise exactly the
- * expected alerts: one client whose update is scaled by the attack suite, and one client whose trainer reports a
- * NaN loss. Every other rule stays quiet on these runs.
+ * expected alerts: one client whose update is scaled by the attack suite, one client whose trainer reports a NaN
+ * loss, and a DP run reaching its budget. Every other rule stays quiet on these runs.
  */
 import { describe, expect, it } from 'vitest';
 import type { FitConfig, FitOutput, ParameterSet } from '../src/index.js';
@@ -80,6 +80,21 @@ describe('alerts in simulation', () => {
     expect(summary(report.alerts)).toEqual(['loss-non-finite client-2']);
     expect(report.alerts[0]).toMatchObject({ severity: 'critical', round: 1 });
     expect(report.alerts[0]!.message).toMatch(/trainer\.fit reported a non-finite loss \(NaN\)/);
+  });
+
+  it('a DP run warns at 80% of its budget and raises exhaustion when it stops, nothing else', async () => {
+    const report = await simulate({
+      settings: { ...SMALL, clients: 4, rounds: 40, dp: 'central', targetEpsilon: 3, noiseMultiplier: 8 },
+      trainer: ({ train, test }) => new SoftmaxTrainer(train, test),
+      initialParameters: softmaxParameters(784, 10),
+    });
+    expect(report.status).toBe('budget-exhausted');
+    const firstAt80 = report.history.find((r) => r.privacy!.epsilon >= 0.8 * 3)!.round;
+    expect(report.alerts.map((a) => [a.rule, a.severity, a.round])).toEqual([
+      ['privacy-budget-warning', 'warning', firstAt80],
+      ['privacy-budget-exhausted', 'critical', report.lastRound],
+    ]);
+    expect(firstAt80).toBeLessThan(report.lastRound);
   });
 
   it('alerts: false turns every rule off', async () => {

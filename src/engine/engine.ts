@@ -538,11 +538,11 @@ export class RoundEngine {
         const read = readFitReply(frame, task, global.layout, this.limits);
         const admitted = read.ok ? this.bounds.admit(read.value) : read;
         if (!admitted.ok) return admitted;
+        // The norm (as sent) goes on the client-result event for anomaly rules; the strategy gets the result.
         const { updateNorm, ...result } = admitted.value;
-        const checked = { ok: true, value: result } as const;
         const t = performance.now();
         try {
-          aggregator.add(checked.value);
+          aggregator.add(result);
         } catch (error) {
           // A strategy may refuse a result (e.g. a robust rule's sanity bound); that is the client's failure.
           return {
@@ -553,14 +553,13 @@ export class RoundEngine {
           aggregationMs += performance.now() - t;
         }
         participants.push(task.clientId);
-        numExamples += checked.value.numExamples;
-        const { metrics } = checked.value;
+        numExamples += result.numExamples;
         const resources = read.ok ? read.value.resources : undefined;
         return {
           ok: true,
           value: {
-            numExamples: checked.value.numExamples,
-            metrics,
+            numExamples: result.numExamples,
+            metrics: result.metrics,
             updateNorm,
             ...(resources ? { resources } : {}),
           },
