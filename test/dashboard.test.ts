@@ -114,6 +114,7 @@ describe('/dashboard in Chromium', () => {
     for (const chart of ['accuracy-chart', 'spread-chart', 'bytes-chart', 'privacy-chart']) {
       expect(await points(page, chart)).toBe(ROUNDS);
     }
+    expect(await textOf(page, '#server-resources')).toMatch(/^Server: [\d.]+ s CPU, \d+ MiB resident/);
     // The spread chart offers what the clients reported, their evaluation loss first.
     expect(await page.inputValue('#spread-metric')).toBe('evaluate.loss');
     expect(await page.locator('#spread-metric option').allTextContents()).toContain('fit loss');

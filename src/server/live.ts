@@ -6,6 +6,7 @@
 import type { EngineEmitter } from '../engine/index.js';
 import type { Storage } from '../storage/index.js';
 import type { AlertBus } from '../telemetry/alerts/index.js';
+import { serverResources } from '../telemetry/resource-recorder.js';
 import type { AlertView, PrivacyView } from '../telemetry/live/dashboard-state.js';
 import { LiveState } from '../telemetry/live/live-state.js';
 import type { RoundRecordLike } from '../telemetry/live/summary.js';
@@ -41,6 +42,7 @@ export async function startLiveState(sources: LiveSources): Promise<LiveState> {
     registry,
     alerts: alertEvents.map((e) => e.data as AlertView),
     ...(sources.privacy ? { privacy: sources.privacy } : {}),
+    serverUsage: serverResources,
   });
   live.setRun({ waiting: { needed: sources.minClients, connected: sources.pool.available().length } });
   for (const { clientId, runtime } of sources.pool.connected()) {

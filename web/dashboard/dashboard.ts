@@ -77,6 +77,13 @@ function renderRun(): void {
         ? `round ${run.round} (attempt ${run.attempt ?? 1}): ${run.results ?? 0} of ${run.selected ?? 0} results`
         : (run.reason ?? '');
   $('round-detail').textContent = detail;
+  const server = run.server;
+  if (server) {
+    const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+    $('server-resources').textContent =
+      `Server: ${(server.cpuMs / 1000).toFixed(1)} s CPU, ${mib(server.rssBytes)} resident ` +
+      `(peak ${mib(server.peakRssBytes)}), ${mib(server.heapUsedBytes)} JS heap`;
+  }
 }
 
 function makeCharts(): NonNullable<typeof charts> {

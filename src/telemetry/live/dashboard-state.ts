@@ -112,6 +112,16 @@ export interface RunView {
   waiting?: { readonly needed: number; readonly connected: number };
   /** Why the run ended early or failed. */
   reason?: string;
+  /** The server process's own resources at the last commit. */
+  server?: ServerUsage;
+}
+
+/** The server process's CPU time since it started and its memory (telemetry's ServerResources). */
+export interface ServerUsage {
+  readonly cpuMs: number;
+  readonly rssBytes: number;
+  readonly peakRssBytes: number;
+  readonly heapUsedBytes: number;
 }
 
 export interface DashboardState {

@@ -100,6 +100,7 @@ describe('LiveState', () => {
         { name: 'c', status: 'revoked' },
       ],
       privacy: { mechanism: 'dp-fedavg', epsilon: 1, delta: 1e-5, budget: { epsilon: 4, delta: 1e-5 } },
+      serverUsage: () => ({ cpuMs: 10, rssBytes: 2e8, peakRssBytes: 3e8, heapUsedBytes: 1e8 }),
     });
     // What a page would do: take the snapshot, then apply every event it is sent.
     const page = JSON.parse(JSON.stringify(live.state)) as DashboardState;
@@ -163,7 +164,12 @@ describe('LiveState', () => {
     engine.emit('run-finished', { status: 'completed', lastRound: 2 });
 
     const { state } = live;
-    expect(state.run).toMatchObject({ phase: 'completed', lastRound: 2, results: 1 });
+    expect(state.run).toMatchObject({
+      phase: 'completed',
+      lastRound: 2,
+      results: 1,
+      server: { rssBytes: 2e8 },
+    });
     expect(state.clients['a']).toMatchObject({
       connected: true,
       runtime: 'node-20-wasm',

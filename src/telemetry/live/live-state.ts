@@ -15,6 +15,7 @@ import {
   type PrivacyView,
   type ResourceView,
   type RunView,
+  type ServerUsage,
   type Spread,
 } from './dashboard-state.js';
 import { projectExhaustion, spreadOf, summarizeRound, type RoundRecordLike } from './summary.js';
@@ -79,6 +80,8 @@ export interface LiveStateInit {
   /** Alerts stored with the run, oldest first. */
   readonly alerts?: readonly AlertView[];
   readonly privacy?: Omit<PrivacyView, 'round' | 'exhaustedAtRound'>;
+  /** The server process's own resources, sampled at each commit (a server passes serverResources). */
+  readonly serverUsage?: () => ServerUsage;
 }
 
 export type LiveListener = <K extends LiveEventName>(name: K, payload: LiveEvents[K]) => void;
@@ -92,8 +95,10 @@ export class LiveState {
   /** Client metric values of the round in progress, keyed `phase.metric`. */
   private values = new Map<string, number[]>();
   private readonly epsilons: { round: number; epsilon: number }[] = [];
+  private readonly serverUsage: (() => ServerUsage) | undefined;
 
   constructor(init: LiveStateInit) {
+    this.serverUsage = init.serverUsage;
     const lastRound = init.storedRounds.at(-1)?.record.round ?? 0;
     const run: RunView = { runId: init.runId, phase: init.phase, rounds: init.rounds, lastRound };
     this.state = { run, rounds: [], clients: {}, alerts: (init.alerts ?? []).slice(-MAX_ALERTS) };
@@ -173,6 +178,7 @@ export class LiveState {
         this.values = new Map();
         const summary = summarizeRound(record, { committedAt: Date.now(), spread });
         this.emit('round-committed', { summary, participants: record.participants ?? [] });
+        if (this.serverUsage) this.emit('run', { server: this.serverUsage() });
       }),
       engine.on('privacy-spent', ({ round, mechanism, epsilon, delta, budget }) => {
         this.epsilons.push({ round, epsilon });
