@@ -13,7 +13,12 @@ import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EvaluateOutput, FitOutput, ParameterSet, Trainer } from '../src/core/index.js';
 import { runClient } from '../src/public/client.js';
-import { createCertificates, startServer, type RunningServer } from '../src/server/index.js';
+import {
+  createCertificates,
+  startServer,
+  type RunningServer,
+  type ServerConfig,
+} from '../src/server/index.js';
 import { SqliteStorage } from '../src/storage/sqlite/index.js';
 import type { DashboardState, LiveEvents } from '../src/telemetry/live/dashboard-state.js';
 import { waitFor } from './support/federation.js';
@@ -111,18 +116,11 @@ function get(
   });
 }
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'flotilla-events-'));
-  await createCertificates(join(dir, 'tls'), { hosts: ['127.0.0.1'], clients: [] });
-  ca = await readFile(join(dir, 'tls', 'ca.crt'));
-  const db = join(dir, 'server.db');
-  const storage = SqliteStorage.open(db);
-  for (const id of ['site-a', 'site-b']) tokens[id] = (await storage.addClient(id)).token;
-  await storage.close();
-  server = await startServer({
+function serverConfig(): ServerConfig {
+  return {
     host: '127.0.0.1',
     port: 0,
-    dbPath: db,
+    dbPath: join(dir, 'server.db'),
     tls: {
       cert: join(dir, 'tls', 'server.crt'),
       key: join(dir, 'tls', 'server.key'),
@@ -135,7 +133,18 @@ beforeAll(async () => {
     engine: { rounds: ROUNDS, evaluateEvery: 1 },
     minClients: 2,
     eventStream: { maxQueuedBytes: 256 * 1024 },
-  });
+  };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'flotilla-events-'));
+  await createCertificates(join(dir, 'tls'), { hosts: ['127.0.0.1'], clients: [] });
+  ca = await readFile(join(dir, 'tls', 'ca.crt'));
+  const db = join(dir, 'server.db');
+  const storage = SqliteStorage.open(db);
+  for (const id of ['site-a', 'site-b']) tokens[id] = (await storage.addClient(id)).token;
+  await storage.close();
+  server = await startServer(serverConfig());
 }, 60_000);
 
 afterAll(async () => {
@@ -259,4 +268,14 @@ describe('GET /api/events', () => {
     );
     reader.close();
   }, 120_000);
+
+  it('a restarted server starts from what storage holds: rounds, participation, the finished run', async () => {
+    await server.close();
+    server = await startServer(serverConfig());
+    await server.finished;
+    const state = JSON.parse((await get('/api/dashboard/state', ADMIN)).body) as DashboardState;
+    expect(state.run).toMatchObject({ runId: 'live', phase: 'completed', lastRound: ROUNDS });
+    expect(state.rounds.map((r) => r.round)).toEqual([1, 2, 3, 4]);
+    expect(state.clients['site-b']).toMatchObject({ rounds: ROUNDS, status: 'active', connected: false });
+  }, 60_000);
 });
