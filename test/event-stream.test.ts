@@ -116,8 +116,9 @@ function get(
   });
 }
 
-function serverConfig(): ServerConfig {
+function serverConfig(limits: ServerConfig['limits'] = {}): ServerConfig {
   return {
+    limits,
     host: '127.0.0.1',
     port: 0,
     dbPath: join(dir, 'server.db'),
@@ -277,5 +278,21 @@ describe('GET /api/events', () => {
     expect(state.run).toMatchObject({ runId: 'live', phase: 'completed', lastRound: ROUNDS });
     expect(state.rounds.map((r) => r.round)).toEqual([1, 2, 3, 4]);
     expect(state.clients['site-b']).toMatchObject({ rounds: ROUNDS, status: 'active', connected: false });
+  }, 60_000);
+
+  it("outlives the front's idle timeout: a quiet run's stream stays open", async () => {
+    await server.close();
+    server = await startServer({
+      ...serverConfig({ idleTimeoutMs: 500 }),
+      eventStream: { heartbeatMs: 60_000 },
+    });
+    const sub = await Subscriber.open(ADMIN);
+    await waitFor(() => sub.events.length === 1, 30_000, 'the snapshot');
+    // Six idle timeouts without a byte either way (the heartbeat is a minute away): the stream is still there.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(server.events.subscriberCount).toBe(1);
+    server.live.setRun({ reason: 'still here' });
+    await waitFor(() => sub.named('run').length === 1, 30_000, 'an event after the idle time');
+    sub.close();
   }, 60_000);
 });
