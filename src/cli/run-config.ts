@@ -15,6 +15,8 @@ import type { BackendName, ModelName } from '../ml/index.js';
 import { parseCohorts, type DatasetName, type ScenarioConfig } from '../sim/scenario.js';
 import type { AttackConfig } from '../sim/attacks.js';
 import { STRATEGY_CATALOG, createStrategy, type Strategy } from '../strategy/index.js';
+import type { AlertsConfig } from '../telemetry/index.js';
+import { resolveAlerts } from './alert-options.js';
 import { byzantineFromAttackers, resolveAttack } from './attack-options.js';
 import { resolvePrivacy, type ResolvedPrivacy } from './privacy-options.js';
 import { availabilityConfig } from './availability-options.js';
@@ -41,6 +43,8 @@ export interface RunConfig {
   readonly rootSize: number;
   /** Differential privacy, when `dp` is not none. */
   readonly privacy: ResolvedPrivacy | undefined;
+  /** Anomaly rules and webhooks, unless `alerts: false`. */
+  readonly alerts: AlertsConfig | undefined;
 }
 
 const IMAGE_DATASETS: readonly DatasetName[] = ['mnist', 'fashion-mnist'];
@@ -182,5 +186,6 @@ export function resolveRunConfig(v: RunSettings, { serverFit = true } = {}): Run
     fit,
     attack,
     rootSize: v.rootSize,
+    alerts: resolveAlerts(v.alerts),
   };
 }

@@ -100,6 +100,16 @@ function fitTask(params: ParameterSet, config: Partial<FitConfig> = {}): Uint8Ar
   });
 }
 
+function evaluateTask(params: ParameterSet): Uint8Array {
+  return encodeMessage({
+    type: 'evaluate-task',
+    round: 1,
+    taskId: 'e',
+    config: { round: 1, batchSize: 8 },
+    params,
+  });
+}
+
 async function run(runtime: ClientRuntime, frame: Uint8Array): Promise<Message> {
   return decodeMessage(await runtime.handle(frame));
 }
@@ -208,6 +218,22 @@ describe('ClientRuntime', () => {
     expect(reply.type).toBe('task-failed');
     expect(reply.code).toBe('NON_FINITE');
     expect(reply.message).toMatch(/^trained parameters contain a non-finite value .* in tensor "w"$/);
+  });
+
+  it('reports a NaN or infinite loss from the trainer as NON_FINITE (diverged), naming the metric', async () => {
+    const diverging: Trainer = {
+      fit: async (p, c) => ({ ...(await trainer.fit(p, c)), metrics: { loss: NaN } }),
+      evaluate: async () => ({ loss: Infinity, numExamples: 3, metrics: {} }),
+    };
+    const fit = (await run(new ClientRuntime(diverging), fitTask(model(0, 0)))) as TaskFailedMessage;
+    expect(fit).toMatchObject({ type: 'task-failed', code: 'NON_FINITE' });
+    expect(fit.message).toBe('trainer.fit reported a non-finite loss (NaN)');
+    const evaluation = (await run(
+      new ClientRuntime(diverging),
+      evaluateTask(model(0, 0)),
+    )) as TaskFailedMessage;
+    expect(evaluation).toMatchObject({ type: 'task-failed', code: 'NON_FINITE' });
+    expect(evaluation.message).toBe('trainer.evaluate reported a non-finite loss (Infinity)');
   });
 
   it('rejects trainer output with another layout or invalid counts', async () => {

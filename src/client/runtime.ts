@@ -149,6 +149,7 @@ export class ClientRuntime {
     }
     task.params.layout.assertEquals(out.params.layout, 'the global model and the trained parameters');
     out.params.assertFinite('trained parameters');
+    assertFiniteMetrics(out.metrics, 'trainer.fit');
     const update = difference(out.params, task.params);
     // Finite inputs can still overflow float32 when subtracted.
     update.assertFinite('the update (trained - global)');
@@ -256,6 +257,7 @@ export class ClientRuntime {
 
   private async evaluate(task: EvaluateTaskMessage): Promise<EvaluateResultMessage> {
     const out = await runTrainer('evaluate', () => this.trainer.evaluate(task.params, task.config));
+    assertFiniteMetrics({ loss: out?.loss, ...out?.metrics }, 'trainer.evaluate');
     return {
       type: 'evaluate-result',
       round: task.round,
@@ -264,6 +266,18 @@ export class ClientRuntime {
       numExamples: out?.numExamples,
       metrics: out?.metrics,
     };
+  }
+}
+
+/**
+ * A NaN or infinite loss or metric means training diverged: reported as NON_FINITE (the server records the cause
+ * 'non-finite' and anomaly rules raise it), not as a generic invalid message from the encoder.
+ */
+function assertFiniteMetrics(metrics: Readonly<Record<string, unknown>> | undefined, what: string): void {
+  for (const [name, value] of Object.entries(metrics ?? {})) {
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      throw new FlotillaError('NON_FINITE', `${what} reported a non-finite ${name} (${value})`);
+    }
   }
 }
 

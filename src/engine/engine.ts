@@ -536,11 +536,13 @@ export class RoundEngine {
       setup.traffic,
       (frame, task) => {
         const read = readFitReply(frame, task, global.layout, this.limits);
-        const checked = read.ok ? this.bounds.admit(read.value) : read;
-        if (!checked.ok) return checked;
+        const admitted = read.ok ? this.bounds.admit(read.value) : read;
+        if (!admitted.ok) return admitted;
+        // The norm (as sent) goes on the client-result event for anomaly rules; the strategy gets the result.
+        const { updateNorm, ...result } = admitted.value;
         const t = performance.now();
         try {
-          aggregator.add(checked.value);
+          aggregator.add(result);
         } catch (error) {
           // A strategy may refuse a result (e.g. a robust rule's sanity bound); that is the client's failure.
           return {
@@ -551,12 +553,16 @@ export class RoundEngine {
           aggregationMs += performance.now() - t;
         }
         participants.push(task.clientId);
-        numExamples += checked.value.numExamples;
-        const { metrics } = checked.value;
+        numExamples += result.numExamples;
         const resources = read.ok ? read.value.resources : undefined;
         return {
           ok: true,
-          value: { numExamples: checked.value.numExamples, metrics, ...(resources ? { resources } : {}) },
+          value: {
+            numExamples: result.numExamples,
+            metrics: result.metrics,
+            updateNorm,
+            ...(resources ? { resources } : {}),
+          },
         };
       },
     );
@@ -872,7 +878,7 @@ export class RoundEngine {
         failed(accepted.failure);
         continue;
       }
-      const { numExamples, metrics, resources } = accepted.value;
+      const { numExamples, metrics, resources, updateNorm } = accepted.value;
       this.events.emit('client-result', {
         round,
         phase,
@@ -880,6 +886,7 @@ export class RoundEngine {
         numExamples,
         ...(metrics ? { metrics } : {}),
         ...(resources ? { resources } : {}),
+        ...(updateNorm !== undefined ? { updateNorm } : {}),
         durationMs: outcome.durationMs,
       });
     }

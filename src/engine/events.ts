@@ -60,6 +60,11 @@ export interface EngineEvents {
     readonly metrics?: MetricValues;
     /** What the task cost the client and its device, when the client reports resources (validated, bounded). */
     readonly resources?: ResourceReport;
+    /**
+     * L2 norm of a fit result's update as the client sent it (before any clipping by maxUpdateNorm), for anomaly
+     * rules. Absent for evaluations and under secure or homomorphic aggregation, where no single update is seen.
+     */
+    readonly updateNorm?: number;
     /** Dispatch to reply on the server's clock. */
     readonly durationMs: number;
   };

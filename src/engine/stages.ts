@@ -17,6 +17,8 @@ export interface Accepted {
   readonly metrics?: MetricValues;
   /** The client's resource report for the task, when it sent one. */
   readonly resources?: ResourceReport;
+  /** The L2 norm of a fit result's update, when the server sees the update (not under secure aggregation). */
+  readonly updateNorm?: number;
 }
 
 /** An accepted stage-0 reply with the resource report its opening carried (the protocols keep only the counts). */

@@ -25,6 +25,7 @@ import { teacherParams, type SyntheticHostInit } from '../transport/test-support
 import type { EngineConfig } from './config.js';
 import { RoundEngine, type RunResult } from './engine.js';
 import type { RoundRecord } from './history.js';
+import { UpdateBounds } from './update-bounds.js';
 
 const INIT: SyntheticHostInit = { clients: 5, features: 6, classes: 3, examplesPerClient: 40, seed: 11 };
 const LAYOUT = teacherParams(INIT).layout;
@@ -218,4 +219,19 @@ describe('per-client bounds in the round engine', () => {
       }
     }
   }, 60_000);
+});
+
+describe('UpdateBounds.admit', () => {
+  it('gives the update norm as sent, also when it clips the update to the bound', () => {
+    const bounds = new UpdateBounds({
+      maxExamplesPerClient: 100,
+      maxUpdateNorm: 1,
+      updateNormAction: 'clip',
+    });
+    const update = ParameterSet.fromTensors([{ name: 'w', shape: [2], values: new Float32Array([3, 4]) }]);
+    const admitted = bounds.admit({ clientId: 'a', numExamples: 1, localSteps: 1, metrics: {}, update });
+    if (!admitted.ok) throw new Error(admitted.failure.message);
+    expect(admitted.value.updateNorm).toBe(5);
+    expect(Array.from(admitted.value.update.data)).toEqual([0.6000000238418579, 0.800000011920929]);
+  });
 });

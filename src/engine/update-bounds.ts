@@ -37,7 +37,7 @@ export class UpdateBounds {
    * The result as the strategy may see it: its count within the cap and its update within the norm bound (a clipped
    * update is a scaled copy; the reply's own tensors are left as they are), or the client's failure.
    */
-  admit(result: ClientFitResult): Checked<ClientFitResult> {
+  admit(result: ClientFitResult): Checked<ClientFitResult & { readonly updateNorm: number }> {
     const refused = this.countRefusal(result.clientId, result.numExamples);
     if (refused) return { ok: false, failure: refused };
     const update = this.bound(result.clientId, result.update, 'an update');
@@ -48,17 +48,29 @@ export class UpdateBounds {
     if (control && !control.ok) return control;
     return {
       ok: true,
-      value: { ...result, update: update.value, ...(control ? { controlDelta: control.value } : {}) },
+      value: {
+        ...result,
+        update: update.value.tensors,
+        ...(control ? { controlDelta: control.value.tensors } : {}),
+        // The norm as sent, before clipping: what anomaly rules compare across the round's clients.
+        updateNorm: update.value.norm,
+      },
     };
   }
 
-  /** `tensors` within the norm bound (a clipped copy with 'clip'), or the client's failure. */
-  private bound(clientId: string, tensors: ParameterSet, what: string): Checked<ParameterSet> {
+  /** `tensors` within the norm bound (a clipped copy with 'clip') and their norm as given, or the client's failure. */
+  private bound(
+    clientId: string,
+    tensors: ParameterSet,
+    what: string,
+  ): Checked<{ readonly tensors: ParameterSet; readonly norm: number }> {
     const { maxUpdateNorm, updateNormAction } = this.config;
     // l2Norm sums float32 squares in float64, so even 3e38 in every coordinate gives a finite norm.
     const norm = l2Norm(tensors);
-    if (norm <= maxUpdateNorm) return { ok: true, value: tensors };
-    if (updateNormAction === 'clip') return { ok: true, value: scale(tensors.clone(), maxUpdateNorm / norm) };
+    if (norm <= maxUpdateNorm) return { ok: true, value: { tensors, norm } };
+    if (updateNormAction === 'clip') {
+      return { ok: true, value: { tensors: scale(tensors.clone(), maxUpdateNorm / norm), norm } };
+    }
     return {
       ok: false,
       failure: {

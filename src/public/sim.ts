@@ -21,6 +21,7 @@ import type { BackendName } from '../ml/index.js';
 import type { ModelFactory, TrainerFactory } from '../sim/custom-clients.js';
 import { simulate as runScenario, simulateTrainers } from '../sim/simulate.js';
 import type { Strategy } from '../strategy/index.js';
+import { RunAlerts, type AlertEvent } from '../telemetry/index.js';
 import { readRunSettings, type SettingsInput } from './settings.js';
 
 export type {
@@ -30,6 +31,7 @@ export type {
   TrainerFactoryInput,
 } from '../sim/custom-clients.js';
 export type { SettingsInput } from './settings.js';
+export type { AlertEvent } from '../telemetry/index.js';
 
 /**
  * What {@link simulate} runs. Every field is optional: `simulate({})` runs the default MNIST federation.
@@ -96,6 +98,8 @@ export interface SimulationReport {
   readonly backend: BackendName;
   /** The clients that ran the configured attack (empty without one). */
   readonly attackers: readonly string[];
+  /** What the anomaly rules raised, in order (empty with `alerts: false`); webhooks in `settings.alerts` got them. */
+  readonly alerts: readonly AlertEvent[];
 }
 
 /** A module path (relative to the working directory) as a URL; URLs and functions pass through. */
@@ -161,29 +165,42 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
     rootSize: config.rootSize,
     ...(config.privacy ? { privacy: config.privacy } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
-    subscribe: (events: Parameters<typeof attachListeners>[0]) => void attachListeners(events, options.on),
+    subscribe: (events: Parameters<typeof attachListeners>[0]) => {
+      attachListeners(events, options.on);
+      alerts?.attach(events);
+    },
   };
-  if (options.trainer !== undefined) {
-    const outcome = await simulateTrainers({
-      ...spec,
-      trainer: moduleSource(options.trainer),
-      initialParams: options.initialParameters!,
-    });
-    return report(outcome);
-  }
-  const outcome = await runScenario({
-    ...spec,
-    ...(options.model !== undefined ? { userModel: moduleSource(options.model) } : {}),
-    ...(options.initialParameters ? { initialParams: options.initialParameters } : {}),
-  });
+  const alerts = config.alerts && new RunAlerts(config.alerts);
+  const raised: AlertEvent[] = [];
+  alerts?.bus.on('alert', (alert) => raised.push(alert));
   try {
-    return report(outcome);
+    if (options.trainer !== undefined) {
+      const outcome = await simulateTrainers({
+        ...spec,
+        trainer: moduleSource(options.trainer),
+        initialParams: options.initialParameters!,
+      });
+      return report(outcome, raised);
+    }
+    const outcome = await runScenario({
+      ...spec,
+      ...(options.model !== undefined ? { userModel: moduleSource(options.model) } : {}),
+      ...(options.initialParameters ? { initialParams: options.initialParameters } : {}),
+    });
+    try {
+      return report(outcome, raised);
+    } finally {
+      outcome.model.dispose();
+    }
   } finally {
-    outcome.model.dispose();
+    await alerts?.close();
   }
 }
 
-function report(outcome: Awaited<ReturnType<typeof simulateTrainers>>): SimulationReport {
+function report(
+  outcome: Awaited<ReturnType<typeof simulateTrainers>>,
+  alerts: readonly AlertEvent[],
+): SimulationReport {
   const { result } = outcome;
   return {
     status: result.status,
@@ -196,5 +213,6 @@ function report(outcome: Awaited<ReturnType<typeof simulateTrainers>>): Simulati
     partitions: outcome.prepared.partitionStats,
     backend: outcome.backend,
     attackers: outcome.attackers,
+    alerts,
   };
 }

@@ -19,6 +19,8 @@ import { createStrategy, type Strategy } from '../strategy/index.js';
 import { StorageCommitter, type ClientInfo, type Storage } from '../storage/index.js';
 import { SqliteStorage } from '../storage/sqlite/index.js';
 import { WebSocketClientPool, type PoolEvents, type SessionLimits } from '../transport/websocket/index.js';
+import type { AlertEvent, AlertNotice, AlertsConfig, DeliveryRecord, RunAlerts } from '../telemetry/index.js';
+import { alertStatus, startServerAlerts } from './alerts.js';
 import { AdminGuard } from './admin-guard.js';
 import { buildApp, type FrontLimits } from './app.js';
 import { StorageAuthenticator } from './auth.js';
@@ -76,6 +78,8 @@ export interface ServerConfig {
   readonly revocationCheckMs?: number;
   /** Prometheus `GET /metrics`: on this port behind the admin token (default), on a port of its own, or off. */
   readonly metrics?: MetricsConfig | false;
+  /** Anomaly rules and webhooks; alerts are stored with the run (events 'alert', 'alert-delivery'). */
+  readonly alerts?: AlertsConfig;
 }
 
 /**
@@ -108,6 +112,12 @@ export type ServerLogEvent =
   | ({ readonly event: 'disconnected' } & PoolEvents['client-disconnected'])
   /** One line per accepted reply: which client trained or evaluated, on how many examples, what it reported. */
   | ({ readonly event: 'client-result' } & EngineEvents['client-result'])
+  /** An anomaly rule fired (its time is the line's). */
+  | ({ readonly event: 'alert' } & Omit<AlertEvent, 'at'>)
+  /** A rule that cannot judge this run says why, once. */
+  | ({ readonly event: 'alert-notice' } & AlertNotice)
+  /** One webhook delivery attempt of an alert. */
+  | ({ readonly event: 'alert-delivery' } & DeliveryRecord)
   | {
       readonly event: 'finished';
       readonly status: string;
@@ -133,6 +143,8 @@ export interface RunningServer {
   readonly adminGuard: AdminGuard;
   /** Counts connections that have not authenticated yet. */
   readonly gate: ConnectionGate;
+  /** The run's alerts (absent with `alerts: false`): subscribe to `alerts.bus` for each alert as it fires. */
+  readonly alerts?: RunAlerts;
   /** Settles when the run ends: its result, or the error that failed it. */
   readonly finished: Promise<RunResult>;
   /** Stops the run after the round in progress is committed, disconnects clients, closes storage. */
@@ -208,6 +220,18 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
       storage,
       mainPort: config.port,
     });
+    const alerts =
+      config.alerts &&
+      startServerAlerts(config.alerts, {
+        runId: config.runId,
+        storage,
+        engine: engine.events,
+        pool,
+        log,
+        waitingAtStart: start.startRound <= engine.config.rounds,
+      });
+    // Alerts raised feed the Prometheus counters (neither knows the other beyond this line).
+    alerts?.bus.on('alert', (alert) => monitoring.metrics?.recordAlert(alert));
     hooks.subscribe?.(engine.events);
 
     let lastCommitted = start.startRound - 1;
@@ -259,6 +283,7 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
         connected: pool.connected(),
         minClients: config.minClients,
         ...(privacy ? { privacy } : {}),
+        ...(alerts ? { alerts: alertStatus(alerts) } : {}),
         ...(phase === 'waiting' && waiting
           ? {
               waiting: {
@@ -344,9 +369,11 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
         await finished.catch(() => undefined);
         await monitoring.close();
         await app.close();
+        // Webhook deliveries in progress get a few seconds; their attempts are recorded before storage closes.
+        await alerts?.close();
         await storage.close();
       })());
-    return { url, port, storage, pool, adminGuard, gate, finished, close };
+    return { url, port, storage, pool, adminGuard, gate, finished, close, ...(alerts ? { alerts } : {}) };
   } catch (error) {
     await storage.close();
     throw error;

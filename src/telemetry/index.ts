@@ -8,3 +8,4 @@ export * from './metrics.js';
 export * from './metrics-events.js';
 export * from './resource-recorder.js';
 export * from './client-tally.js';
+export * from './alerts/index.js';

@@ -7,6 +7,7 @@ import { FlotillaError } from '../../core/index.js';
 import type { EngineConfig } from '../../engine/index.js';
 import { startServer, type ServerConfig, type ServerLogEvent } from '../../server/index.js';
 import { usageError, type Command } from '../command.js';
+import { resolveAlerts } from '../alert-options.js';
 import { refuseSimulatedAttacks } from '../attack-options.js';
 import { resolvePrivacy } from '../privacy-options.js';
 import { readSecret } from '../secret.js';
@@ -162,6 +163,7 @@ export function serverConfigFromOptions({
     minClients: v.minClients,
     waitForAllClients: v.waitForAllClients,
     metrics,
+    ...(v.alerts ? { alerts: resolveAlerts(v.alerts)! } : {}),
     limits: {
       heartbeatMs: v.heartbeatMs,
       heartbeatTimeoutMs: v.heartbeatTimeoutMs,

@@ -11,7 +11,15 @@ import { diagnoseModel } from '../../ml/index.js';
 import { RunRecording } from '../../sim/record.js';
 import { compareWithBaselines, equivalentEpochs, pooledSummary } from '../../sim/report.js';
 import { simulate } from '../../sim/simulate.js';
-import { HistoryRecorder, ProgressRenderer, formatDuration } from '../../telemetry/index.js';
+import {
+  HistoryRecorder,
+  ProgressRenderer,
+  RunAlerts,
+  formatDuration,
+  type AlertEvent,
+  type DeliveryRecord,
+} from '../../telemetry/index.js';
+import { alertLine } from '../alert-options.js';
 import type { Command } from '../command.js';
 import { resolveRunConfig, type RunConfig } from '../run-config.js';
 import { commandSettings } from '../settings/index.js';
@@ -163,6 +171,17 @@ export const simulateCommand: Command = {
     if (notice) process.stderr.write(`${notice}\n`);
     const recorder = new HistoryRecorder({ command: 'simulate', options });
     const progress = new ProgressRenderer(process.stderr);
+    // Alerts print as they fire (above the live progress line) and go into the history with every delivery attempt.
+    const raised: AlertEvent[] = [];
+    const deliveries: DeliveryRecord[] = [];
+    const alerts = config.alerts && new RunAlerts(config.alerts, { onDelivery: (d) => deliveries.push(d) });
+    const printLine = (text: string) =>
+      process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}${text}\n`);
+    alerts?.bus.on('alert', (alert) => {
+      raised.push(alert);
+      printLine(alertLine(alert));
+    });
+    alerts?.bus.on('notice', ({ rule, message }) => printLine(`alert rule ${rule} ${message}`));
     const abort = new AbortController();
     const onSignal = () => {
       process.stderr.write('\nstopping after the current round (Ctrl-C again to quit now)\n');
@@ -195,6 +214,7 @@ export const simulateCommand: Command = {
           recorder.attach(events);
           progress.attach(events);
           recording?.attach(events);
+          alerts?.attach(events);
         },
       });
       if (recording) await finishRecording(recording, outcome);
@@ -204,11 +224,15 @@ export const simulateCommand: Command = {
     } finally {
       process.off('SIGINT', onSignal);
       await recording?.close();
+      await alerts?.close();
       if (config.output) writeFileSync(config.output, `${recorder.json()}\n`);
     }
     const { result, prepared } = outcome;
-    // The attack and the seeded attackers go into the history next to the rounds they shaped.
-    const attackRecord = config.attack ? { attack: { ...config.attack, attackers: outcome.attackers } } : {};
+    // The attack and the seeded attackers, and the alerts, go into the history next to the rounds they concern.
+    const runRecord = {
+      ...(config.attack ? { attack: { ...config.attack, attackers: outcome.attackers } } : {}),
+      ...(alerts ? { alerts: raised, alertDeliveries: deliveries } : {}),
+    };
     const stats = prepared.partitionStats.summary;
     const out: string[] = [
       '',
@@ -242,6 +266,10 @@ export const simulateCommand: Command = {
       out.push(`Privacy (${mechanism}): epsilon ${epsilon.toFixed(4)}${target} spent at delta ${delta}.`);
     }
     if (result.status === 'budget-exhausted') out.push(`Run stopped: ${result.reason}.`);
+    if (raised.length > 0) {
+      const named = raised.map((a) => (a.clientId !== undefined ? `${a.rule} ${a.clientId}` : a.rule));
+      out.push(`Alerts: ${raised.length} raised (${named.join(', ')}).`);
+    }
     process.stdout.write(`${out.join('\n')}\n`);
 
     if (config.compare) {
@@ -261,13 +289,13 @@ export const simulateCommand: Command = {
         const history = recorder.history();
         writeFileSync(
           config.output,
-          `${JSON.stringify({ ...history, ...attackRecord, comparison: report, partitions: prepared.partitionStats }, null, 2)}\n`,
+          `${JSON.stringify({ ...history, ...runRecord, comparison: report, partitions: prepared.partitionStats }, null, 2)}\n`,
         );
       }
     } else if (config.output) {
       writeFileSync(
         config.output,
-        `${JSON.stringify({ ...recorder.history(), ...attackRecord, partitions: prepared.partitionStats }, null, 2)}\n`,
+        `${JSON.stringify({ ...recorder.history(), ...runRecord, partitions: prepared.partitionStats }, null, 2)}\n`,
       );
     }
     if (config.output) process.stdout.write(`History written to ${config.output}\n`);

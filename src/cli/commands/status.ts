@@ -2,6 +2,7 @@
 import { AdminClient } from '../../server/index.js';
 import { z } from 'zod';
 import { usageError, type Command } from '../command.js';
+import { alertLine } from '../alert-options.js';
 import { readSecret } from '../secret.js';
 import { commandSettings, text } from '../settings/index.js';
 
@@ -37,6 +38,12 @@ interface ServerStatus {
     readonly delta: number;
     readonly budget?: { readonly epsilon: number; readonly delta: number };
   };
+  /** Alerts (unless the run turned them off): those still firing, the latest raised, and totals by rule. */
+  readonly alerts?: {
+    readonly firing: readonly AlertSummary[];
+    readonly recent: readonly AlertSummary[];
+    readonly counts: Readonly<Record<string, number>>;
+  };
   /** While the run waits for clients: how many it needs, how many are connected, and the round that waits. */
   readonly waiting?: {
     readonly needed: number;
@@ -44,6 +51,23 @@ interface ServerStatus {
     readonly missing: number;
     readonly round?: number;
   };
+}
+
+interface AlertSummary {
+  readonly rule: string;
+  readonly severity: string;
+  readonly round?: number;
+  readonly clientId?: string;
+  readonly message: string;
+}
+
+/** "alerts   1 firing, 3 raised in all" and one line per firing alert. */
+export function alertLines(alerts: NonNullable<ServerStatus['alerts']>): string[] {
+  const total = Object.values(alerts.counts).reduce((sum, n) => sum + n, 0);
+  return [
+    `alerts   ${alerts.firing.length} firing, ${total} raised in all`,
+    ...alerts.firing.map((a) => `  ${alertLine(a)}`),
+  ];
 }
 
 function privacyLine(privacy: NonNullable<ServerStatus['privacy']>): string {
@@ -102,6 +126,7 @@ export const statusCommand: Command = {
         `clients  ${status.connected.length} connected${names ? `: ${names}` : ''} (rounds start at ${status.minClients})`,
         ...(status.privacy ? [privacyLine(status.privacy)] : []),
         ...(status.waiting ? [`waiting  ${waitingLine(status.waiting)}`] : []),
+        ...(status.alerts ? alertLines(status.alerts) : []),
       ].join('\n') + '\n',
     );
     return 0;

@@ -108,6 +108,7 @@ export function parseCommandLine(
   const options: ParseArgsOptions = { help: { type: 'boolean', short: 'h' } };
   const byFlag = new Map<string, Field>();
   for (const field of fields) {
+    if (field.kind === 'list') continue; // config file only
     const type = field.kind === 'boolean' || field.kind === 'group' ? 'boolean' : 'string';
     for (const flag of [field.flag, ...field.aliases]) {
       options[flag] = { type };

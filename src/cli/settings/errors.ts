@@ -80,6 +80,14 @@ export function issueError(
   fields: readonly Field[],
   sourceOf: (key: string) => string,
 ): FlotillaError {
+  if (issue.code === 'invalid_union') {
+    // A group (true, false or a mapping) given a mapping with a bad member: report the member, not the group.
+    const member = issue.errors.find((list) => list.length > 0 && list.every((i) => i.path.length > 0));
+    if (member) {
+      const inner = member[0]!;
+      return issueError({ ...inner, path: [...issue.path, ...inner.path] }, data, fields, sourceOf);
+    }
+  }
   const path = issue.path.map(String);
   if (issue.code === 'unrecognized_keys') {
     const name = issue.keys[0]!;

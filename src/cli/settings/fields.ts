@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import { flagName } from './define.js';
 
-export type FieldKind = 'boolean' | 'integer' | 'number' | 'string' | 'enum' | 'group';
+/** 'list': a list of values or mappings (alerts.webhooks), set in a config file only: it has no flag. */
+export type FieldKind = 'boolean' | 'integer' | 'number' | 'string' | 'enum' | 'group' | 'list';
 
 export interface Field {
   /** Config key; a group member's is dotted: `secureAggregation.threshold`. */
@@ -83,7 +84,7 @@ function field(path: readonly string[], node: Json, kind?: FieldKind): Field {
     path,
     flag: path.map(flagName).join('.'),
     aliases: strings(node.aliases) ?? [],
-    kind: kind ?? (values ? 'enum' : type),
+    kind: kind ?? (values ? 'enum' : node.type === 'array' ? 'list' : type),
     ...(values ? { values } : {}),
     ...(node.default !== undefined ? { default: node.default } : {}),
     description: String(node.description ?? ''),

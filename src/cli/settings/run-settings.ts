@@ -6,6 +6,7 @@
  * (run-*.ts); flags, help, the README tables and the JSON Schema follow. Then use the typed value where it acts.
  */
 import { z } from 'zod';
+import { ALERT_SETTINGS } from './run-alerts.js';
 import { ATTACK_SETTINGS } from './run-attack.js';
 import { AVAILABILITY_SETTINGS } from './run-availability.js';
 import { DATA_SETTINGS } from './run-data.js';
@@ -32,6 +33,7 @@ export const RUN_SETTINGS = {
   ...SECURE_AGGREGATION_SETTINGS,
   ...HOMOMORPHIC_SETTINGS,
   ...TRACKING_SETTINGS,
+  ...ALERT_SETTINGS,
 };
 
 /** `flotilla simulate` and `flotilla train-central`: the run settings and nothing else. */

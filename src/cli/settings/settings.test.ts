@@ -206,3 +206,34 @@ describe('the JSON Schema', () => {
     expect(json.properties['secureAggregation']!['anyOf']).toHaveLength(2);
   });
 });
+
+describe('list settings', () => {
+  const lists = z.strictObject({
+    hooks: group(
+      {
+        names: z
+          .array(z.enum(['a', 'b']))
+          .default([])
+          .meta({ description: 'names' }),
+        tries: count().default(3).meta({ description: 'tries' }),
+      },
+      { description: 'hooks' },
+    ),
+  });
+  const listCommand = commandSettings(lists);
+
+  it('are set in a config file only: no flag, marked in help, a bad item named by its index', () => {
+    expect(fieldsOf(lists).find((f) => f.key === 'hooks.names')?.kind).toBe('list');
+    expect(listCommand.help()).toContain('  hooks.names (config file only)');
+    expect(configErrorOf(() => listCommand.read(['--hooks.names', 'a']))).toMatch(
+      /unknown option --hooks\.names/,
+    );
+    expect(readSettings(lists, [configLayer({ hooks: { names: ['b'] } }, 'c.yaml')]).settings.hooks).toEqual({
+      names: ['b'],
+      tries: 3,
+    });
+    expect(
+      configErrorOf(() => readSettings(lists, [configLayer({ hooks: { names: ['a', 'c'] } }, 'c.yaml')])),
+    ).toMatch(/^c\.yaml: "hooks\.names\.1" /);
+  });
+});
