@@ -83,10 +83,10 @@ export interface ServerConfig {
   readonly eventStream?: EventStreamOptions;
   /** How often connected clients are checked against the registry for revocation. Default 1000 ms. */
   readonly revocationCheckMs?: number;
-  /** Anomaly rules and webhooks; alerts are stored with the run (events 'alert', 'alert-delivery'). */
-  readonly alerts?: AlertsConfig;
   /** Prometheus `GET /metrics`: on this port behind the admin token (default), on a port of its own, or off. */
   readonly metrics?: MetricsConfig | false;
+  /** Anomaly rules and webhooks; alerts are stored with the run (events 'alert', 'alert-delivery'). */
+  readonly alerts?: AlertsConfig;
 }
 
 /**
@@ -223,6 +223,14 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
       log?.({ event: 'retrying', round, reason: failed.reason, retryInMs });
     });
     engine.events.on('client-result', (e) => log?.({ event: 'client-result', ...e }));
+    const monitoring = await createMonitoring({
+      config: config.metrics,
+      runId: config.runId,
+      events: engine.events,
+      pool,
+      storage,
+      mainPort: config.port,
+    });
     const alerts =
       config.alerts &&
       startServerAlerts(config.alerts, {
@@ -233,14 +241,8 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
         log,
         waitingAtStart: start.startRound <= engine.config.rounds,
       });
-    const monitoring = await createMonitoring({
-      config: config.metrics,
-      runId: config.runId,
-      events: engine.events,
-      pool,
-      storage,
-      mainPort: config.port,
-    });
+    // Alerts raised feed the Prometheus counters (neither knows the other beyond this line).
+    alerts?.bus.on('alert', (alert) => monitoring.metrics?.recordAlert(alert));
     hooks.subscribe?.(engine.events);
 
     let lastCommitted = start.startRound - 1;

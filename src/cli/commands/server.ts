@@ -162,8 +162,8 @@ export function serverConfigFromOptions({
     ...(privacy ? { privacy } : {}),
     minClients: v.minClients,
     waitForAllClients: v.waitForAllClients,
-    ...(v.alerts ? { alerts: resolveAlerts(v.alerts)! } : {}),
     metrics,
+    ...(v.alerts ? { alerts: resolveAlerts(v.alerts)! } : {}),
     limits: {
       heartbeatMs: v.heartbeatMs,
       heartbeatTimeoutMs: v.heartbeatTimeoutMs,

@@ -213,8 +213,8 @@ export const simulateCommand: Command = {
         subscribe: (events) => {
           recorder.attach(events);
           progress.attach(events);
-          alerts?.attach(events);
           recording?.attach(events);
+          alerts?.attach(events);
         },
       });
       if (recording) await finishRecording(recording, outcome);
@@ -223,8 +223,8 @@ export const simulateCommand: Command = {
       throw error;
     } finally {
       process.off('SIGINT', onSignal);
-      await alerts?.close();
       await recording?.close();
+      await alerts?.close();
       if (config.output) writeFileSync(config.output, `${recorder.json()}\n`);
     }
     const { result, prepared } = outcome;

@@ -32,8 +32,8 @@ export const RUN_SETTINGS = {
   ...PRIVACY_SETTINGS,
   ...SECURE_AGGREGATION_SETTINGS,
   ...HOMOMORPHIC_SETTINGS,
-  ...ALERT_SETTINGS,
   ...TRACKING_SETTINGS,
+  ...ALERT_SETTINGS,
 };
 
 /** `flotilla simulate` and `flotilla train-central`: the run settings and nothing else. */

@@ -165,15 +165,5 @@ export interface AlertEventSource {
   ): () => void;
 }
 
-/** A server's connection events (the WebSocket pool's), for client-flapping. */
-export interface ConnectionEvents {
-  'client-connected': { readonly clientId: string };
-  'client-disconnected': { readonly clientId: string; readonly reason: string };
-}
-
-export interface ConnectionEventSource {
-  on<K extends keyof ConnectionEvents>(
-    event: K,
-    listener: (payload: ConnectionEvents[K]) => void,
-  ): () => void;
-}
+/** A server's connection events (the WebSocket pool's): client-flapping reads connects and disconnects. */
+export type { ConnectionEventSource, ConnectionEvents } from '../metrics-events.js';
