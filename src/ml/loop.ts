@@ -220,11 +220,23 @@ export function evaluateScored(
     });
   }
   const metrics: MetricValues = binary
-    ? { ...binaryMetrics(scores, data.labels), prevalence: prevalence(data.labels) }
+    ? { ...definedOnly(binaryMetrics(scores, data.labels)), prevalence: prevalence(data.labels) }
     : { accuracy: accuracy(predicted, data.labels) };
   metrics['majorityAccuracy'] = constantAccuracy(data.labels, majority);
   const output = { loss: lossSum / data.size, numExamples: data.size, metrics };
   return binary ? { output, scores } : { output };
+}
+
+/**
+ * The metrics this data defines: a held-out split with one class has no AUC-ROC (no ranking to judge) and one
+ * without positives no average precision. Such a metric is left out rather than sent as NaN, which the client
+ * runtime reads as diverged training; the server averages each metric over the clients that report it. A diverged
+ * model still shows, through its NaN loss.
+ */
+function definedOnly(metrics: object): MetricValues {
+  return Object.fromEntries(
+    Object.entries(metrics as Record<string, number>).filter(([, value]) => !Number.isNaN(value)),
+  );
 }
 
 /** `evaluateScored` without the scores. */
