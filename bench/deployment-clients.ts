@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ClientConnection, ClientRuntime } from '../src/client/index.js';
-import { nodeWebSocketFactory } from '../src/client/node/index.js';
+import { nodeResourceProbe, nodeWebSocketFactory } from '../src/client/node/index.js';
 import type { Trainer } from '../src/core/index.js';
 
 export interface ClientsSpec {
@@ -28,7 +28,8 @@ const connections = spec.clients.map(
       url: spec.url,
       clientId: id,
       token,
-      runtime: new ClientRuntime(immediate),
+      // Resource reports, as `flotilla client` sends them.
+      runtime: new ClientRuntime(immediate, { resources: nodeResourceProbe() }),
       connect,
     }),
 );

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ModelName } from '../src/ml/index.js';
-import { createCertificates, startServer } from '../src/server/index.js';
+import { createCertificates, startServer, type ServerConfig } from '../src/server/index.js';
 import { SqliteStorage } from '../src/storage/sqlite/index.js';
 import type { ClientsSpec } from './deployment-clients.js';
 
@@ -19,6 +19,10 @@ export interface DeploymentBenchSpec {
   readonly model: ModelName;
   readonly inputShape: readonly number[];
   readonly numClasses: number;
+  /** The server's Prometheus metrics (default: on its own port, as below); false turns them off. */
+  readonly metrics?: ServerConfig['metrics'];
+  /** With metrics on a port of their own: scrape them this often during the run, as Prometheus would. */
+  readonly scrapeEveryMs?: number;
 }
 
 export interface DeploymentBenchResult {
@@ -61,6 +65,7 @@ export async function runDeploymentBench(spec: DeploymentBenchSpec): Promise<Dep
     const memory = { rss: 0, heap: 0 };
     const roundStarts = new Map<number, number>();
     const roundSeconds: number[] = [];
+    let metricsUrl: string | undefined;
     const server = await startServer(
       {
         host: '127.0.0.1',
@@ -74,9 +79,11 @@ export async function runDeploymentBench(spec: DeploymentBenchSpec): Promise<Dep
         minClients: spec.clients,
         // One message per client per round and a few heartbeats: the defaults are per connection, not the bottleneck.
         limits: { heartbeatMs: 30_000, heartbeatTimeoutMs: 600_000 },
+        ...(spec.metrics !== undefined ? { metrics: spec.metrics } : {}),
       },
       {
         log: (e) => {
+          if (e.event === 'listening') metricsUrl = e.metrics;
           if (e.event === 'connected' && ++connected === spec.clients) {
             const usage = process.memoryUsage();
             memory.rss = usage.rss;
@@ -104,6 +111,10 @@ export async function runDeploymentBench(spec: DeploymentBenchSpec): Promise<Dep
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     const helperExited = new Promise((r) => helper.once('exit', r));
+    const scrapes =
+      metricsUrl && spec.scrapeEveryMs
+        ? setInterval(() => void fetch(metricsUrl!).then((r) => r.text()), spec.scrapeEveryMs)
+        : undefined;
     try {
       await everyone;
       const connectSeconds = (performance.now() - connectStart) / 1000;
@@ -120,6 +131,7 @@ export async function runDeploymentBench(spec: DeploymentBenchSpec): Promise<Dep
         connectSeconds,
       };
     } finally {
+      clearInterval(scrapes);
       await server.close();
       if (helper.exitCode === null) helper.kill('SIGTERM');
       await helperExited;

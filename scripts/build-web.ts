@@ -1,14 +1,16 @@
 /**
  * Builds the participant page (web/join) into dist/web/join with esbuild: page.js (the UI) and worker.js (the
  * module Web Worker that trains, with TF.js and the client runtime), ESM, minified, external source maps; then
- * copies index.html, style.css and TF.js's wasm binaries, which the worker loads from /join/assets/wasm/. Part of
- * `npm run build`; prints the bundle sizes.
+ * copies index.html, style.css and TF.js's wasm binaries, which the worker loads from /join/assets/wasm/. Each file
+ * the page loads also gets a gzipped twin (FILE.gz) that the server sends to browsers accepting gzip: the worker
+ * bundle shrinks about fourfold. Part of `npm run build`; prints the bundle sizes.
  */
 import { build } from 'esbuild';
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = join(root, 'web', 'join');
@@ -25,7 +27,7 @@ export const WASM_FILES = [
 
 await rm(out, { recursive: true, force: true });
 await mkdir(join(out, 'wasm'), { recursive: true });
-const result = await build({
+await build({
   entryPoints: { page: join(source, 'page.ts'), worker: join(source, 'worker.ts') },
   outdir: out,
   bundle: true,
@@ -38,12 +40,21 @@ const result = await build({
   conditions: ['flotilla-source'],
   // The licence notices of the bundled packages go to worker.js.LEGAL.txt (served with the page).
   legalComments: 'external',
-  metafile: true,
   logLevel: 'warning',
 });
 await copyFile(join(source, 'index.html'), join(out, 'index.html'));
 await copyFile(join(source, 'style.css'), join(out, 'style.css'));
 for (const file of WASM_FILES) await copyFile(join(wasmDir, file), join(out, 'wasm', file));
-for (const [file, info] of Object.entries(result.metafile.outputs)) {
-  if (file.endsWith('.js')) console.log(`${file}: ${(info.bytes / 1024).toFixed(0)} KiB`);
+const served = ['index.html', 'style.css', 'page.js', 'worker.js', ...WASM_FILES.map((f) => `wasm/${f}`)];
+for (const file of served) {
+  const bytes = await readFile(join(out, file));
+  const gzipped = gzipSync(bytes, { level: 9 });
+  await writeFile(join(out, `${file}.gz`), gzipped);
+  if (file.endsWith('.js')) {
+    console.log(`dist/web/join/${file}: ${kib(bytes.length)} KiB, ${kib(gzipped.length)} KiB gzipped`);
+  }
+}
+
+function kib(bytes: number): string {
+  return (bytes / 1024).toFixed(0);
 }

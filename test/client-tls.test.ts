@@ -94,6 +94,37 @@ describe('a client whose TLS handshake fails', () => {
     expect(retries[0]!.reason).toMatch(/ECONNREFUSED/);
   });
 
+  it('cuts its backoff short on an online event, and stops when aborted from onDisconnect', async () => {
+    const url = `wss://localhost:${await freePort()}/ws`;
+    const online = new EventTarget();
+    const abort = new AbortController();
+    const ends: ConnectionEnd[] = [];
+    const outcome = await runWithReconnect({
+      url,
+      clientId: 'site-a',
+      token: 'flc_test',
+      runtime: new ClientRuntime({
+        fit: () => Promise.reject(new Error('never asked')),
+        evaluate: () => Promise.reject(new Error('never asked')),
+      }),
+      connect: nodeWebSocketFactory({ caFile: join(dir, 'tls', 'ca.crt') }),
+      // An hour's backoff: only the online event can bring the second attempt within the test's time.
+      initialDelayMs: 3_600_000,
+      maxDelayMs: 3_600_000,
+      wake: online,
+      onDisconnect: (end) => {
+        if (ends.push(end) >= 2) abort.abort();
+        else setImmediate(() => online.dispatchEvent(new Event('online')));
+      },
+      signal: abort.signal,
+    });
+    expect(outcome).toBe('stopped');
+    expect(ends.map((e) => e.reason)).toEqual([
+      expect.stringMatching(/ECONNREFUSED/),
+      expect.stringMatching(/ECONNREFUSED/),
+    ]);
+  });
+
   it('ends the `flotilla client` process with exit code 2 and one line naming the TLS error', async () => {
     const csv = join(dir, 'site.csv');
     await writeStrokeCsv(csv, generateStrokeCohort({ size: 60, seed: 1, profile: 'general' }));

@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCertificates, startServer, type RunningServer } from '../src/server/index.js';
 import { JOIN_CSP, participantTask } from '../src/server/participant-page.js';
@@ -23,9 +24,10 @@ let ca: Buffer;
 const servers: RunningServer[] = [];
 
 /** A GET with the path sent exactly as written (no client-side normalisation of `..`). */
-function get(server: RunningServer, path: string): Promise<Answer> {
+function get(server: RunningServer, path: string, headers: Record<string, string> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: server.port, path, method: 'GET', ca }, (res) => {
+    const options = { host: '127.0.0.1', port: server.port, path, method: 'GET', ca, headers };
+    const req = request(options, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
@@ -73,6 +75,7 @@ beforeAll(async () => {
   await mkdir(join(built, 'wasm'), { recursive: true });
   await writeFile(join(built, 'index.html'), '<!doctype html><title>join</title>');
   await writeFile(join(built, 'page.js'), 'export {};');
+  await writeFile(join(built, 'page.js.gz'), gzipSync('export {};'));
   await writeFile(join(built, 'wasm', 'tfjs-backend-wasm-simd.wasm'), Buffer.from([0, 0x61, 0x73, 0x6d]));
   // Present on disk but not on the allow-list, and a file next to the folder: neither may be served.
   await writeFile(join(built, 'notes.txt'), 'not an asset');
@@ -103,6 +106,19 @@ describe('the participant page routes', () => {
     expect(script.status).toBe(200);
     expect(script.headers['content-type']).toBe('text/javascript; charset=utf-8');
     expectStrictHeaders(script);
+    expect(script.headers['content-encoding']).toBeUndefined();
+    expect(script.body.toString()).toBe('export {};');
+    // A browser that accepts gzip gets the build's gzipped twin, same type and headers.
+    const zipped = await get(server, '/join/assets/page.js', { 'accept-encoding': 'gzip, deflate, br' });
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(zipped.headers.vary).toBe('accept-encoding');
+    expect(gunzipSync(zipped.body).toString()).toBe('export {};');
+    expectStrictHeaders(zipped);
+    // Without a twin on disk, the file itself.
+    const plain = await get(server, '/join', { 'accept-encoding': 'gzip' });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body.toString()).toContain('<title>join</title>');
     const wasm = await get(server, '/join/assets/wasm/tfjs-backend-wasm-simd.wasm');
     expect(wasm.status).toBe(200);
     expect(wasm.headers['content-type']).toBe('application/wasm');
@@ -120,6 +136,7 @@ describe('the participant page routes', () => {
       '/join/assets/wasm/..%2f..%2fsecret.txt',
       '/join/assets/',
       '/join/assets/index.html/',
+      '/join/assets/page.js.gz',
     ]) {
       const answer = await get(server, path);
       expect(answer.status, path).toBe(404);

@@ -10,6 +10,7 @@ import { identityCommand } from './commands/identity.js';
 import { inspectCommand } from './commands/inspect.js';
 import { newCommand } from './commands/new.js';
 import { privacyCommand } from './commands/privacy.js';
+import { reportCommand } from './commands/report.js';
 import { runsCommand } from './commands/runs.js';
 import { serverCommand } from './commands/server.js';
 import { simulateCommand } from './commands/simulate.js';
@@ -32,6 +33,7 @@ export const commands: readonly Command[] = [
   certsCommand,
   statusCommand,
   runsCommand,
+  reportCommand,
 ];
 
 export function usage(): string {

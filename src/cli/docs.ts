@@ -9,6 +9,7 @@ import { HE_KEYGEN_SCHEMA } from './commands/he.js';
 import { IDENTITY_KEYGEN_SCHEMA } from './commands/identity.js';
 import { NEW_SCHEMA } from './commands/new.js';
 import { EPSILON_SCHEMA, NOISE_SCHEMA } from './commands/privacy.js';
+import { REPORT_SCHEMA } from './commands/report.js';
 import { RUNS_SCHEMA } from './commands/runs.js';
 import { STATUS_SCHEMA } from './commands/status.js';
 import { fieldsOf, optionsMarkdown } from './settings/index.js';
@@ -28,6 +29,7 @@ export const README_TABLES: Readonly<Record<string, () => z.ZodObject>> = {
   client: () => CLIENT_SCHEMA,
   status: () => STATUS_SCHEMA,
   runs: () => RUNS_SCHEMA,
+  report: () => REPORT_SCHEMA,
 };
 
 /** Replaces the body of every `<!-- options:NAME -->` ... `<!-- /options:NAME -->` region with its table. */

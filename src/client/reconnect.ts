@@ -14,6 +14,17 @@ export interface ReconnectOptions extends ConnectionOptions {
   readonly signal?: AbortSignal;
   /** Called after each connection ends, with the delay before the next attempt. */
   readonly onDisconnect?: (end: ConnectionEnd, retryInMs: number) => void;
+  /**
+   * Something that fires 'online' when the network comes back (a browser's window or worker scope): the wait before
+   * the next attempt ends at once, so a page back online reconnects without sitting out its backoff.
+   */
+  readonly wake?: OnlineEvents;
+}
+
+/** The part of a browser's window or worker scope that says the network is back. */
+export interface OnlineEvents {
+  addEventListener(type: 'online', listener: () => void): void;
+  removeEventListener(type: 'online', listener: () => void): void;
 }
 
 /** Equal jitter: half the backoff is fixed, half random, so retries spread out but never collapse to zero. */
@@ -27,15 +38,19 @@ export function backoffDelay(
   return cap / 2 + random() * (cap / 2);
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+function sleep(ms: number, signal: AbortSignal | undefined, wake: OnlineEvents | undefined): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     function done() {
       clearTimeout(timer);
       signal?.removeEventListener('abort', done);
+      wake?.removeEventListener('online', done);
       resolve();
     }
+    // Aborted already (e.g. by an onDisconnect listener): an abort event will never come.
+    if (signal?.aborted) return done();
     signal?.addEventListener('abort', done, { once: true });
+    wake?.addEventListener('online', done);
   });
 }
 
@@ -62,7 +77,7 @@ export async function runWithReconnect(options: ReconnectOptions): Promise<'fini
     failures = end.welcomed ? 0 : failures + 1;
     const delay = backoffDelay(failures, initial, max);
     options.onDisconnect?.(end, delay);
-    await sleep(delay, options.signal);
+    await sleep(delay, options.signal, options.wake);
   }
   return 'stopped';
 }

@@ -33,6 +33,7 @@ import {
 import { ClientControlVariate } from './control-variate.js';
 import { HomomorphicClient } from './homomorphic.js';
 import { ClientPrivacy, type ClientNoise, type PrivacyLedgerStore } from './privacy.js';
+import { measureTask, type ResourceProbe } from './resources.js';
 import { SecureAggregationSession, type ClientIdentity } from './secure-aggregation.js';
 
 export interface ClientRuntimeOptions {
@@ -51,6 +52,11 @@ export interface ClientRuntimeOptions {
   readonly homomorphicKeys?: HeKeys;
   /** Sign this client's SecAgg+ keys and verify its neighbours' against a roster (and refuse unsigned rounds). */
   readonly identity?: ClientIdentity;
+  /**
+   * Report each fit's and evaluation's resources (wall and CPU time, peak memory, bytes, device) with its result,
+   * through this platform probe (client/node: `nodeResourceProbe`). Without it, results carry no report.
+   */
+  readonly resources?: ResourceProbe;
 }
 
 export class ClientRuntime {
@@ -66,6 +72,7 @@ export class ClientRuntime {
   /** The round and model size of this client's last homomorphic fit: what a decryption request must match. */
   private homomorphicRound: { readonly round: number; readonly dimension: number } | undefined;
   private readonly ledger: PrivacyLedgerStore | undefined;
+  private readonly resources: ResourceProbe | undefined;
   private ledgerLoaded: Promise<void> | undefined;
 
   constructor(
@@ -77,6 +84,7 @@ export class ClientRuntime {
     this.homomorphic = options.homomorphicKeys && new HomomorphicClient(options.homomorphicKeys);
     this.identity = options.identity;
     this.ledger = options.ledger;
+    this.resources = options.resources;
   }
 
   /**
@@ -100,6 +108,7 @@ export class ClientRuntime {
     if (task.type !== 'fit-task' && task.type !== 'evaluate-task' && task.type !== 'stage-task') {
       throw new FlotillaError('MESSAGE_INVALID', `a client cannot handle a ${task.type} message`);
     }
+    const measure = this.resources && measureTask(this.resources, frame.byteLength);
     let reply: Message;
     try {
       reply =
@@ -112,7 +121,7 @@ export class ClientRuntime {
       return encodeMessage(taskFailed(task, error));
     }
     try {
-      return encodeMessage(reply);
+      return encodeMessage(measure ? measure.finish(reply) : reply);
     } catch (error) {
       // The encoder validates the fields the trainer supplied (counts, metrics) and names the bad one.
       return encodeMessage(taskFailed(task, error, 'trainer output rejected: '));

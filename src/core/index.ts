@@ -11,3 +11,4 @@ export * from './dataset.js';
 export * from './validate.js';
 export * from './bytes.js';
 export * from './client-id.js';
+export * from './resources.js';

@@ -552,9 +552,11 @@ export class RoundEngine {
         }
         participants.push(task.clientId);
         numExamples += checked.value.numExamples;
+        const { metrics } = checked.value;
+        const resources = read.ok ? read.value.resources : undefined;
         return {
           ok: true,
-          value: { numExamples: checked.value.numExamples, metrics: checked.value.metrics },
+          value: { numExamples: checked.value.numExamples, metrics, ...(resources ? { resources } : {}) },
         };
       },
     );
@@ -817,8 +819,11 @@ export class RoundEngine {
         const refused = this.bounds.countRefusal(task.clientId, checked.value.numExamples);
         if (refused) return { ok: false, failure: refused };
         results.push({ clientId: task.clientId, output: checked.value });
-        const { numExamples, loss, metrics } = checked.value;
-        return { ok: true, value: { numExamples, metrics: { loss, ...metrics } } };
+        const { numExamples, loss, metrics, resources } = checked.value;
+        return {
+          ok: true,
+          value: { numExamples, metrics: { loss, ...metrics }, ...(resources ? { resources } : {}) },
+        };
       },
     );
     const result = summarizeFederatedEvaluation(round, selected.length, results, failures);
@@ -867,13 +872,14 @@ export class RoundEngine {
         failed(accepted.failure);
         continue;
       }
-      const { numExamples, metrics } = accepted.value;
+      const { numExamples, metrics, resources } = accepted.value;
       this.events.emit('client-result', {
         round,
         phase,
         clientId: task.clientId,
         numExamples,
         ...(metrics ? { metrics } : {}),
+        ...(resources ? { resources } : {}),
         durationMs: outcome.durationMs,
       });
     }

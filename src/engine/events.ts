@@ -2,7 +2,13 @@
  * The engine's events (DESIGN principle 5). Progress displays, recorders, metrics exporters and the dashboard
  * subscribe; the engine calls none of them directly and never prints.
  */
-import { FlotillaError, type EvaluateOutput, type MetricValues, type TypedEmitter } from '../core/index.js';
+import {
+  FlotillaError,
+  type EvaluateOutput,
+  type MetricValues,
+  type ResourceReport,
+  type TypedEmitter,
+} from '../core/index.js';
 import type { PrivacyBudget } from '../privacy/index.js';
 import type { ClientFailure } from '../strategy/strategy.js';
 import type { ResolvedEngineConfig } from './config.js';
@@ -52,6 +58,9 @@ export interface EngineEvents {
     readonly numExamples: number;
     /** What the client reported in the clear: training metrics of a fit, loss and metrics of an evaluation. */
     readonly metrics?: MetricValues;
+    /** What the task cost the client and its device, when the client reports resources (validated, bounded). */
+    readonly resources?: ResourceReport;
+    /** Dispatch to reply on the server's clock. */
     readonly durationMs: number;
   };
   'client-failed': { readonly round: number; readonly phase: TaskPhase; readonly failure: ClientFailure };

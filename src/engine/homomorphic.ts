@@ -13,7 +13,14 @@ import { he } from '../privacy/index.js';
 import type { SecureSum } from '../strategy/strategy.js';
 import type { TaskEnvelope } from './pool.js';
 import { readStageReply, type Checked } from './replies.js';
-import { readOpening, resolveStageTimeout, type Accepted, type Collected, type StageRun } from './stages.js';
+import {
+  readOpening,
+  resolveStageTimeout,
+  type Accepted,
+  type Collected,
+  type StageRun,
+  withResources,
+} from './stages.js';
 
 export interface HomomorphicConfig extends Partial<he.CkksParams> {
   /** Time the decryption stage allows a client to answer. Default 30 000 ms. */
@@ -85,9 +92,9 @@ export class HomomorphicRound {
   async collect(run: StageRun): Promise<Collected> {
     const failures = await run.dispatch('fit', run.fitTasks, run.fitDeadlineMs, (frame, task) => {
       const opening = readOpening(run, frame, task, 'he');
-      return opening.ok
-        ? this.receive(task.clientId, opening.value.payload, opening.value.reported)
-        : opening;
+      if (!opening.ok) return opening;
+      const { payload, reported, resources } = opening.value;
+      return withResources(this.receive(task.clientId, payload, reported), resources);
     });
     const contributors = this.contributions.length;
     if (contributors < this.setup.needed) {

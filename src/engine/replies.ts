@@ -3,7 +3,12 @@
  * client sends can make the engine throw: undecodable or oversized frames, answers to another task, updates with the
  * wrong layout and non-finite numbers all become ClientFailures, which the round records and survives.
  */
-import { isFlotillaError, type EvaluateOutput, type ParameterLayout } from '../core/index.js';
+import {
+  isFlotillaError,
+  type EvaluateOutput,
+  type ParameterLayout,
+  type ResourceReport,
+} from '../core/index.js';
 import {
   decodeMessage,
   type DecodeLimits,
@@ -19,6 +24,11 @@ export interface SentTask {
   readonly clientId: string;
   readonly taskId: string;
   readonly round: number;
+}
+
+/** What a client reported about the task's resources, next to its result (telemetry reads it; aggregation does not). */
+export interface WithResources {
+  readonly resources?: ResourceReport;
 }
 
 export type Checked<T> =
@@ -78,7 +88,7 @@ export function readFitReply(
   task: SentTask,
   layout: ParameterLayout,
   limits?: DecodeLimits,
-): Checked<ClientFitResult> {
+): Checked<ClientFitResult & WithResources> {
   const decoded = decodeReply(frame, task, 'fit-result', limits);
   if (!decoded.ok) return decoded;
   // The codec has checked the schema and that every number is finite; what it cannot know is this round's layout.
@@ -106,6 +116,7 @@ export function readFitReply(
       metrics: reply.metrics,
       update: reply.update,
       ...(reply.controlDelta ? { controlDelta: reply.controlDelta } : {}),
+      ...(reply.resources ? { resources: reply.resources } : {}),
     },
   };
 }
@@ -114,14 +125,15 @@ export function readEvaluateReply(
   frame: Uint8Array,
   task: SentTask,
   limits?: DecodeLimits,
-): Checked<EvaluateOutput> {
+): Checked<EvaluateOutput & WithResources> {
   const decoded = decodeReply(frame, task, 'evaluate-result', limits);
   if (!decoded.ok) return decoded;
   const reply = decoded.value;
   if (!positiveCount(reply.numExamples)) {
     return fail(task, 'invalid-result', `numExamples must be a positive integer, got ${reply.numExamples}`);
   }
-  return { ok: true, value: { loss: reply.loss, numExamples: reply.numExamples, metrics: reply.metrics } };
+  const { loss, numExamples, metrics, resources } = reply;
+  return { ok: true, value: { loss, numExamples, metrics, ...(resources ? { resources } : {}) } };
 }
 
 /** A stage-protocol reply: the payload of `protocol`'s `stage` (and, at stage 0, the client's reported counts). */
@@ -154,16 +166,22 @@ export function readStageOpening(
   task: SentTask,
   protocol: StageProtocol,
   limits?: DecodeLimits,
-): Checked<{
-  readonly payload: Uint8Array;
-  readonly reported: Omit<ClientFitResult, 'clientId' | 'update'>;
-}> {
+): Checked<
+  {
+    readonly payload: Uint8Array;
+    readonly reported: Omit<ClientFitResult, 'clientId' | 'update'>;
+  } & WithResources
+> {
   const checked = readStageReply(frame, task, protocol, 0, limits);
   if (!checked.ok) return checked;
   // The codec's consistency rule guarantees the three fields at stage 0.
-  const { payload, numExamples, localSteps, metrics } = checked.value;
+  const { payload, numExamples, localSteps, metrics, resources } = checked.value;
   return {
     ok: true,
-    value: { payload, reported: { numExamples: numExamples!, localSteps: localSteps!, metrics: metrics! } },
+    value: {
+      payload,
+      reported: { numExamples: numExamples!, localSteps: localSteps!, metrics: metrics! },
+      ...(resources ? { resources } : {}),
+    },
   };
 }

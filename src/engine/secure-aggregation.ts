@@ -21,7 +21,14 @@ import { secagg } from '../privacy/index.js';
 import type { ClientFitResult, SecureSum } from '../strategy/strategy.js';
 import type { TaskEnvelope } from './pool.js';
 import { readStageReply, type Checked } from './replies.js';
-import { readOpening, resolveStageTimeout, type Accepted, type Collected, type StageRun } from './stages.js';
+import {
+  readOpening,
+  resolveStageTimeout,
+  type Accepted,
+  type Collected,
+  type StageRun,
+  withResources,
+} from './stages.js';
 
 export interface SecureAggregationConfig extends secagg.SecAggConfig {
   /** Time each later stage (share keys, masked input, unmasking) allows for replies. Default 30 000 ms. */
@@ -131,9 +138,9 @@ export class SecureRound {
   async collect(run: StageRun): Promise<Collected> {
     const failures = await run.dispatch('fit', run.fitTasks, run.fitDeadlineMs, (frame, task) => {
       const opening = readOpening(run, frame, task, 'secagg');
-      return opening.ok
-        ? this.receive(task.clientId, opening.value.payload, opening.value.reported)
-        : opening;
+      if (!opening.ok) return opening;
+      const { payload, reported, resources } = opening.value;
+      return this.receive(task.clientId, payload, reported).then((c) => withResources(c, resources));
     });
     let step = await this.next();
     while (step.kind === 'tasks') {

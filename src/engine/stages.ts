@@ -3,7 +3,7 @@
  * one phase's tasks through the pool with a deadline and have each reply judged, and a place to report the clients
  * the protocol itself drops. The protocol returns the round's sum, or why there is none.
  */
-import { FlotillaError, type MetricValues } from '../core/index.js';
+import { FlotillaError, type MetricValues, type ResourceReport } from '../core/index.js';
 import type { DecodeLimits, StageProtocol } from '../protocol/index.js';
 import type { ClientFailure, SecureSum } from '../strategy/strategy.js';
 import type { TaskPhase } from './events.js';
@@ -15,6 +15,13 @@ import type { UpdateBounds } from './update-bounds.js';
 export interface Accepted {
   readonly numExamples: number;
   readonly metrics?: MetricValues;
+  /** The client's resource report for the task, when it sent one. */
+  readonly resources?: ResourceReport;
+}
+
+/** An accepted stage-0 reply with the resource report its opening carried (the protocols keep only the counts). */
+export function withResources(checked: Checked<Accepted>, resources?: ResourceReport): Checked<Accepted> {
+  return checked.ok && resources ? { ok: true, value: { ...checked.value, resources } } : checked;
 }
 
 /** Judges one reply frame: what it reports, or the client's failure. */

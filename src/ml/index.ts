@@ -44,5 +44,16 @@ export {
   type BinaryConfusion,
   type BinaryMetrics,
 } from './metrics.js';
+export {
+  CALIBRATION_BINS,
+  MAX_CURVE_POINTS,
+  calibrationBins,
+  modelDiagnostics,
+  rankCurves,
+  type CalibrationBin,
+  type CurvePoints,
+  type ModelDiagnostics,
+} from './diagnostics.js';
+export { diagnoseModel, predictProbabilities } from './predict.js';
 export { clippedGradientSum, denseStack, trainDpSgd } from './dp-sgd.js';
 export type { DpNoiseFactory, GaussianNoise } from './dp-sgd.js';

@@ -29,6 +29,7 @@ import {
   failureMessageSchema,
   fitConfigSchema,
   metricsSchema,
+  resourcesSchema,
   roundSchema,
   taskIdSchema,
 } from './schemas.js';
@@ -106,6 +107,7 @@ export const MESSAGE_KINDS: readonly MessageKind[] = [
       numExamples: countSchema,
       localSteps: countSchema,
       metrics: metricsSchema,
+      resources: optional(resourcesSchema),
     }),
   }),
   kind<EvaluateTaskMessage>({
@@ -125,6 +127,7 @@ export const MESSAGE_KINDS: readonly MessageKind[] = [
       loss: num(),
       numExamples: countSchema,
       metrics: metricsSchema,
+      resources: optional(resourcesSchema),
     }),
   }),
   kind<TaskFailedMessage>({
@@ -163,8 +166,12 @@ export const MESSAGE_KINDS: readonly MessageKind[] = [
       numExamples: optional(countSchema),
       localSteps: optional(countSchema),
       metrics: optional(metricsSchema),
+      resources: optional(resourcesSchema),
     }),
     consistency: (fields) => {
+      if (fields.stage !== 0 && fields.resources !== undefined) {
+        return `resources belong to stage 0 (the fit), not stage ${fields.stage}`;
+      }
       const training = [fields.numExamples, fields.localSteps, fields.metrics].filter((v) => v !== undefined);
       if (fields.stage === 0 && training.length !== 3) {
         return 'a stage-0 result answers a fit task and needs numExamples, localSteps and metrics';

@@ -4,7 +4,7 @@
  * payloads. Every transport carries these same bytes, including the in-process simulator, so simulated runs
  * measure real traffic.
  */
-import type { EvaluateConfig, FitConfig, MetricValues, ParameterSet } from '../core/index.js';
+import type { EvaluateConfig, FitConfig, MetricValues, ParameterSet, ResourceReport } from '../core/index.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -30,6 +30,8 @@ export interface FitResultMessage {
   readonly update: ParameterSet;
   /** SCAFFOLD: the change of the client's control variate, c_i+ - c_i; sent when the task carried `control`. */
   readonly controlDelta?: ParameterSet;
+  /** What the fit cost the client and on what device (clients with a resource probe send it). */
+  readonly resources?: ResourceReport;
 }
 
 export interface EvaluateTaskMessage {
@@ -47,6 +49,7 @@ export interface EvaluateResultMessage {
   readonly loss: number;
   readonly numExamples: number;
   readonly metrics: MetricValues;
+  readonly resources?: ResourceReport;
 }
 
 /** A client could not run a task (its trainer threw, its data is empty...). */
@@ -88,6 +91,8 @@ export interface StageResultMessage {
   readonly numExamples?: number;
   readonly localSteps?: number;
   readonly metrics?: MetricValues;
+  /** Stage 0 only, as on a fit-result. */
+  readonly resources?: ResourceReport;
   readonly payload: Uint8Array;
 }
 

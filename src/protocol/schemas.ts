@@ -4,7 +4,7 @@
  * instead of turning into `null` in JSON and a confusing error on the other side.
  */
 import { arr, bool, int, num, obj, oneOf, optional, record, str, type Schema } from '../core/index.js';
-import type { EvaluateConfig, FitConfig, MetricValues } from '../core/index.js';
+import type { EvaluateConfig, FitConfig, MetricValues, ResourceReport } from '../core/index.js';
 
 /** Round numbers; 0 is the evaluation of the initial model. */
 export const roundSchema = int({ min: 0 });
@@ -86,3 +86,40 @@ export const failureCodeSchema = str({
 export const MAX_FAILURE_MESSAGE_LENGTH = 4096;
 
 export const failureMessageSchema = str({ maxLength: MAX_FAILURE_MESSAGE_LENGTH });
+
+/** A year of milliseconds: longer than any task; a larger value is a bug or a lie, not a measurement. */
+const MAX_TASK_MS = 365 * 24 * 3600 * 1000;
+/** 1 PiB: above any device's memory or any frame, and still exact as a double. */
+const MAX_BYTES = 2 ** 50;
+
+/**
+ * A client's resource report (core/resources.ts): finite, non-negative and bounded, so a client cannot poison the
+ * server's metrics with NaN, negative or absurd values; short strings, so it cannot blow up a label or a log line.
+ */
+export const resourcesSchema: Schema<ResourceReport> = obj({
+  fitMs: num({ min: 0, max: MAX_TASK_MS }),
+  cpuMs: optional(num({ min: 0, max: MAX_TASK_MS })),
+  peakMemoryBytes: optional(int({ min: 0, max: MAX_BYTES })),
+  bytesIn: optional(int({ min: 0, max: MAX_BYTES })),
+  bytesOut: optional(int({ min: 0, max: MAX_BYTES })),
+  device: optional(
+    obj({
+      platform: str({
+        minLength: 1,
+        maxLength: 64,
+        pattern: /^[\x20-\x7e]+$/,
+        patternName: 'printable ASCII',
+      }),
+      cores: optional(int({ min: 1, max: 65_536 })),
+      memoryBytes: optional(int({ min: 0, max: MAX_BYTES })),
+      backend: optional(
+        str({
+          minLength: 1,
+          maxLength: 32,
+          pattern: /^[A-Za-z0-9_.-]+$/,
+          patternName: 'letters, digits, "_", "." or "-"',
+        }),
+      ),
+    }),
+  ),
+});

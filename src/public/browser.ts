@@ -5,7 +5,12 @@
  *
  * @module flotilla/browser
  */
-import { ClientRuntime, runWithReconnect, type WebSocketFactory } from '../client/index.js';
+import {
+  ClientRuntime,
+  runWithReconnect,
+  type OnlineEvents,
+  type WebSocketFactory,
+} from '../client/index.js';
 import {
   IdbStore,
   IndexedDbModelCache,
@@ -238,6 +243,8 @@ export class BrowserClient {
           on.state?.('waiting');
         },
         onDisconnect: (end) => on.state?.('offline', end.reason),
+        // A page (or its worker) whose network is back reconnects at once instead of waiting out its backoff.
+        ...(typeof globalThis.addEventListener === 'function' ? { wake: globalThis as OnlineEvents } : {}),
       });
       if (outcome === 'finished') on.state?.('finished');
       return outcome;

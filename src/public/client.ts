@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ClientRuntime, runWithReconnect } from '../client/index.js';
-import { nodeWebSocketFactory } from '../client/node/index.js';
+import { nodeResourceProbe, nodeWebSocketFactory } from '../client/node/index.js';
 import { FlotillaError, type ParameterSet, type Trainer } from '../core/index.js';
 
 /**
@@ -112,6 +112,7 @@ export async function runClient(options: RunClientOptions): Promise<'finished' |
   const key = pem(options.key, 'client key');
   const runtime = new ClientRuntime(trainer, {
     ...(options.privacyBudget ? { privacyBudget: options.privacyBudget } : {}),
+    resources: nodeResourceProbe(),
   });
   return runWithReconnect({
     url: options.server,

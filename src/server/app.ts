@@ -37,6 +37,10 @@ export interface AppOptions {
   readonly limits?: Partial<FrontLimits>;
   /** The participant page (/join) and what its task.json says about the run; absent: no /join routes. */
   readonly participantPage?: ParticipantPageOptions;
+  /** Serve `GET /metrics` (Prometheus text format) behind the admin token. */
+  readonly metrics?: { text(): Promise<string>; readonly contentType: string };
+  /** Each client's latest resource report, shown by GET /api/clients. */
+  readonly clientResources?: () => unknown;
 }
 
 /**
@@ -134,7 +138,14 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   app.get('/api/clients', { preHandler: admin }, async () => ({
     clients: await storage.listClients(),
     connected: pool.connected(),
+    ...(options.clientResources ? { resources: options.clientResources() } : {}),
   }));
+  const metrics = options.metrics;
+  if (metrics) {
+    app.get('/metrics', { preHandler: admin }, async (_request, reply) =>
+      reply.type(metrics.contentType).send(await metrics.text()),
+    );
+  }
   app.post<{ Params: { name: string } }>(
     '/api/clients/:name/revoke',
     { preHandler: admin },

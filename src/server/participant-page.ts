@@ -8,7 +8,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerConfig } from './server.js';
 
 export const JOIN_CSP = [
@@ -118,27 +118,32 @@ export function registerParticipantPage(app: FastifyInstance, options: Participa
     return payload;
   });
 
-  /** Sends a built file; 503 naming `npm run build` when the page was never built. */
-  const sendFile = async (reply: FastifyReply, file: string, type: string) => {
-    const path = join(dir, file);
+  /**
+   * Sends a built file, its gzipped twin (FILE.gz, written by the build) to a browser that accepts gzip; 503 naming
+   * `npm run build` when the page was never built.
+   */
+  const sendFile = async (request: FastifyRequest, reply: FastifyReply, file: string, type: string) => {
     if (!(await stat(join(dir, 'index.html')).catch(() => undefined))) {
       return reply
         .code(503)
         .type('text/plain; charset=utf-8')
         .send(`the participant page is not built (${dir} is missing): run npm run build\n`);
     }
-    const body = await readFile(path).catch(() => undefined);
+    const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
+    const zipped = gzip ? await readFile(join(dir, `${file}.gz`)).catch(() => undefined) : undefined;
+    const body = zipped ?? (await readFile(join(dir, file)).catch(() => undefined));
     if (!body) return reply.code(404).type('text/plain; charset=utf-8').send('not found\n');
+    if (zipped) void reply.header('content-encoding', 'gzip');
     // Fixed file names, so the browser must check back rather than keep a stale page after an upgrade.
-    return reply.type(type).header('cache-control', 'no-cache').send(body);
+    return reply.type(type).header('vary', 'accept-encoding').header('cache-control', 'no-cache').send(body);
   };
 
-  app.get('/join', (_request, reply) => sendFile(reply, 'index.html', 'text/html; charset=utf-8'));
+  app.get('/join', (request, reply) => sendFile(request, reply, 'index.html', 'text/html; charset=utf-8'));
   app.get<{ Params: { '*': string } }>('/join/assets/*', (request, reply) => {
     const file = request.params['*'];
     const type = ASSETS.get(file);
     if (!type) return reply.code(404).type('text/plain; charset=utf-8').send('not found\n');
-    return sendFile(reply, file, type);
+    return sendFile(request, reply, file, type);
   });
   app.get('/join/task.json', (_request, reply) =>
     reply.header('cache-control', 'no-store').send(options.task()),

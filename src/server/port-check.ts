@@ -8,30 +8,37 @@ import { createServer } from 'node:net';
 import { FlotillaError } from '../core/index.js';
 
 /** The typed error for a failed listen on host:port, or the error itself when it is something else. */
-export function listenError(error: unknown, host: string, port: number): unknown {
+export function listenError(error: unknown, host: string, port: number, flag = '--port'): unknown {
   const code = (error as NodeJS.ErrnoException).code;
   const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   if (code === 'EADDRINUSE') {
     return new FlotillaError(
       'ADDRESS_IN_USE',
-      `${where} is already in use by another program; pick another --port`,
+      `${where} is already in use by another program; pick another ${flag}`,
     );
   }
   if (code === 'EACCES') {
-    return new FlotillaError('ADDRESS_IN_USE', `not allowed to listen on ${where}; pick a --port above 1023`);
+    return new FlotillaError(
+      'ADDRESS_IN_USE',
+      `not allowed to listen on ${where}; pick a ${flag} above 1023`,
+    );
   }
   if (code === 'EADDRNOTAVAIL') {
-    return new FlotillaError('ADDRESS_IN_USE', `${host} is not an address of this machine; check --host`);
+    const hostFlag = flag.replace('port', 'host');
+    return new FlotillaError(
+      'ADDRESS_IN_USE',
+      `${host} is not an address of this machine; check ${hostFlag}`,
+    );
   }
   return error;
 }
 
 /** Resolves when host:port can be listened on (port 0 always can); throws ADDRESS_IN_USE otherwise. */
-export async function checkPortFree(host: string, port: number): Promise<void> {
+export async function checkPortFree(host: string, port: number, flag = '--port'): Promise<void> {
   if (port === 0) return;
   const probe = createServer();
   await new Promise<void>((resolve, reject) => {
-    probe.once('error', (error) => reject(listenError(error, host, port)));
+    probe.once('error', (error) => reject(listenError(error, host, port, flag)));
     probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
   });
 }

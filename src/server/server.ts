@@ -5,24 +5,18 @@
  * server killed at any moment continues without losing or repeating a committed round.
  */
 import type { AddressInfo } from 'node:net';
-import { FlotillaError, type ParameterSet } from '../core/index.js';
+import type { ParameterSet } from '../core/index.js';
 import {
   RoundEngine,
   type EngineConfig,
   type EngineEmitter,
   type EngineEvents,
-  type PrivacyCheckpoint,
   type PrivacyPolicy,
   type RunResult,
 } from '../engine/index.js';
-import { initBackend, initialParameters, type ModelName } from '../ml/index.js';
+import type { ModelName } from '../ml/index.js';
 import { createStrategy, type Strategy } from '../strategy/index.js';
-import {
-  StorageCommitter,
-  type ClientInfo,
-  type Storage,
-  type StoredStrategyState,
-} from '../storage/index.js';
+import { StorageCommitter, type ClientInfo, type Storage } from '../storage/index.js';
 import { SqliteStorage } from '../storage/sqlite/index.js';
 import { WebSocketClientPool, type PoolEvents, type SessionLimits } from '../transport/websocket/index.js';
 import { AdminGuard } from './admin-guard.js';
@@ -31,7 +25,9 @@ import { StorageAuthenticator } from './auth.js';
 import type { ConnectionGate } from './gate.js';
 import { participantTask } from './participant-page.js';
 import { checkPortFree, listenError } from './port-check.js';
+import { createMonitoring, type MetricsConfig } from './monitoring.js';
 import { loadTls, type TlsFiles } from './tls.js';
+import { openRun } from './run-start.js';
 
 export interface ModelSpec {
   readonly name: ModelName;
@@ -78,6 +74,8 @@ export interface ServerConfig {
   readonly participantPageDir?: string;
   /** How often connected clients are checked against the registry for revocation. Default 1000 ms. */
   readonly revocationCheckMs?: number;
+  /** Prometheus `GET /metrics`: on this port behind the admin token (default), on a port of its own, or off. */
+  readonly metrics?: MetricsConfig | false;
 }
 
 /**
@@ -89,7 +87,7 @@ export interface ServerConfig {
  * ```
  */
 export type ServerLogEvent =
-  | { readonly event: 'listening'; readonly url: string; readonly tls: boolean }
+  | { readonly event: 'listening'; readonly url: string; readonly tls: boolean; readonly metrics?: string }
   | { readonly event: 'resumed'; readonly runId: string; readonly fromRound: number }
   | { readonly event: 'created'; readonly runId: string }
   /** Fewer clients connected than the run (before its first round) or a round needs; `round` names the round. */
@@ -141,84 +139,12 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-interface Start {
-  readonly params: ParameterSet;
-  readonly startRound: number;
-  readonly strategyState?: StoredStrategyState;
-  readonly privacyState?: PrivacyCheckpoint;
-}
-
 /** What the status endpoint says about privacy: the ledger's total so far and the budget. */
 export interface PrivacyStatus {
   readonly mechanism: string;
   readonly epsilon: number;
   readonly delta: number;
   readonly budget?: { readonly epsilon: number; readonly delta: number };
-}
-
-/**
- * The privacy ledger saved with the run's last checkpoint, checked against the policy the server now runs: a run
- * started with DP cannot resume without it (its spending would be forgotten), nor one started without DP with it
- * (its earlier rounds were released unprotected, which no ledger can account for).
- */
-function resumedLedger(
-  config: ServerConfig,
-  checkpoint: { readonly round: number; readonly privacyLedger?: unknown } | undefined,
-): PrivacyCheckpoint | undefined {
-  if (!checkpoint) return undefined;
-  const ledger = checkpoint.privacyLedger as PrivacyCheckpoint | undefined;
-  if (ledger === undefined && config.privacy) {
-    throw new FlotillaError(
-      'CONFIG_INVALID',
-      `run ${config.runId} committed ${checkpoint.round} round(s) without differential privacy; it cannot resume with "dp" on (start a new run with another --run-id)`,
-      { key: 'dp' },
-    );
-  }
-  if (ledger !== undefined && !config.privacy) {
-    throw new FlotillaError(
-      'CONFIG_INVALID',
-      `run ${config.runId} spends a ${ledger.mechanism} privacy budget; resume it with the same "dp" settings`,
-      { key: 'dp' },
-    );
-  }
-  return ledger;
-}
-
-async function openRun(storage: Storage, config: ServerConfig, log: ServerHooks['log']): Promise<Start> {
-  const existing = await storage.getRun(config.runId);
-  if (existing) {
-    const checkpoint = await storage.latestCheckpoint(config.runId);
-    const privacyState = resumedLedger(config, checkpoint);
-    const start: Start = checkpoint
-      ? {
-          params: checkpoint.params,
-          startRound: checkpoint.round + 1,
-          strategyState: checkpoint.strategyState,
-          ...(privacyState ? { privacyState } : {}),
-        }
-      : { params: await storage.initialParams(config.runId), startRound: 1 };
-    log?.({ event: 'resumed', runId: config.runId, fromRound: start.startRound });
-    return start;
-  }
-  await initBackend('cpu');
-  const { model } = config;
-  const params =
-    config.initialParams ??
-    initialParameters(model.name, { inputShape: model.inputShape, numClasses: model.numClasses }, model.seed);
-  await storage.createRun({
-    runId: config.runId,
-    name: config.runId,
-    strategy: config.userStrategy?.name ?? config.strategy,
-    config: {
-      model,
-      engine: config.engine,
-      strategyParams: config.strategyParams ?? {},
-      ...(config.privacy ? { privacy: config.privacy.settings } : {}),
-    },
-    initialParams: params,
-  });
-  log?.({ event: 'created', runId: config.runId });
-  return { params, startRound: 1 };
 }
 
 export async function startServer(config: ServerConfig, hooks: ServerHooks = {}): Promise<RunningServer> {
@@ -274,6 +200,14 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
       log?.({ event: 'retrying', round, reason: failed.reason, retryInMs });
     });
     engine.events.on('client-result', (e) => log?.({ event: 'client-result', ...e }));
+    const monitoring = await createMonitoring({
+      config: config.metrics,
+      runId: config.runId,
+      events: engine.events,
+      pool,
+      storage,
+      mainPort: config.port,
+    });
     hooks.subscribe?.(engine.events);
 
     let lastCommitted = start.startRound - 1;
@@ -315,6 +249,8 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
         ...(config.participantPageDir ? { dir: config.participantPageDir } : {}),
         task: () => participantTask(config),
       },
+      ...(monitoring.onMainPort ? { metrics: monitoring.metrics! } : {}),
+      clientResources: () => monitoring.resources.latestByClient(),
       status: () => ({
         runId: config.runId,
         phase,
@@ -340,7 +276,16 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
     });
     const port = (app.server.address() as AddressInfo).port;
     const url = `${tls ? 'wss' : 'ws'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/ws`;
-    log?.({ event: 'listening', url, tls: tls !== undefined });
+    const metricsUrl = await monitoring.listen().catch(async (error: unknown) => {
+      await app.close();
+      throw error;
+    });
+    log?.({
+      event: 'listening',
+      url,
+      tls: tls !== undefined,
+      ...(metricsUrl ? { metrics: metricsUrl } : {}),
+    });
 
     const revocations = setInterval(syncRegistry, config.revocationCheckMs ?? 1000);
     revocations.unref();
@@ -397,6 +342,7 @@ export async function startServer(config: ServerConfig, hooks: ServerHooks = {})
         clearInterval(revocations);
         await pool.close();
         await finished.catch(() => undefined);
+        await monitoring.close();
         await app.close();
         await storage.close();
       })());

@@ -11,7 +11,13 @@ import {
   type ParameterSet,
   type Trainer,
 } from '../core/index.js';
-import type { EngineConfig, EngineEmitter, PrivacyPolicy, RunResult } from '../engine/index.js';
+import type {
+  EngineConfig,
+  EngineEmitter,
+  PrivacyPolicy,
+  RoundCommitter,
+  RunResult,
+} from '../engine/index.js';
 import { TfjsTrainer, initBackend, type BackendName, type SharedModel } from '../ml/index.js';
 import { he, secagg } from '../privacy/index.js';
 import type { Strategy } from '../strategy/index.js';
@@ -47,6 +53,8 @@ export interface SimulateSpec {
   readonly userModel?: CustomClients['model'];
   /** The run's initial parameters instead of the model's initial weights (same layout). */
   readonly initialParams?: ParameterSet;
+  /** Where committed rounds go (a run database, see record.ts); made from the initial parameters when needed. */
+  readonly committer?: (initialParams: ParameterSet) => Promise<RoundCommitter>;
 }
 
 /** A simulation whose clients run the user's own Trainers (library use). */
@@ -199,6 +207,7 @@ async function runScenario(
     ...(spec.signal ? { signal: spec.signal } : {}),
     ...(spec.privacy ? { privacy: spec.privacy.policy } : {}),
     ...(spec.subscribe ? { subscribe: spec.subscribe } : {}),
+    ...(spec.committer ? { committer: await spec.committer(server.initialParams) } : {}),
   });
   return { result, attackers };
 }

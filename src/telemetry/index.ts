@@ -4,3 +4,7 @@ export * from './progress.js';
 export * from './baseline.js';
 export * from './eta.js';
 export * from './round-log.js';
+export * from './metrics.js';
+export * from './metrics-events.js';
+export * from './resource-recorder.js';
+export * from './client-tally.js';

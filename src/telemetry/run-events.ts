@@ -41,7 +41,13 @@ export interface RunEvents {
     readonly startedAt: number;
   };
   'round-started': { readonly round: number; readonly attempt: number; readonly selected: readonly string[] };
-  'client-result': { readonly round: number; readonly phase: string; readonly clientId: string };
+  'client-result': {
+    readonly round: number;
+    readonly phase: string;
+    readonly clientId: string;
+    readonly numExamples?: number;
+    readonly durationMs?: number;
+  };
   'client-failed': {
     readonly round: number;
     readonly phase: string;

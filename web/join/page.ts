@@ -86,6 +86,9 @@ function describeTask(task: ParticipantTask): void {
 async function main(): Promise<void> {
   const query = new URLSearchParams(location.search);
   const dataSeed = Number(query.get('data-seed') ?? 0);
+  if (!Number.isSafeInteger(dataSeed) || dataSeed < 0) {
+    throw new Error(`data-seed in the page address must be an integer >= 0, got "${query.get('data-seed')}"`);
+  }
   const backend = query.get('backend') === 'webgl' ? 'webgl' : 'wasm';
   const task = (await (await fetch('/join/task.json')).json()) as ParticipantTask;
   describeTask(task);

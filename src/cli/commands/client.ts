@@ -11,9 +11,11 @@ import { ClientRuntime, runWithReconnect } from '../../client/index.js';
 import {
   FileModelCache,
   FilePrivacyLedger,
+  nodeResourceProbe,
   defaultClientCacheDir,
   nodeWebSocketFactory,
 } from '../../client/node/index.js';
+import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { he } from '../../privacy/index.js';
 import { usageError, type Command } from '../command.js';
@@ -203,6 +205,7 @@ export const clientCommand: Command = {
         ? { privacyBudget: { epsilon: v.targetEpsilon, delta: v.targetDelta } }
         : {}),
       ledger: new FilePrivacyLedger(join(cacheDir, `${clientId}.privacy-ledger.json`)),
+      resources: nodeResourceProbe(() => tf.getBackend()),
     });
     await runtime.restoreLedger();
     const spent = runtime.privacy.accountant.entries.length;

@@ -1,17 +1,32 @@
-/** `flotilla runs list | show RUN (--db PATH | --config server.yaml) [--json]`: the runs a server has recorded. */
+/**
+ * `flotilla runs list | show RUN | compare RUN RUN... | export RUN`: the runs recorded in a database, a server's
+ * (--db, --config) or the simulations' (default .flotilla/runs.db).
+ */
+import { existsSync, writeFileSync } from 'node:fs';
 import { FlotillaError } from '../../core/index.js';
 import type { RunInfo, StoredEvent, StoredRound } from '../../storage/index.js';
 import { SqliteStorage } from '../../storage/sqlite/index.js';
 import { formatDuration } from '../../telemetry/index.js';
+import { compareRuns, parseTargets, type RecordedRun } from '../../telemetry/tracking/compare.js';
 import { z } from 'zod';
 import { usageError, type Command } from '../command.js';
-import { commandSettings } from '../settings/index.js';
+import { commandSettings, text } from '../settings/index.js';
 import { formatMetric, formatTable } from '../table.js';
 import { DB_SETTINGS, dbPathFrom } from './clients.js';
+import { comparisonText, exportRun } from './runs-compare.js';
+
+/** Where `simulate` records runs by default (its runsDb setting), and where `runs` and `report` look without --db. */
+export const DEFAULT_RUNS_DB = '.flotilla/runs.db';
 
 export const RUNS_SCHEMA = z.strictObject({
   ...DB_SETTINGS,
   json: z.boolean().default(false).meta({ description: 'print JSON' }),
+  target: text().optional().meta({
+    description:
+      'compare: rounds each run took to reach METRIC=VALUE[,...] (e.g. accuracy=0.9; losses count down)',
+  }),
+  format: z.enum(['json', 'csv']).default('json').meta({ description: 'export: json or csv' }),
+  out: text().optional().meta({ description: 'export: write to this file instead of stdout' }),
 });
 const RUNS_COMMAND = commandSettings(RUNS_SCHEMA);
 
@@ -57,6 +72,9 @@ function privacyLines(rounds: readonly StoredRound[]): string[] {
   return [`privacy   ${p.mechanism}: epsilon ${p.epsilon.toFixed(4)}${budget} at delta ${p.delta}`];
 }
 
+/** Events a simulation records for its report (sim/record.ts). */
+const REPORT_EVENTS = new Set(['client-totals', 'final-diagnostics']);
+
 function showText(run: RunInfo, rounds: readonly StoredRound[], events: readonly StoredEvent[]): string {
   const lines = [
     `run       ${run.runId} (${run.name})`,
@@ -101,44 +119,116 @@ function showText(run: RunInfo, rounds: readonly StoredRound[], events: readonly
   if (events.length > 0) {
     lines.push('', 'events:');
     for (const e of events) {
-      lines.push(
-        `  ${time(e.at)}  ${e.kind}${e.round !== undefined ? ` (round ${e.round})` : ''}  ${JSON.stringify(e.data ?? null)}`,
-      );
+      // What a report plots is too long for a line: say where to see it.
+      const data = REPORT_EVENTS.has(e.kind) ? '(see flotilla report)' : JSON.stringify(e.data ?? null);
+      lines.push(`  ${time(e.at)}  ${e.kind}${e.round !== undefined ? ` (round ${e.round})` : ''}  ${data}`);
     }
   }
   return lines.join('\n');
 }
 
+/** The database a command reads: --db, the server config's db, else the simulations' default. */
+export function runsDbPath(db: string | undefined, config: string | undefined): string {
+  if (db !== undefined || config !== undefined) return dbPathFrom(db, config);
+  if (!existsSync(DEFAULT_RUNS_DB)) {
+    throw new FlotillaError(
+      'STORAGE_NOT_FOUND',
+      `no runs recorded here: ${DEFAULT_RUNS_DB} does not exist (flotilla simulate records there; a server's runs: --db PATH)`,
+    );
+  }
+  return DEFAULT_RUNS_DB;
+}
+
+const USAGE = 'usage: flotilla runs list | show RUN | compare RUN RUN... | export RUN';
+
+function checkLine(sub: string | undefined, ids: readonly string[]): void {
+  const ok =
+    (sub === 'list' && ids.length === 0) ||
+    ((sub === 'show' || sub === 'export') && ids.length === 1) ||
+    (sub === 'compare' && ids.length >= 2);
+  if (!ok) throw usageError(USAGE);
+}
+
+/**
+ * `RUN@PATH` names a run in another database (a simulation next to a deployment's server.db); PATH must be an
+ * existing file, otherwise the whole argument is a run id of the main database. Runs are named as written.
+ */
+async function loadAll(
+  refs: readonly string[],
+  main: SqliteStorage,
+  load: (from: SqliteStorage, runId: string, where?: string) => Promise<RecordedRun>,
+): Promise<RecordedRun[]> {
+  const others = new Map<string, SqliteStorage>();
+  try {
+    const runs: RecordedRun[] = [];
+    for (const ref of refs) {
+      const at = ref.lastIndexOf('@');
+      const path = at > 0 ? ref.slice(at + 1) : '';
+      if (path === '' || !existsSync(path)) {
+        runs.push(await load(main, ref));
+        continue;
+      }
+      let other = others.get(path);
+      if (!other) others.set(path, (other = SqliteStorage.open(path, { mustExist: true })));
+      const found = await load(other, ref.slice(0, at), path);
+      runs.push({ ...found, run: { ...found.run, runId: ref } });
+    }
+    return runs;
+  } finally {
+    for (const other of others.values()) await other.close();
+  }
+}
+
 export const runsCommand: Command = {
   name: 'runs',
-  summary: 'list the runs in a server database, or show one with its rounds',
+  summary:
+    'list, show, compare and export recorded runs (a server database, or the one simulations record in)',
   help: () =>
     [
-      'Usage: flotilla runs list | show RUN  (--db PATH | --config server.yaml) [--json]',
+      'Usage: flotilla runs list | show RUN | compare RUN RUN... [--target accuracy=0.9] | export RUN [--format csv]',
+      '       [--db PATH | --config server.yaml] [--json]',
+      '',
+      `Without --db or --config: the database simulations record in (${DEFAULT_RUNS_DB}).`,
+      "compare also takes RUN@PATH: a run of another database (e.g. a deployment's server.db).",
       '',
       RUNS_COMMAND.help(),
     ].join('\n'),
   async run(args) {
     const { line, settings: v } = RUNS_COMMAND.read(args);
-    const [sub, runId, ...extra] = line.positionals;
-    if (extra.length > 0 || !(sub === 'list' ? runId === undefined : sub === 'show' && runId)) {
-      throw usageError('usage: flotilla runs list | show RUN');
-    }
-    const storage = SqliteStorage.open(dbPathFrom(v.db, v.config), { mustExist: true });
+    const [sub, ...ids] = line.positionals;
+    checkLine(sub, ids);
+    const targets = parseTargets(v.target);
+    const dbPath = runsDbPath(v.db, v.config);
+    const storage = SqliteStorage.open(dbPath, { mustExist: true });
     const print = (value: unknown, text: string) =>
       process.stdout.write(v.json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
+    const load = async (from: SqliteStorage, runId: string, where = dbPath) => {
+      const run = await from.getRun(runId);
+      if (!run) {
+        throw new FlotillaError(
+          'STORAGE_NOT_FOUND',
+          `no run "${runId}" in ${where} (see \`flotilla runs list --db ${where}\`)`,
+        );
+      }
+      return { run, rounds: await from.rounds(run.runId) };
+    };
     try {
       if (sub === 'list') {
         const runs = await storage.listRuns();
         print({ runs }, listText(runs));
-        return 0;
+      } else if (sub === 'compare') {
+        const comparison = compareRuns(await loadAll(ids, storage, load), targets);
+        print(comparison, comparisonText(comparison));
+      } else {
+        const { run, rounds } = await load(storage, ids[0]!);
+        const events = await storage.events(run.runId);
+        if (sub === 'show') print({ run, rounds, events }, showText(run, rounds, events));
+        else {
+          const text = exportRun(v.format, run, rounds, events);
+          if (v.out) writeFileSync(v.out, text);
+          else process.stdout.write(text);
+        }
       }
-      const run = await storage.getRun(runId!);
-      if (!run)
-        throw new FlotillaError('STORAGE_NOT_FOUND', `no run "${runId}" (see \`flotilla runs list\`)`);
-      const rounds = await storage.rounds(run.runId);
-      const events = await storage.events(run.runId);
-      print({ run, rounds, events }, showText(run, rounds, events));
       return 0;
     } finally {
       await storage.close();

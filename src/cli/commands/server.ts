@@ -87,6 +87,28 @@ function rebased(layer: Layer, base: string): Layer {
   return { ...layer, values };
 }
 
+/** Where `/metrics` is served; a listener setting without its port (or with metrics off) is refused, not ignored. */
+function metricsOf(v: ServerSettings): ServerConfig['metrics'] {
+  const stray =
+    v.metricsPort === undefined ? (v.metricsHost !== undefined ? 'metricsHost' : undefined) : 'metricsPort';
+  if (!v.metrics && stray !== undefined) {
+    throw new FlotillaError('CONFIG_INVALID', `"${stray}" is set but "metrics" is false`, { key: stray });
+  }
+  if (v.metricsPort === undefined && v.metricsHost !== undefined) {
+    throw new FlotillaError(
+      'CONFIG_INVALID',
+      '"metricsHost" needs "metricsPort" (the listener it is the address of)',
+      {
+        key: 'metricsHost',
+      },
+    );
+  }
+  if (!v.metrics) return false;
+  return v.metricsPort === undefined
+    ? {}
+    : { port: v.metricsPort, ...(v.metricsHost !== undefined ? { host: v.metricsHost } : {}) };
+}
+
 /** The server's config from its settings and the keys the user set (`readServerOptions`). */
 export function serverConfigFromOptions({
   settings: v,
@@ -122,6 +144,7 @@ export function serverConfigFromOptions({
     warn: (line) => flags?.has('adminToken') && process.stderr.write(`${line}\n`),
   });
   const strategy = strategyParams(v);
+  const metrics = metricsOf(v);
   return {
     host: v.host,
     port: v.port,
@@ -130,7 +153,7 @@ export function serverConfigFromOptions({
       ? {}
       : { tls: { cert: cert!, key: key!, ...(ca ? { ca } : {}), requireClientCert: v.mtls } }),
     ...(adminToken ? { adminToken } : {}),
-    runId: v.runId,
+    runId: v.runId ?? 'default',
     model: { name: modelOf(v, v.dataset), inputShape, numClasses, seed: v.modelSeed ?? v.seed },
     strategy: strategy.name,
     strategyParams: strategy.params,
@@ -138,6 +161,7 @@ export function serverConfigFromOptions({
     ...(privacy ? { privacy } : {}),
     minClients: v.minClients,
     waitForAllClients: v.waitForAllClients,
+    metrics,
     limits: {
       heartbeatMs: v.heartbeatMs,
       heartbeatTimeoutMs: v.heartbeatTimeoutMs,

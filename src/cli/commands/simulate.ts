@@ -4,16 +4,19 @@
  * federated model next to central and local-only baselines), and can write the whole history as JSON.
  */
 import { writeFileSync } from 'node:fs';
+import type { ParameterSet } from '../../core/index.js';
 import type { RoundRecord } from '../../engine/index.js';
 import { encodeParameters } from '../../protocol/index.js';
+import { diagnoseModel } from '../../ml/index.js';
+import { RunRecording } from '../../sim/record.js';
 import { compareWithBaselines, equivalentEpochs, pooledSummary } from '../../sim/report.js';
 import { simulate } from '../../sim/simulate.js';
 import { HistoryRecorder, ProgressRenderer, formatDuration } from '../../telemetry/index.js';
 import type { Command } from '../command.js';
-import { resolveRunConfig } from '../run-config.js';
+import { resolveRunConfig, type RunConfig } from '../run-config.js';
 import { commandSettings } from '../settings/index.js';
 import { readRunCommand } from '../settings/run-command.js';
-import { RUN_SCHEMA } from '../settings/run-settings.js';
+import { RUN_SCHEMA, type RunSettings } from '../settings/run-settings.js';
 import {
   accuracyText,
   baselineProgress,
@@ -94,6 +97,53 @@ async function finalModelLine(
   );
 }
 
+/** The settings stored with a recorded simulation: what `flotilla runs compare` diffs (where it writes is left out). */
+function recordedSettings(options: RunSettings): Record<string, unknown> {
+  const {
+    record: _record,
+    runsDb: _runsDb,
+    runId: _runId,
+    output: _output,
+    saveModel: _save,
+    ...rest
+  } = options;
+  return rest;
+}
+
+function openRecording(
+  options: RunSettings,
+  config: RunConfig,
+  initialParams: ParameterSet,
+): Promise<RunRecording> {
+  return RunRecording.open({
+    dbPath: options.runsDb,
+    ...(options.runId ? { runId: options.runId } : {}),
+    strategy: config.strategy.name,
+    config: {
+      command: 'simulate',
+      settings: {
+        ...recordedSettings(options),
+        dataset: config.scenario.dataset,
+        model: config.scenario.model,
+      },
+    },
+    initialParams,
+  });
+}
+
+/** How the run ended, and the final model's diagnostics on the pooled test rows (for `flotilla report`). */
+async function finishRecording(
+  recording: RunRecording,
+  outcome: Awaited<ReturnType<typeof simulate>>,
+): Promise<void> {
+  const { result, model, prepared } = outcome;
+  const diagnostics =
+    result.lastRound >= 1 && prepared.serverTest.size > 0
+      ? await diagnoseModel(model, result.params, prepared.serverTest)
+      : undefined;
+  await recording.finish({ result }, diagnostics);
+}
+
 export const simulateCommand: Command = {
   name: 'simulate',
   summary: 'run a federation of virtual clients on this machine',
@@ -121,6 +171,7 @@ export const simulateCommand: Command = {
     };
     process.on('SIGINT', onSignal);
     let outcome;
+    let recording: RunRecording | undefined;
     try {
       outcome = await simulate({
         scenario: config.scenario,
@@ -132,13 +183,27 @@ export const simulateCommand: Command = {
         rootSize: config.rootSize,
         ...(config.privacy ? { privacy: config.privacy } : {}),
         signal: abort.signal,
+        ...(options.record
+          ? {
+              committer: async (initialParams) => {
+                recording = await openRecording(options, config, initialParams);
+                return recording.committer;
+              },
+            }
+          : {}),
         subscribe: (events) => {
           recorder.attach(events);
           progress.attach(events);
+          recording?.attach(events);
         },
       });
+      if (recording) await finishRecording(recording, outcome);
+    } catch (error) {
+      await recording?.finish({ error }).catch(() => undefined);
+      throw error;
     } finally {
       process.off('SIGINT', onSignal);
+      await recording?.close();
       if (config.output) writeFileSync(config.output, `${recorder.json()}\n`);
     }
     const { result, prepared } = outcome;
@@ -206,6 +271,11 @@ export const simulateCommand: Command = {
       );
     }
     if (config.output) process.stdout.write(`History written to ${config.output}\n`);
+    if (recording) {
+      process.stdout.write(
+        `Run ${recording.runId} recorded in ${options.runsDb} (flotilla runs show ${recording.runId}; flotilla report ${recording.runId} --out report.html)\n`,
+      );
+    }
     if (config.saveModel) {
       writeFileSync(config.saveModel, encodeParameters(result.params));
       process.stdout.write(`Final parameters written to ${config.saveModel}\n`);

@@ -15,6 +15,7 @@ import { ROUND_SETTINGS } from './run-rounds.js';
 import { SECURE_AGGREGATION_SETTINGS } from './run-secure-aggregation.js';
 import { SIMULATION_SETTINGS } from './run-simulation.js';
 import { STRATEGY_SETTINGS } from './run-strategy.js';
+import { TRACKING_SETTINGS } from './run-tracking.js';
 import { TRAINING_SETTINGS } from './run-training.js';
 import { UPDATE_BOUND_SETTINGS } from './run-update-bounds.js';
 
@@ -30,6 +31,7 @@ export const RUN_SETTINGS = {
   ...PRIVACY_SETTINGS,
   ...SECURE_AGGREGATION_SETTINGS,
   ...HOMOMORPHIC_SETTINGS,
+  ...TRACKING_SETTINGS,
 };
 
 /** `flotilla simulate` and `flotilla train-central`: the run settings and nothing else. */

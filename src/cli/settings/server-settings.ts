@@ -27,7 +27,6 @@ export const SERVER_ONLY_SETTINGS = {
   adminTokenFile: text()
     .optional()
     .meta({ description: 'file whose first line is the admin API token (keep it mode 0600)' }),
-  runId: text().default('default').meta({ description: 'run id; an existing run is resumed' }),
   inputSize: count().optional().meta({
     description:
       'features per example; default from dataset (stroke 21, csv: its schema, mnist and fashion-mnist 28x28x1)',
@@ -75,6 +74,14 @@ export const SERVER_ONLY_SETTINGS = {
     description: 'connections open at once that have not authenticated; more are closed at once',
   }),
   messagesPerSecond: z.number().gt(0).default(50).meta({ description: 'per-connection rate limit' }),
+  metrics: z.boolean().default(true).meta({ description: 'serve Prometheus metrics at GET /metrics' }),
+  metricsPort: z.int().min(0).max(65535).optional().meta({
+    description:
+      'serve /metrics on this port over plain HTTP, without a token (0 picks one); default: on --port behind the admin token',
+  }),
+  metricsHost: text()
+    .optional()
+    .meta({ description: 'address of the --metrics-port listener; default 127.0.0.1 (keep it private)' }),
 };
 
 /** `flotilla server`: every run setting (a simulate config runs unchanged) and the server's own. */
