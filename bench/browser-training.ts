@@ -8,7 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { initBackend } from '../src/ml/index.js';
+import type { Browser } from 'playwright-core';
+import { initBackend, type ModelName } from '../src/ml/index.js';
 import { launchChromium } from './browser/chromium.js';
 import { serveStatic, type StaticFile } from './browser/static-server.js';
 import { trainingSpeed } from './training-speed.js';
@@ -34,7 +35,8 @@ const SIZES: Record<string, Record<string, readonly [examples: number, fits: num
   mlp: { wasm: [2048, 3], cpu: [512, 3], webgl: [1024, 3], node: [2048, 3] },
   cnn: { wasm: [256, 3], cpu: [32, 1], webgl: [32, 1], node: [256, 3] },
 };
-const BACKENDS = ['wasm', 'cpu', 'webgl'] as const;
+/** Browser-wasm / Node-wasm measurement pairs per model. */
+const PAIRS = 2;
 const MODELS = [
   ['2nn', 'mlp'],
   ['cnn', 'cnn'],
@@ -63,7 +65,41 @@ async function bundlePage(): Promise<string> {
   return result.outputFiles[0]!.text;
 }
 
-async function inBrowser(): Promise<Record<string, Record<string, unknown>>> {
+type Result = Record<string, unknown> & { readonly samplesPerSecond?: number };
+
+/** One measurement in a fresh page (backends and their memory do not carry over between measurements). */
+async function inPage(browser: Browser, url: string, backend: string, model: string): Promise<Result> {
+  process.stderr.write(`  browser ${backend} ${model}\n`);
+  const page = await browser.newPage();
+  try {
+    await page.goto(url);
+    await page.waitForFunction(() => 'flotillaBench' in globalThis);
+    return await page.evaluate(
+      ([b, m, [n, f]]) =>
+        (
+          globalThis as unknown as {
+            flotillaBench: { train(b: string, m: string, n: number, f: number): Promise<Result> };
+          }
+        ).flotillaBench.train(b, m, n, f),
+      [backend, model, SIZES[model]![backend]!] as const,
+    );
+  } finally {
+    await page.close();
+  }
+}
+
+async function inNode(model: ModelName): Promise<Result> {
+  process.stderr.write(`  node wasm ${model}\n`);
+  await initBackend('wasm');
+  const [examples, fits] = SIZES[model]!['node']!;
+  return { ...(await trainingSpeed(model, examples, fits)) };
+}
+
+/** The faster of two measurements: on a shared machine, the one less slowed by other jobs. */
+const faster = (a: Result | undefined, b: Result): Result =>
+  a && (a.samplesPerSecond ?? 0) >= (b.samplesPerSecond ?? 0) ? a : b;
+
+export async function run(): Promise<object> {
   const files = await wasmFiles();
   files.set('/', {
     body: '<!doctype html><meta charset="utf-8"><script type="module" src="/page.js"></script>',
@@ -72,64 +108,37 @@ async function inBrowser(): Promise<Record<string, Record<string, unknown>>> {
   files.set('/page.js', { body: await bundlePage(), type: 'text/javascript' });
   const server = await serveStatic(files);
   const browser = await launchChromium();
-  const results: Record<string, Record<string, unknown>> = {};
+  const inBrowser: Record<string, Record<string, Result>> = { wasm: {}, cpu: {}, webgl: {} };
+  const node: Record<string, Result> = {};
+  const ratios: Record<string, number> = {};
   try {
-    for (const backend of BACKENDS) {
-      results[backend] = {};
-      for (const [label, model] of MODELS) {
-        process.stderr.write(`  browser ${backend} ${label}\n`);
-        // A fresh page per measurement: backends and their memory do not carry over.
-        const page = await browser.newPage();
-        await page.goto(server.url);
-        await page.waitForFunction(() => 'flotillaBench' in globalThis);
-        results[backend][label] = await page.evaluate(
-          ([b, m, [n, f]]) =>
-            (
-              globalThis as unknown as {
-                flotillaBench: { train(b: string, m: string, n: number, f: number): Promise<object> };
-              }
-            ).flotillaBench.train(b, m, n, f),
-          [backend, model, SIZES[model]![backend]!] as const,
+    // Browser wasm and Node wasm in alternation, twice, keeping each side's faster run: both then saw the same
+    // load from other jobs on the machine.
+    for (const [label, model] of MODELS) {
+      for (let pair = 0; pair < PAIRS; pair++) {
+        node[label] = faster(node[label], await inNode(model));
+        inBrowser['wasm']![label] = faster(
+          inBrowser['wasm']![label],
+          await inPage(browser, server.url, 'wasm', model),
         );
-        await page.close();
+      }
+      ratios[label] = inBrowser['wasm']![label]!.samplesPerSecond! / node[label]!.samplesPerSecond!;
+    }
+    for (const backend of ['cpu', 'webgl'] as const) {
+      for (const [label, model] of MODELS) {
+        inBrowser[backend]![label] = await inPage(browser, server.url, backend, model);
       }
     }
   } finally {
     await browser.close();
     await server.close();
   }
-  return results;
-}
-
-async function inNode(): Promise<Record<string, object>> {
-  await initBackend('wasm');
-  const results: Record<string, object> = {};
-  for (const [label, model] of MODELS) {
-    process.stderr.write(`  node wasm ${label}\n`);
-    const [examples, fits] = SIZES[model]!['node']!;
-    results[label] = await trainingSpeed(model, examples, fits);
-  }
-  return results;
-}
-
-function speed(result: unknown): number | undefined {
-  return (result as { samplesPerSecond?: number } | undefined)?.samplesPerSecond;
-}
-
-export async function run(): Promise<object> {
-  const browser = await inBrowser();
-  const node = await inNode();
-  const ratios: Record<string, number | null> = {};
-  for (const [label] of MODELS) {
-    const b = speed(browser['wasm']![label]);
-    const n = speed(node[label]);
-    ratios[label] = b !== undefined && n !== undefined ? b / n : null;
-  }
   return {
     chromium: 'headless, --disable-gpu (webgl is software-rendered)',
-    browser,
+    wasmPairs: PAIRS,
+    browser: inBrowser,
     nodeWasm: node,
     browserWasmOverNodeWasm: ratios,
-    withinTarget20Percent: Object.values(ratios).every((r) => r !== null && r >= 0.8),
+    withinTarget20Percent: Object.values(ratios).every((r) => r >= 0.8),
   };
 }

@@ -3,6 +3,7 @@
  * exports `name` and `run(): Promise<object>`. `npm run bench -- NAME...` runs only the named ones.
  * Performance targets are checked here, in numbers, not in timed tests.
  */
+import * as browserPage from './browser-page.js';
 import * as browserTraining from './browser-training.js';
 import * as connections from './connections.js';
 import * as core from './core.js';
@@ -32,6 +33,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   reportIntervals,
   browserTraining,
   dashboard,
+  browserPage,
 ];
 
 const wanted = process.argv.slice(2);

@@ -8,7 +8,6 @@
  *   `client-result` log lines show the same examples and training loss in every round, within float tolerance.
  *   Training is full-batch so the per-client shuffle seed (which depends on the client's name) cannot matter.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import { flotilla, prepareFederation, waitFor, type Federation, type Proc } from
 import { writeMnistIdx } from './support/mnist-idx.js';
 import {
   clientResults,
+  distinctiveBytes,
   joinAsParticipant,
   logEvents,
   requireBuiltPage,
@@ -45,22 +45,6 @@ async function startServer(f: Federation, extra: readonly string[]): Promise<Pro
   f.procs.push(server);
   await waitFor(() => server.output.includes('"event":"listening"'), 60_000, 'the server to listen');
   return server;
-}
-
-/**
- * The most varied 48-byte run of a file (most distinct byte values): what a leak of the file would carry, and
- * unlike a run of blank pixels or padding, nothing else a page sends would contain it by chance.
- */
-async function distinctiveBytes(path: string): Promise<Buffer> {
-  const bytes = await readFile(path);
-  const width = Math.min(48, bytes.length);
-  let best = 0;
-  let bestCount = -1;
-  for (let start = 0; start + width <= bytes.length; start += 3) {
-    const count = new Set(bytes.subarray(start, start + width)).size;
-    if (count > bestCount) [best, bestCount] = [start, count];
-  }
-  return bytes.subarray(best, best + width);
 }
 
 async function expectDataStayedInPages(pages: readonly Participant[], files: readonly string[][]) {

@@ -21,6 +21,7 @@ import {
 } from './support/chromium.js';
 import { flotilla, prepareFederation, waitFor, type Federation } from './support/federation.js';
 import {
+  distinctiveBytes,
   joinAsParticipant,
   logEvents,
   requireBuiltPage,
@@ -138,6 +139,14 @@ describe('participant pages that reload, are refused, or enrol', () => {
     await waitFinished(page);
     await waitFinished(enrolled);
     expect(await node.exited, node.output).toBe(0);
+    // The enrolled page sent one request body in the whole run, its code; the pages' files stayed with them.
+    expect(enrolled.traffic.requestsWithBody().map((o) => o.url)).toEqual([`${origin}/join/enrol`]);
+    expect(page.traffic.requestsWithBody()).toEqual([]);
+    for (const p of [page, enrolled]) {
+      expect(p.traffic.carrying(await distinctiveBytes(p === page ? reloaded.csv : nodeSite.csv))).toEqual(
+        [],
+      );
+    }
 
     const events = logEvents(server.output);
     const connects = events.filter((e) => e['event'] === 'connected' && e['clientId'] === reloaded.id);

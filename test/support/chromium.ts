@@ -7,22 +7,14 @@
  * not by ignoring every certificate error: a page that reached any other TLS server with a bad certificate would
  * still fail, as it would for a participant.
  */
-import { createHash, X509Certificate } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
-import { launchChromium as launch } from '../../bench/browser/chromium.js';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium as launch, trustFlag } from '../../bench/browser/chromium.js';
 import { peekFields } from '../../src/protocol/index.js';
 
 /** Where tests write screenshots; git-ignored. */
 export const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url).pathname;
-
-/** base64(SHA-256(SubjectPublicKeyInfo)) of a PEM certificate, the form Chromium's SPKI allow-list takes. */
-export async function spkiHash(certFile: string): Promise<string> {
-  const cert = new X509Certificate(await readFile(certFile));
-  const spki = cert.publicKey.export({ type: 'spki', format: 'der' });
-  return createHash('sha256').update(spki).digest('base64');
-}
 
 export interface LaunchOptions {
   /** PEM server certificates whose keys the browser trusts (the test server's `server.crt`). */
@@ -32,10 +24,8 @@ export interface LaunchOptions {
 }
 
 export async function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
-  const hashes = await Promise.all((options.trustCertificates ?? []).map(spkiHash));
-  const args = [...(options.args ?? [])];
-  if (hashes.length > 0) args.push(`--ignore-certificate-errors-spki-list=${hashes.join(',')}`);
-  return launch(args);
+  const trusted = options.trustCertificates ?? [];
+  return launch([...(options.args ?? []), ...(trusted.length > 0 ? [await trustFlag(trusted)] : [])]);
 }
 
 /** One request or WebSocket frame a page (or its workers) sent. */
@@ -183,14 +173,4 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   return path;
-}
-
-/**
- * The page's JS heap in bytes after a full garbage collection, through the DevTools protocol (no page flag
- * needed). Workers have their own heaps: pass their CDP sessions to include them.
- */
-export async function usedHeapAfterGc(session: CDPSession): Promise<number> {
-  await session.send('HeapProfiler.collectGarbage');
-  const { usedSize } = await session.send('Runtime.getHeapUsage');
-  return usedSize;
 }

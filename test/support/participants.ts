@@ -4,6 +4,7 @@
  * tests that use it need `npm run build` (or `node --import tsx scripts/build-web.ts`) first.
  */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
 import { openParticipant, textOf, waitForState, type Participant } from './chromium.js';
 import type { Proc } from './federation.js';
@@ -47,6 +48,22 @@ export async function signIn(participant: Participant, clientId: string, token: 
   await page.fill('#client-id', clientId);
   await page.fill('#token', token);
   await page.click('#login');
+}
+
+/**
+ * The most varied 48-byte run of a file (most distinct byte values): what a leak of the file would carry, and
+ * unlike a run of blank pixels or padding, nothing else a page sends would contain it by chance.
+ */
+export async function distinctiveBytes(path: string): Promise<Buffer> {
+  const bytes = await readFile(path);
+  const width = Math.min(48, bytes.length);
+  let best = 0;
+  let bestCount = -1;
+  for (let start = 0; start + width <= bytes.length; start += 3) {
+    const count = new Set(bytes.subarray(start, start + width)).size;
+    if (count > bestCount) [best, bestCount] = [start, count];
+  }
+  return bytes.subarray(best, best + width);
 }
 
 /** Waits for the page to reach `finished`, with its errors in the message if it ends otherwise. */
