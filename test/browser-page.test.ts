@@ -8,7 +8,8 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { chromium, type Browser } from 'playwright-core';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readServerOptions, serverConfigFromOptions } from '../src/cli/commands/server.js';
 import { strokeTrainer } from '../src/cli/local-trainer.js';
@@ -17,6 +18,7 @@ import { defaultParticipantPageDir } from '../src/server/participant-page.js';
 import { createStrategy } from '../src/strategy/index.js';
 import { SqliteStorage } from '../src/storage/sqlite/index.js';
 import { InProcessPool, RuntimeClientHost } from '../src/transport/index.js';
+import { launchChromium, openParticipant } from './support/chromium.js';
 import { prepareFederation, waitFor, type Federation } from './support/federation.js';
 
 let federation: Federation | undefined;
@@ -50,16 +52,11 @@ describe('the participant page in Chromium', () => {
     const server = f.startServer(RUN);
     await waitFor(() => server.output.includes('"event":"listening"'), 60_000, 'the server to listen');
 
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
-    // The test CA is not in Chromium's store; the page's own origin is what matters here.
-    const page = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
+    browser = await launchChromium({ trustCertificates: [join(f.tlsDir, 'server.crt')] });
+    const participant = await openParticipant(browser);
+    const { page } = participant;
     const requests: { url: string; body: string }[] = [];
     page.on('request', (r) => requests.push({ url: r.url(), body: r.postData() ?? '' }));
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
 
     await page.goto(`https://127.0.0.1:${f.port}/join`);
     await expect.poll(() => page.textContent('.promise')).toContain('never uploaded');
@@ -77,7 +74,7 @@ describe('the participant page in Chromium', () => {
 
     await page.waitForFunction(() => document.body.dataset.state === 'finished', null, { timeout: 120_000 });
     expect(await server.exited, server.output).toBe(0);
-    expect(pageErrors).toEqual([]);
+    expect(participant.errors).toEqual([]);
     expect(await page.evaluate(() => document.body.dataset.round)).toBe('2');
     expect(await page.textContent('#round')).toBe('2');
     expect(await page.textContent('#cached-round')).toBe('2');

@@ -30,6 +30,8 @@ import {
 } from './support/participants.js';
 
 const ROUNDS = 6;
+/** What the page adds to a refused credential: what the participant can do about it. */
+const HINT = 'Check the name and token your operator gave you, or ask them for a new enrolment link.';
 let federation: Federation | undefined;
 let browser: Browser | undefined;
 beforeAll(() => requireBuiltPage());
@@ -83,10 +85,10 @@ describe('participant pages that reload, are refused, or enrol', () => {
     const gone = await refusedMessage(origin, revoked.id, revoked.token, revoked.csv);
     // The server does not say which of name and token is wrong, nor that a client exists but was revoked.
     expect(wrong).toBe(
-      `the server refused this client: AUTH_FAILED: no valid credential for client "${reloaded.id}"`,
+      `the server refused this client: AUTH_FAILED: no valid credential for client "${reloaded.id}". ${HINT}`,
     );
     expect(gone).toBe(
-      `the server refused this client: AUTH_FAILED: no valid credential for client "${revoked.id}"`,
+      `the server refused this client: AUTH_FAILED: no valid credential for client "${revoked.id}". ${HINT}`,
     );
 
     // The enrolment link signs a page in and it trains; its code went only in the enrolment request's body.

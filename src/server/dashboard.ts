@@ -5,16 +5,14 @@
  * stored run's rounds as chart summaries, for overlaying runs). The page itself is public (it holds no data); every
  * byte of the run comes through the admin-token routes.
  */
-import { readFile, stat } from 'node:fs/promises';
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { FastifyInstance, FastifyReply, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import type { Storage } from '../storage/index.js';
 import type { LiveState } from '../telemetry/live/live-state.js';
 import { summarizeRound, type RoundRecordLike } from '../telemetry/live/summary.js';
 import { EventStream, type EventStreamOptions } from './event-stream.js';
 import type { ConnectionGate } from './gate.js';
+import { builtPageDir, registerStaticPage } from './static-page.js';
 
 export const DASHBOARD_CSP = [
   "default-src 'none'",
@@ -44,13 +42,7 @@ const ASSETS: ReadonlyMap<string, string> = new Map([
 
 /** The package's built page: dist/web/dashboard of the package root, from src/ or dist/src/. */
 export function defaultDashboardDir(): string {
-  const here = fileURLToPath(import.meta.url);
-  const root = join(here, here.includes(`${join('dist', 'src')}`) ? '../../../..' : '../../..');
-  return join(root, 'dist', 'web', 'dashboard');
-}
-
-function isDashboardPath(url: string): boolean {
-  return url === '/dashboard' || /^\/dashboard[/?#]/.test(url);
+  return builtPageDir('dashboard');
 }
 
 /** Registers the page and its API; returns the stream (closed before the server stops listening). */
@@ -66,33 +58,12 @@ export function registerDashboard(
   const stream = new EventStream(options.live, options.stream);
   // An open stream would keep app.close() waiting forever.
   app.addHook('preClose', async () => stream.close());
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (isDashboardPath(request.url)) {
-      void reply
-        .header('content-security-policy', DASHBOARD_CSP)
-        .header('x-content-type-options', 'nosniff')
-        .header('referrer-policy', 'no-referrer')
-        .header('cross-origin-opener-policy', 'same-origin');
-    }
-    return payload;
-  });
-
-  const sendFile = async (reply: FastifyReply, file: string, type: string) => {
-    if (!(await stat(join(dir, 'index.html')).catch(() => undefined))) {
-      return reply
-        .code(503)
-        .type('text/plain; charset=utf-8')
-        .send(`the dashboard is not built (${dir} is missing): run npm run build\n`);
-    }
-    const body = await readFile(join(dir, file)).catch(() => undefined);
-    if (!body) return reply.code(404).type('text/plain; charset=utf-8').send('not found\n');
-    return reply.type(type).header('cache-control', 'no-cache').send(body);
-  };
-  app.get('/dashboard', (_request, reply) => sendFile(reply, 'index.html', 'text/html; charset=utf-8'));
-  app.get<{ Params: { '*': string } }>('/dashboard/assets/*', (request, reply) => {
-    const type = ASSETS.get(request.params['*']);
-    if (!type) return reply.code(404).type('text/plain; charset=utf-8').send('not found\n');
-    return sendFile(reply, request.params['*'], type);
+  registerStaticPage(app, {
+    prefix: '/dashboard',
+    title: 'dashboard',
+    dir,
+    csp: DASHBOARD_CSP,
+    assets: ASSETS,
   });
 
   const { admin, storage, live, gate } = options;

@@ -5,11 +5,9 @@
  * response carries a strict Content-Security-Policy: scripts only from this origin (plus wasm compilation for TF.js),
  * no inline code, connections only back to this server, no framing, no forms posting elsewhere.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from './server.js';
+import { builtPageDir, registerStaticPage } from './static-page.js';
 
 export const JOIN_CSP = [
   "default-src 'none'",
@@ -53,9 +51,7 @@ export interface ParticipantPageOptions {
 
 /** The package's built page: dist/web/join of the package root, whether this module runs from src/ or dist/src/. */
 export function defaultParticipantPageDir(): string {
-  const here = fileURLToPath(import.meta.url);
-  const root = join(here, here.includes(`${join('dist', 'src')}`) ? '../../../..' : '../../..');
-  return join(root, 'dist', 'web', 'join');
+  return builtPageDir('join');
 }
 
 /** Rank 1 is a feature vector (a CSV row); rank 3 is an image [rows, cols, channels]. */
@@ -100,50 +96,13 @@ const ASSETS: ReadonlyMap<string, string> = new Map([
   ['wasm/tfjs-backend-wasm-threaded-simd.wasm', WASM],
 ]);
 
-function isJoinPath(url: string): boolean {
-  return url === '/join' || url.startsWith('/join/') || url.startsWith('/join?') || url.startsWith('/join#');
-}
-
 export function registerParticipantPage(app: FastifyInstance, options: ParticipantPageOptions): void {
-  const dir = options.dir ?? defaultParticipantPageDir();
-  // A hook rather than per-route headers, so every /join response (errors, 404s, other helpers' /join routes) has them.
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (isJoinPath(request.url)) {
-      void reply
-        .header('content-security-policy', JOIN_CSP)
-        .header('x-content-type-options', 'nosniff')
-        .header('referrer-policy', 'no-referrer')
-        .header('cross-origin-opener-policy', 'same-origin');
-    }
-    return payload;
-  });
-
-  /**
-   * Sends a built file, its gzipped twin (FILE.gz, written by the build) to a browser that accepts gzip; 503 naming
-   * `npm run build` when the page was never built.
-   */
-  const sendFile = async (request: FastifyRequest, reply: FastifyReply, file: string, type: string) => {
-    if (!(await stat(join(dir, 'index.html')).catch(() => undefined))) {
-      return reply
-        .code(503)
-        .type('text/plain; charset=utf-8')
-        .send(`the participant page is not built (${dir} is missing): run npm run build\n`);
-    }
-    const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
-    const zipped = gzip ? await readFile(join(dir, `${file}.gz`)).catch(() => undefined) : undefined;
-    const body = zipped ?? (await readFile(join(dir, file)).catch(() => undefined));
-    if (!body) return reply.code(404).type('text/plain; charset=utf-8').send('not found\n');
-    if (zipped) void reply.header('content-encoding', 'gzip');
-    // Fixed file names, so the browser must check back rather than keep a stale page after an upgrade.
-    return reply.type(type).header('vary', 'accept-encoding').header('cache-control', 'no-cache').send(body);
-  };
-
-  app.get('/join', (request, reply) => sendFile(request, reply, 'index.html', 'text/html; charset=utf-8'));
-  app.get<{ Params: { '*': string } }>('/join/assets/*', (request, reply) => {
-    const file = request.params['*'];
-    const type = ASSETS.get(file);
-    if (!type) return reply.code(404).type('text/plain; charset=utf-8').send('not found\n');
-    return sendFile(request, reply, file, type);
+  registerStaticPage(app, {
+    prefix: '/join',
+    title: 'participant page',
+    dir: options.dir ?? defaultParticipantPageDir(),
+    csp: JOIN_CSP,
+    assets: ASSETS,
   });
   app.get('/join/task.json', (_request, reply) =>
     reply.header('cache-control', 'no-store').send(options.task()),

@@ -131,7 +131,7 @@ async function main(): Promise<void> {
       case 'state':
         setState(m.state);
         if (m.state === 'refused') {
-          showError(m.detail ?? 'the server refused this client');
+          showError(refusalText(m.detail));
           signOut();
         } else if (m.state === 'connected') showError(undefined);
         return;
@@ -169,7 +169,7 @@ async function main(): Promise<void> {
         text('bytes-received', String(m.received));
         return;
       case 'error':
-        showError(m.message);
+        showError(refusalText(m.message));
         // Files that cannot train: pick others.
         if (!dataReady) show('data', true);
         return;
@@ -210,6 +210,14 @@ async function main(): Promise<void> {
   }
   if (credentials) signedIn(credentials);
   else show('login', true);
+}
+
+/** The server's refusal, with what the participant can do about a credential it did not accept. */
+function refusalText(detail: string | undefined): string {
+  const message = detail ?? 'the server refused this client';
+  return /AUTH_FAILED/.test(message)
+    ? `${message}. Check the name and token your operator gave you, or ask them for a new enrolment link.`
+    : message;
 }
 
 main().catch((error: unknown) => showError(error instanceof Error ? error.message : String(error)));
