@@ -20,6 +20,7 @@ import { SqliteStorage } from '../src/storage/sqlite/index.js';
 import { InProcessPool, RuntimeClientHost } from '../src/transport/index.js';
 import { launchChromium, openParticipant } from './support/chromium.js';
 import { prepareFederation, waitFor, type Federation } from './support/federation.js';
+import { clientResults } from './support/participants.js';
 
 let federation: Federation | undefined;
 let browser: Browser | undefined;
@@ -74,6 +75,16 @@ describe('the participant page in Chromium', () => {
 
     await page.waitForFunction(() => document.body.dataset.state === 'finished', null, { timeout: 120_000 });
     expect(await server.exited, server.output).toBe(0);
+    // Each of the page's results reported what it cost and the device it ran on, as a Node client's do.
+    const webResults = clientResults(server.output).filter((r) => r.clientId === web.id);
+    expect(webResults).toHaveLength(2);
+    for (const { resources } of webResults) {
+      expect(resources?.fitMs).toBeGreaterThanOrEqual(0);
+      expect(resources?.device).toMatchObject({
+        platform: expect.stringMatching(/^browser-/),
+        backend: 'wasm',
+      });
+    }
     expect(participant.errors).toEqual([]);
     expect(await page.evaluate(() => document.body.dataset.round)).toBe('2');
     expect(await page.textContent('#round')).toBe('2');

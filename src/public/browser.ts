@@ -15,6 +15,7 @@ import {
   IdbStore,
   IndexedDbModelCache,
   IndexedDbPrivacyLedger,
+  browserResourceProbe,
   countingSocketFactory,
   type ByteCounts,
 } from '../client/web/index.js';
@@ -184,8 +185,13 @@ export class BrowserClient {
     this.store = new IdbStore(options.cacheName ?? `flotilla-${options.clientId}`);
     this.cache = new IndexedDbModelCache(this.store);
     this.trainer = new ReportingTrainer(trainer);
+    const runtime = options.runtime;
     this.runtime = new ClientRuntime(this.trainer, {
       ledger: new IndexedDbPrivacyLedger(this.store),
+      // Each result reports its cost and this device (cores, memory, JS heap, backend) for the operator's view.
+      resources: browserResourceProbe(() =>
+        runtime?.startsWith('browser-') ? runtime.slice('browser-'.length) : undefined,
+      ),
       ...(options.privacyBudget ? { privacyBudget: options.privacyBudget } : {}),
     });
   }

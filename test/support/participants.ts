@@ -118,6 +118,7 @@ export interface ClientResultLine {
   readonly clientId: string;
   readonly numExamples: number;
   readonly metrics?: Record<string, number>;
+  readonly resources?: { readonly fitMs: number; readonly device?: Record<string, unknown> };
 }
 
 export function clientResults(output: string, phase = 'fit'): ClientResultLine[] {
