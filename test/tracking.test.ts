@@ -14,9 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStorage } from '../src/storage/sqlite/index.js';
 
 const run = promisify(execFile);
-const CLI = new URL('./support/cli.ts', import.meta.url).pathname;
-// An absolute loader path: the commands run in a temporary folder, where a bare 'tsx' would not resolve.
-const TSX = new URL('../node_modules/tsx/dist/esm/index.mjs', import.meta.url).pathname;
+// The built command (npm test builds before it tests): a process per command without transpiling the sources.
+const CLI = new URL('../bin/flotilla.js', import.meta.url).pathname;
 let dir: string;
 /** The id `simulate` gave the first run (the tests below run in order on the runs of the first). */
 let id: string;
@@ -32,7 +31,7 @@ async function flotillaIn(
   ...args: string[]
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', TSX, CLI, ...args], {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
       cwd,
       maxBuffer: 64 << 20,
     });
