@@ -4,7 +4,7 @@
  * the WebSocket pool's satisfy these where server.ts wires them.
  */
 import type { MetricValues, ResourceReport } from '../core/index.js';
-import type { PrivacySpentView } from './run-events.js';
+import type { EventSource, PrivacySpentView } from './run-events.js';
 
 export interface MetricsEvents {
   'run-started': { readonly startRound: number; readonly rounds: number };
@@ -51,9 +51,7 @@ export interface MetricsEvents {
 }
 
 /** Anything that emits these events, e.g. `RoundEngine.events`. */
-export interface MetricsEventSource {
-  on<K extends keyof MetricsEvents>(event: K, listener: (payload: MetricsEvents[K]) => void): () => void;
-}
+export type MetricsEventSource = EventSource<MetricsEvents>;
 
 /** The connection events of a client pool (the WebSocket pool's `events`). */
 export interface ConnectionEvents {
@@ -62,12 +60,7 @@ export interface ConnectionEvents {
   refused: { readonly code: string };
 }
 
-export interface ConnectionEventSource {
-  on<K extends keyof ConnectionEvents>(
-    event: K,
-    listener: (payload: ConnectionEvents[K]) => void,
-  ): () => void;
-}
+export type ConnectionEventSource = EventSource<ConnectionEvents>;
 
 /**
  * An alert as the alert rules raise it (h/alerts' AlertEvent); the exporter reads these fields only.

@@ -70,10 +70,16 @@ export interface RunEvents {
   };
 }
 
-/** Anything that emits run events, e.g. `RoundEngine.events`. */
-export interface RunEventSource {
-  on<K extends keyof RunEvents>(event: K, listener: (payload: RunEvents[K]) => void): () => void;
+/**
+ * Anything that emits the events `E` and returns an unsubscribe function from `on`: the engine's emitter, a client
+ * pool's, an alert bus. Each subscriber names only the events and fields it reads.
+ */
+export interface EventSource<E> {
+  on<K extends keyof E>(event: K, listener: (payload: E[K]) => void): () => void;
 }
+
+/** Anything that emits run events, e.g. `RoundEngine.events`. */
+export type RunEventSource = EventSource<RunEvents>;
 
 /** The metric a display shows for a round: server evaluation, else federated evaluation, else training metrics. */
 export function headlineMetrics(record: RoundRecordView): {

@@ -4,6 +4,7 @@
  * the bus. Nothing in the engine knows alerts exist.
  */
 import { TypedEmitter, type MetricValues } from '../../core/index.js';
+import type { EventSource } from '../run-events.js';
 
 export const ALERT_RULES = [
   'update-norm-outlier',
@@ -158,12 +159,7 @@ export interface AlertSourceEvents {
   'run-finished': { readonly status: string; readonly reason?: string; readonly lastRound: number };
 }
 
-export interface AlertEventSource {
-  on<K extends keyof AlertSourceEvents>(
-    event: K,
-    listener: (payload: AlertSourceEvents[K]) => void,
-  ): () => void;
-}
+export type AlertEventSource = EventSource<AlertSourceEvents>;
 
 /** A server's connection events (the WebSocket pool's): client-flapping reads connects and disconnects. */
 export type { ConnectionEventSource, ConnectionEvents } from '../metrics-events.js';

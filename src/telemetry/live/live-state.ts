@@ -19,10 +19,7 @@ import {
   type Spread,
 } from './dashboard-state.js';
 import { projectExhaustion, spreadOf, summarizeRound, type RoundRecordLike } from './summary.js';
-
-interface Source<E> {
-  on<K extends keyof E>(event: K, listener: (payload: E[K]) => void): () => void;
-}
+import type { EventSource } from '../run-events.js';
 
 /** The engine events the live view reads (the engine's emitter satisfies this; tsc checks it in server.ts). */
 export interface LiveEngineEvents {
@@ -134,9 +131,9 @@ export class LiveState {
 
   /** Subscribes to the run's sources; returns a function that unsubscribes from all of them. */
   attach(
-    engine: Source<LiveEngineEvents>,
-    connections?: Source<LiveConnectionEvents>,
-    alerts?: Source<LiveAlertEvents>,
+    engine: EventSource<LiveEngineEvents>,
+    connections?: EventSource<LiveConnectionEvents>,
+    alerts?: EventSource<LiveAlertEvents>,
   ): () => void {
     const off = [
       engine.on('waiting-for-clients', ({ round, needed, connected }) =>
