@@ -3,37 +3,23 @@
  * the alert is printed as it fires, summarised, written into the history, and delivered signed to a local receiver.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyWebhook } from '../src/telemetry/index.js';
 import { flotilla } from './support/federation.js';
+import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js';
 
 const SECRET = 'simulate-hook-secret';
 let dir: string;
-let receiver: Server;
-const hooks: { body: string; verified: boolean }[] = [];
+let receiver: WebhookReceiver;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'flotilla-alerts-cli-'));
-  receiver = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (body += chunk));
-    req.on('end', () => {
-      const signature = req.headers['x-flotilla-signature'] as string | undefined;
-      const timestamp = req.headers['x-flotilla-timestamp'] as string | undefined;
-      hooks.push({ body, verified: verifyWebhook(SECRET, { signature, timestamp }, body) });
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  receiver = await startWebhookReceiver(SECRET);
 });
 
 afterAll(async () => {
-  await new Promise((r) => receiver.close(r));
+  await receiver?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -57,7 +43,7 @@ describe('flotilla simulate with alerts', () => {
         alerts: {
           webhooks: [
             {
-              url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`,
+              url: `${receiver.origin}/`,
               secretEnv: 'HOOK_SECRET',
             },
           ],
@@ -84,9 +70,9 @@ describe('flotilla simulate with alerts', () => {
       ),
     );
     expect(run.output).toContain(`Alerts: 1 raised (update-norm-outlier ${attacker}).`);
-    expect(hooks).toHaveLength(1);
-    expect(hooks[0]!.verified).toBe(true);
-    expect(JSON.parse(hooks[0]!.body).alert).toMatchObject({
+    expect(receiver.hooks).toHaveLength(1);
+    expect(receiver.hooks[0]!.verified).toBe(true);
+    expect(JSON.parse(receiver.hooks[0]!.body).alert).toMatchObject({
       rule: 'update-norm-outlier',
       clientId: attacker,
     });

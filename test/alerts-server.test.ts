@@ -3,9 +3,7 @@
  * pool's connection events) raises exactly one client-flapping alert, which is stored with the run, logged, listed
  * by /api/status and `flotilla status`, and delivered to a real local HTTP receiver that verifies its signature.
  */
-import { createServer, type Server } from 'node:http';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,8 +16,9 @@ import {
   type ServerLogEvent,
 } from '../src/server/index.js';
 import { SqliteStorage } from '../src/storage/sqlite/index.js';
-import { verifyWebhook, type DeliveryRecord } from '../src/telemetry/index.js';
+import type { DeliveryRecord } from '../src/telemetry/index.js';
 import { flotilla } from './support/federation.js';
+import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js';
 import { helloFrame, openPeer } from './support/raw-peer.js';
 
 const ADMIN_TOKEN = 'the-operators-admin-token';
@@ -27,10 +26,9 @@ const SECRET = 'shared-webhook-secret';
 let dir: string;
 let ca: Buffer;
 let server: RunningServer;
-let receiver: Server;
+let receiver: WebhookReceiver;
 let token: string;
 const log: ServerLogEvent[] = [];
-const hooks: { body: string; verified: boolean }[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'flotilla-alerts-'));
@@ -40,18 +38,7 @@ beforeAll(async () => {
   const storage = SqliteStorage.open(db);
   token = (await storage.addClient('flappy')).token;
   await storage.close();
-  receiver = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (body += chunk));
-    req.on('end', () => {
-      const signature = req.headers['x-flotilla-signature'] as string | undefined;
-      const timestamp = req.headers['x-flotilla-timestamp'] as string | undefined;
-      hooks.push({ body, verified: verifyWebhook(SECRET, { signature, timestamp }, body) });
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  receiver = await startWebhookReceiver(SECRET);
   await writeFile(join(dir, 'webhook.secret'), `${SECRET}\n`, { mode: 0o600 });
   const settings = readServerSettings({
     host: '127.0.0.1',
@@ -67,7 +54,7 @@ beforeAll(async () => {
       flappingDisconnects: 3,
       webhooks: [
         {
-          url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/flotilla`,
+          url: `${receiver.origin}/flotilla`,
           secretFile: join(dir, 'webhook.secret'),
         },
       ],
@@ -78,7 +65,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  await new Promise((r) => receiver?.close(r));
+  await receiver?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -116,9 +103,9 @@ describe('a flapping client', () => {
       'client-flapping',
     ]);
 
-    expect(hooks).toHaveLength(1);
-    expect(hooks[0]!.verified).toBe(true);
-    expect(JSON.parse(hooks[0]!.body)).toMatchObject({
+    expect(receiver.hooks).toHaveLength(1);
+    expect(receiver.hooks[0]!.verified).toBe(true);
+    expect(JSON.parse(receiver.hooks[0]!.body)).toMatchObject({
       runId: 'default',
       alert: { rule: 'client-flapping', clientId: 'flappy' },
     });

@@ -100,9 +100,18 @@ describe('/dashboard in Chromium', () => {
     );
     await screenshot(page, 'dashboard-running');
 
-    await page.waitForFunction(() => document.body.dataset['phase'] === 'completed', undefined, {
-      timeout: 150_000,
-    });
+    await page
+      .waitForFunction(() => document.body.dataset['phase'] === 'completed', undefined, { timeout: 150_000 })
+      .catch(async (error: unknown) => {
+        // Say where it stood: the page's phase and connection, and what the server and its clients logged.
+        const seen = await page.evaluate(
+          () => `${document.body.dataset['phase']} (${document.getElementById('connection')?.textContent})`,
+        );
+        const clients = f.procs.map((p) => p.output.slice(-1500)).join('\n---\n');
+        throw new Error(
+          `${String(error)}\npage: ${seen}\nserver:\n${server.output.slice(-4000)}\n${clients}`,
+        );
+      });
     expect(await server.exited).toBe(0);
     await page.waitForFunction(
       (rounds) => Number(document.querySelector('#loss-chart')?.getAttribute('data-points')) === rounds,
