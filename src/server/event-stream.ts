@@ -72,13 +72,18 @@ export class EventStream {
     res.on('close', () => this.subscribers.delete(subscriber));
   }
 
-  /** Ends every stream (the server is closing). */
-  close(): void {
+  /**
+   * Ends every stream (the server is closing) once its last events have left: each response is ended, then its
+   * connection, so what was still buffered (the run's final events) reaches the dashboard before the server's close
+   * destroys the connections it sees idle. Bounded, so a peer that never reads cannot hold the shutdown.
+   */
+  async close(boundMs = 2000): Promise<void> {
     this.flush();
     clearInterval(this.heartbeat);
     this.unsubscribe();
-    for (const { res } of this.subscribers) res.end();
+    const ending = [...this.subscribers].map(({ res }) => endAfterFlush(res, boundMs));
     this.subscribers.clear();
+    await Promise.all(ending);
   }
 
   private publish<K extends LiveEventName>(name: K, payload: LiveEvents[K]): void {
@@ -115,4 +120,24 @@ export class EventStream {
       res.write(frames);
     }
   }
+}
+
+/** Ends a stream's response, then its connection (a FIN after the buffered bytes); resolves when it closed. */
+function endAfterFlush(res: ServerResponse, boundMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = res.socket;
+    if (!socket || socket.destroyed) {
+      res.end();
+      return resolve();
+    }
+    const bound = setTimeout(() => {
+      socket.destroy();
+      resolve();
+    }, boundMs);
+    socket.once('close', () => {
+      clearTimeout(bound);
+      resolve();
+    });
+    res.end(() => socket.end());
+  });
 }
